@@ -1,0 +1,115 @@
+package io.refractium;
+
+import io.refractium.internal.engine.Engine;
+import io.refractium.internal.engine.EngineConfig;
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * A running (or runnable) multiplexer: listens on one or more ports, detects each connection's protocol from its
+ * first bytes, routes it to a {@link ForwardTarget} and relays bytes both ways.
+ *
+ * <p>Create one with {@link #builder()}:
+ * <pre>{@code
+ * Refractium proxy = Refractium.builder()
+ *     .listen("0.0.0.0", 443)
+ *     .discoverProtocols()
+ *     .route(Route.builder("tls").sni("a.example").to(ForwardTarget.of("a", "10.0.0.1:443")))
+ *     .route("http", ForwardTarget.of("web", "10.0.0.2:80", "10.0.0.3:80"))
+ *     .fallback(ForwardTarget.to("10.0.0.9:9000"))
+ *     .build()
+ *     .start();
+ * }</pre>
+ *
+ * <p>Thread-safe. {@link #start()} and {@link #close()} are idempotent; a closed instance cannot be started again.
+ */
+public final class Refractium implements AutoCloseable {
+
+    private final Engine engine;
+
+    Refractium(EngineConfig config, RoutingTable routes) {
+        this.engine = new Engine(config, routes);
+    }
+
+    /** Returns a new builder. */
+    public static RefractiumBuilder builder() {
+        return new RefractiumBuilder();
+    }
+
+    /**
+     * Binds every listen address and starts accepting. Calling it again on a running instance does nothing.
+     *
+     * @return this instance
+     * @throws java.io.UncheckedIOException naming the address when a bind fails (nothing stays bound)
+     * @throws IllegalStateException when the instance was closed
+     */
+    public Refractium start() {
+        engine.start();
+        return this;
+    }
+
+    /**
+     * Returns the bound listen addresses with their real ports, in the order they were configured.
+     *
+     * @throws IllegalStateException before {@link #start()}
+     */
+    public List<InetSocketAddress> localAddresses() {
+        return engine.localAddresses();
+    }
+
+    /**
+     * Returns the first bound listen address.
+     *
+     * @throws IllegalStateException before {@link #start()}
+     */
+    public InetSocketAddress localAddress() {
+        return engine.localAddresses().get(0);
+    }
+
+    /** Returns the routing table new connections use. */
+    public RoutingTable routes() {
+        return engine.routes();
+    }
+
+    /**
+     * Replaces the routing table in one step. New connections use the new table; connections already open keep
+     * the table (and the backend) they started with.
+     *
+     * @param routes the new table
+     * @throws IllegalArgumentException when a route names an unknown protocol; the old table stays in place
+     */
+    public void updateRoutes(RoutingTable routes) {
+        engine.updateRoutes(Objects.requireNonNull(routes, "routes"));
+    }
+
+    /** Returns the ids of the registered protocols, in detection order. */
+    public List<String> protocols() {
+        return List.copyOf(engine.config().protocols().byId().keySet());
+    }
+
+    /** Returns the number of client connections open now, in any phase. */
+    public int activeConnections() {
+        return engine.activeConnections();
+    }
+
+    /** Returns whether the instance has been started and not closed. */
+    public boolean isRunning() {
+        return engine.isRunning();
+    }
+
+    /**
+     * Stops accepting, lets open connections finish for the grace period (see
+     * {@link RefractiumBuilder#shutdownGracePeriod}), then closes the rest and releases the event loops it owns.
+     * Blocks until done. Calling it again does nothing.
+     */
+    @Override
+    public void close() {
+        engine.close();
+    }
+
+    @Override
+    public String toString() {
+        return "Refractium" + (engine.isRunning() ? engine.localAddresses() : "[not running]");
+    }
+}

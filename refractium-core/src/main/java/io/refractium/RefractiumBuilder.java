@@ -1,0 +1,372 @@
+package io.refractium;
+
+import io.netty.channel.IoEventLoopGroup;
+import io.refractium.hook.Hook;
+import io.refractium.internal.engine.EngineConfig;
+import io.refractium.internal.engine.ProtocolRegistry;
+import io.refractium.spi.RefractiumProtocol;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Configures a {@link Refractium}: where it listens, how it peeks and detects, the protocols, the routes, the
+ * timeouts and the hooks. Get one from {@link Refractium#builder()}.
+ *
+ * <p>Mutable and single-threaded. Each setter checks its value at once and names it in the error
+ * ({@code peekTimeout: PT-1S (expected: > 0)}); rules that involve several settings are checked by {@link #build()},
+ * which returns an immutable, not yet started {@link Refractium} and leaves the builder reusable.
+ */
+public final class RefractiumBuilder {
+
+    /** Default {@link #maxPeekBytes(int)}: 32 KiB, room for a post-quantum ClientHello over several records. */
+    public static final int DEFAULT_MAX_PEEK_BYTES = 32 * 1024;
+    /** Default {@link #peekTimeout(Duration)}: 5 seconds. */
+    public static final Duration DEFAULT_PEEK_TIMEOUT = Duration.ofSeconds(5);
+    /** Default {@link #silenceTimeout(Duration)}: 2 seconds. */
+    public static final Duration DEFAULT_SILENCE_TIMEOUT = Duration.ofSeconds(2);
+    /** Default {@link #connectTimeout(Duration)}: 5 seconds. */
+    public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
+    /** Default {@link #idleTimeout(Duration)}: 10 minutes. */
+    public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofMinutes(10);
+    /** Default {@link #shutdownGracePeriod(Duration)}: 10 seconds. */
+    public static final Duration DEFAULT_SHUTDOWN_GRACE_PERIOD = Duration.ofSeconds(10);
+
+    private final List<InetSocketAddress> listenAddresses = new ArrayList<>();
+    private int maxPeekBytes = DEFAULT_MAX_PEEK_BYTES;
+    private Duration peekTimeout = DEFAULT_PEEK_TIMEOUT;
+    private Duration silenceTimeout = DEFAULT_SILENCE_TIMEOUT;
+    private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
+    private Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
+    private Duration shutdownGracePeriod = DEFAULT_SHUTDOWN_GRACE_PERIOD;
+    private final List<RefractiumProtocol> protocols = new ArrayList<>();
+    private boolean discoverProtocols;
+    private ClassLoader discoveryClassLoader;
+    private final RoutingTable.Builder routes = RoutingTable.builder();
+    private final List<Hook> hooks = new ArrayList<>();
+    private IoEventLoopGroup bossGroup;
+    private IoEventLoopGroup workerGroup;
+    private int workerThreads;
+    private boolean nativeTransport = true;
+    private boolean splice = true;
+
+    RefractiumBuilder() {
+    }
+
+    /**
+     * Adds a TCP listen address; call it again for more. Port 0 picks a free port, readable after
+     * {@link Refractium#start()} through {@link Refractium#localAddresses()}.
+     *
+     * @param address the address to bind
+     * @return this builder
+     */
+    public RefractiumBuilder listen(InetSocketAddress address) {
+        Objects.requireNonNull(address, "address");
+        if (address.isUnresolved()) {
+            throw new IllegalArgumentException("listen: " + address + " (expected: a resolved address)");
+        }
+        listenAddresses.add(address);
+        return this;
+    }
+
+    /**
+     * Adds a TCP listen address.
+     *
+     * @param host an IP literal or a local name
+     * @param port 0 to 65535; 0 picks a free port
+     * @return this builder
+     */
+    public RefractiumBuilder listen(String host, int port) {
+        Objects.requireNonNull(host, "host");
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException("listen port: " + port + " (expected: 0-65535)");
+        }
+        InetSocketAddress a = new InetSocketAddress(host, port);
+        if (a.isUnresolved()) {
+            throw new IllegalArgumentException("listen host: \"" + host + "\" (expected: a local address)");
+        }
+        return listen(a);
+    }
+
+    /**
+     * Sets the most bytes read while detecting. A client that sends this many with detectors still undecided goes
+     * to the fallback target with reason {@code TOO_MANY_BYTES}. Default {@value #DEFAULT_MAX_PEEK_BYTES}.
+     *
+     * @param maxPeekBytes 1 to 16 MiB
+     * @return this builder
+     */
+    public RefractiumBuilder maxPeekBytes(int maxPeekBytes) {
+        if (maxPeekBytes < 1 || maxPeekBytes > 16 * 1024 * 1024) {
+            throw new IllegalArgumentException("maxPeekBytes: " + maxPeekBytes + " (expected: 1-16777216)");
+        }
+        this.maxPeekBytes = maxPeekBytes;
+        return this;
+    }
+
+    /**
+     * Sets the detection deadline, counted from accept. When it passes, a client that sent bytes goes to the
+     * fallback target ({@code DEADLINE}) and one that sent nothing is handled as silent. Default 5 seconds.
+     *
+     * @param peekTimeout greater than zero
+     * @return this builder
+     */
+    public RefractiumBuilder peekTimeout(Duration peekTimeout) {
+        this.peekTimeout = positive("peekTimeout", peekTimeout);
+        return this;
+    }
+
+    /**
+     * Sets the silence deadline: a client that sends nothing for this long after accept goes to the silent-client
+     * target ({@link #onSilence}). Used only when a silent-client target is set; it must be shorter than the
+     * {@linkplain #peekTimeout detection deadline}. Default 2 seconds.
+     *
+     * @param silenceTimeout greater than zero
+     * @return this builder
+     */
+    public RefractiumBuilder silenceTimeout(Duration silenceTimeout) {
+        this.silenceTimeout = positive("silenceTimeout", silenceTimeout);
+        return this;
+    }
+
+    /**
+     * Sets how long one backend connection attempt may take. Default 5 seconds.
+     *
+     * @param connectTimeout greater than zero
+     * @return this builder
+     */
+    public RefractiumBuilder connectTimeout(Duration connectTimeout) {
+        this.connectTimeout = positive("connectTimeout", connectTimeout);
+        if (connectTimeout.toMillis() > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("connectTimeout: " + connectTimeout + " (expected: < 24 days)");
+        }
+        return this;
+    }
+
+    /**
+     * Sets how long a relayed connection may see no bytes either way before both sides are closed.
+     * {@link Duration#ZERO} disables it. Default 10 minutes.
+     *
+     * @param idleTimeout zero or more
+     * @return this builder
+     */
+    public RefractiumBuilder idleTimeout(Duration idleTimeout) {
+        Objects.requireNonNull(idleTimeout, "idleTimeout");
+        if (idleTimeout.isNegative()) {
+            throw new IllegalArgumentException("idleTimeout: " + idleTimeout + " (expected: >= 0, 0 disables)");
+        }
+        this.idleTimeout = idleTimeout;
+        return this;
+    }
+
+    /**
+     * Sets how long {@link Refractium#close()} lets open connections finish before it closes them.
+     * Default 10 seconds.
+     *
+     * @param shutdownGracePeriod zero or more
+     * @return this builder
+     */
+    public RefractiumBuilder shutdownGracePeriod(Duration shutdownGracePeriod) {
+        Objects.requireNonNull(shutdownGracePeriod, "shutdownGracePeriod");
+        if (shutdownGracePeriod.isNegative()) {
+            throw new IllegalArgumentException("shutdownGracePeriod: " + shutdownGracePeriod + " (expected: >= 0)");
+        }
+        this.shutdownGracePeriod = shutdownGracePeriod;
+        return this;
+    }
+
+    /**
+     * Registers a protocol detector. Explicit registration wins over discovery for the same id; two explicit
+     * detectors with the same id are an error.
+     *
+     * @param protocol the detector
+     * @return this builder
+     */
+    public RefractiumBuilder protocol(RefractiumProtocol protocol) {
+        protocols.add(Objects.requireNonNull(protocol, "protocol"));
+        return this;
+    }
+
+    /**
+     * Registers protocol detectors.
+     *
+     * @param protocols the detectors
+     * @return this builder
+     */
+    public RefractiumBuilder protocols(Iterable<? extends RefractiumProtocol> protocols) {
+        for (RefractiumProtocol p : Objects.requireNonNull(protocols, "protocols")) {
+            protocol(p);
+        }
+        return this;
+    }
+
+    /**
+     * Also loads detectors through {@link java.util.ServiceLoader} from the thread's context class loader. A provider
+     * that fails to load is logged and skipped. Off by default.
+     *
+     * @return this builder
+     */
+    public RefractiumBuilder discoverProtocols() {
+        return discoverProtocols(null);
+    }
+
+    /**
+     * Also loads detectors through {@link java.util.ServiceLoader} from the given class loader.
+     *
+     * @param classLoader the class loader, or {@code null} for the thread's context class loader
+     * @return this builder
+     */
+    public RefractiumBuilder discoverProtocols(ClassLoader classLoader) {
+        this.discoverProtocols = true;
+        this.discoveryClassLoader = classLoader;
+        return this;
+    }
+
+    /**
+     * Adds a route. When several match, the most specific wins, then declared order.
+     *
+     * @param route the route
+     * @return this builder
+     */
+    public RefractiumBuilder route(Route route) {
+        routes.route(route);
+        return this;
+    }
+
+    /**
+     * Adds a route for every connection of a protocol.
+     *
+     * @param protocol the protocol id
+     * @param target where its connections go
+     * @return this builder
+     */
+    public RefractiumBuilder route(String protocol, ForwardTarget target) {
+        routes.route(protocol, target);
+        return this;
+    }
+
+    /**
+     * Sets where connections go when detection fails (no match, too many bytes, deadline) or no route matches.
+     * Default none: they are closed.
+     *
+     * @param target the fallback target, or {@code null}
+     * @return this builder
+     */
+    public RefractiumBuilder fallback(ForwardTarget target) {
+        routes.fallback(target);
+        return this;
+    }
+
+    /**
+     * Sets where clients that send nothing before the {@linkplain #silenceTimeout silence deadline} go, for
+     * protocols where the server speaks first (an SSH client waiting for the banner, SMTP, MySQL). Default none:
+     * silent clients wait for the detection deadline and then go to the fallback target, or are closed.
+     *
+     * @param target the silent-client target, or {@code null}
+     * @return this builder
+     */
+    public RefractiumBuilder onSilence(ForwardTarget target) {
+        routes.onSilence(target);
+        return this;
+    }
+
+    /**
+     * Adds a hook; hooks run in the order added.
+     *
+     * @param hook the hook
+     * @return this builder
+     */
+    public RefractiumBuilder hook(Hook hook) {
+        hooks.add(Objects.requireNonNull(hook, "hook"));
+        return this;
+    }
+
+    /**
+     * Uses the caller's event loops for accepting and for connections; Refractium does not shut them down. The
+     * transport follows the group: epoll channels for an epoll group, NIO otherwise. Default: Refractium creates
+     * its own.
+     *
+     * @param bossGroup runs the listening sockets
+     * @param workerGroup runs client and backend connections
+     * @return this builder
+     */
+    public RefractiumBuilder eventLoopGroups(IoEventLoopGroup bossGroup, IoEventLoopGroup workerGroup) {
+        this.bossGroup = Objects.requireNonNull(bossGroup, "bossGroup");
+        this.workerGroup = Objects.requireNonNull(workerGroup, "workerGroup");
+        return this;
+    }
+
+    /**
+     * Sets the number of event loop threads Refractium creates when it owns its event loops. Default: the number of
+     * available processors.
+     *
+     * @param workerThreads at least 1
+     * @return this builder
+     */
+    public RefractiumBuilder workerThreads(int workerThreads) {
+        if (workerThreads < 1) {
+            throw new IllegalArgumentException("workerThreads: " + workerThreads + " (expected: >= 1)");
+        }
+        this.workerThreads = workerThreads;
+        return this;
+    }
+
+    /**
+     * Sets whether to use the native epoll transport when it is available (Linux). Default {@code true}; when
+     * {@code false}, or when epoll is unavailable, NIO is used.
+     *
+     * @param nativeTransport whether to prefer epoll
+     * @return this builder
+     */
+    public RefractiumBuilder nativeTransport(boolean nativeTransport) {
+        this.nativeTransport = nativeTransport;
+        return this;
+    }
+
+    /**
+     * Sets whether relayed bytes may move with {@code splice(2)} (epoll only), never entering the JVM heap.
+     * Default {@code true}; {@code false} relays through buffers.
+     *
+     * @param splice whether to splice when possible
+     * @return this builder
+     */
+    public RefractiumBuilder splice(boolean splice) {
+        this.splice = splice;
+        return this;
+    }
+
+    /**
+     * Validates the settings and returns a new, not yet started {@link Refractium}.
+     *
+     * @return the instance
+     * @throws IllegalArgumentException naming the setting and value when the settings do not fit together:
+     *         no listen address, a route to an unknown protocol, a silence deadline not shorter than the
+     *         detection deadline, a duplicate protocol id
+     */
+    public Refractium build() {
+        if (listenAddresses.isEmpty()) {
+            throw new IllegalArgumentException("listen: none (expected: at least one address, e.g. listen(\"127.0.0.1\", 0))");
+        }
+        RoutingTable table = routes.build();
+        if (table.silenceTarget() != null && silenceTimeout.compareTo(peekTimeout) >= 0) {
+            throw new IllegalArgumentException("silenceTimeout: " + silenceTimeout + " (expected: < peekTimeout "
+                    + peekTimeout + "); shorten silenceTimeout or lengthen peekTimeout");
+        }
+        ProtocolRegistry registry = ProtocolRegistry.create(protocols, discoverProtocols, discoveryClassLoader);
+        registry.checkRoutes(table);
+        EngineConfig config = new EngineConfig(List.copyOf(listenAddresses), maxPeekBytes, peekTimeout,
+                silenceTimeout, connectTimeout, idleTimeout, shutdownGracePeriod, registry, List.copyOf(hooks),
+                bossGroup, workerGroup, workerThreads == 0 ? Runtime.getRuntime().availableProcessors() : workerThreads,
+                nativeTransport, splice);
+        return new Refractium(config, table);
+    }
+
+    private static Duration positive(String setting, Duration d) {
+        Objects.requireNonNull(d, setting);
+        if (d.isNegative() || d.isZero()) {
+            throw new IllegalArgumentException(setting + ": " + d + " (expected: > 0)");
+        }
+        return d;
+    }
+}

@@ -1,0 +1,221 @@
+package io.refractium;
+
+import io.refractium.spi.ProtocolAttributes;
+import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * The immutable set of routes, plus the fallback target (for bytes no route takes) and the silent-client target
+ * (for clients that send nothing). A running {@link Refractium} reads its table with one volatile load per
+ * connection, and {@link Refractium#updateRoutes(RoutingTable)} swaps it in one step; connections already open
+ * keep the table they started with.
+ *
+ * <p>Validated when built: two routes with the same protocol and conditions (the second could never match), or two
+ * different targets with the same name, are errors that name the entries.
+ */
+public final class RoutingTable {
+
+    private static final RoutingTable EMPTY = builder().build();
+
+    private final List<Route> routes;
+    private final Map<String, Route[]> byProtocol;
+    private final ForwardTarget fallback;
+    private final ForwardTarget silenceTarget;
+    private final Map<String, ForwardTarget> targets;
+
+    private RoutingTable(Builder b) {
+        this.routes = List.copyOf(b.routes);
+        this.fallback = b.fallback;
+        this.silenceTarget = b.silenceTarget;
+        Map<String, List<Route>> grouped = new LinkedHashMap<>();
+        for (Route r : routes) {
+            grouped.computeIfAbsent(r.protocol(), k -> new ArrayList<>()).add(r);
+        }
+        Map<String, Route[]> index = new HashMap<>();
+        grouped.forEach((p, rs) -> index.put(p, Route.sortForMatching(rs).toArray(new Route[0])));
+        this.byProtocol = Map.copyOf(index);
+        Map<String, ForwardTarget> named = new LinkedHashMap<>();
+        for (Route r : routes) {
+            addTarget(named, r.target(), r.describe());
+        }
+        if (fallback != null) {
+            addTarget(named, fallback, "fallback");
+        }
+        if (silenceTarget != null) {
+            addTarget(named, silenceTarget, "onSilence");
+        }
+        this.targets = java.util.Collections.unmodifiableMap(named);
+    }
+
+    private static void addTarget(Map<String, ForwardTarget> named, ForwardTarget t, String where) {
+        ForwardTarget previous = named.putIfAbsent(t.name(), t);
+        if (previous != null && !previous.equals(t)) {
+            throw new IllegalArgumentException("target name \"" + t.name() + "\" is used by two different targets: "
+                    + previous + " and " + t + " (at " + where + "); give them distinct names");
+        }
+    }
+
+    /** Returns an empty table: no routes, no fallback, no silent-client target. */
+    public static RoutingTable empty() {
+        return EMPTY;
+    }
+
+    /** Returns a new builder. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Returns the routes in declared order. */
+    public List<Route> routes() {
+        return routes;
+    }
+
+    /** Returns where bytes that match no protocol or no route go, or {@code null} to close such connections. */
+    public ForwardTarget fallback() {
+        return fallback;
+    }
+
+    /** Returns where clients that send nothing before the silence deadline go, or {@code null}. */
+    public ForwardTarget silenceTarget() {
+        return silenceTarget;
+    }
+
+    /** Returns every target of the table by name: route targets, the fallback and the silent-client target. */
+    public Map<String, ForwardTarget> targets() {
+        return targets;
+    }
+
+    /** Returns the ids of the protocols that routes name. */
+    public Set<String> protocols() {
+        return byProtocol.keySet();
+    }
+
+    /**
+     * Returns the most specific route that matches, or {@code null}.
+     *
+     * @param protocol the detected protocol id
+     * @param attributes what the detector found
+     * @param client the client's address, or {@code null}
+     * @return the route, or {@code null} when none matches
+     */
+    public Route select(String protocol, ProtocolAttributes attributes, InetAddress client) {
+        Route[] candidates = byProtocol.get(protocol);
+        if (candidates != null) {
+            for (Route r : candidates) {
+                if (r.matches(protocol, attributes, client)) {
+                    return r;
+                }
+            }
+        }
+        return null;
+    }
+
+    /** Returns a builder holding this table's content, to derive a new table from it. */
+    public Builder toBuilder() {
+        Builder b = new Builder().routes(routes);
+        b.fallback = fallback;
+        b.silenceTarget = silenceTarget;
+        return b;
+    }
+
+    @Override
+    public String toString() {
+        return "RoutingTable" + routes + " fallback=" + (fallback == null ? "close" : fallback.name())
+                + " onSilence=" + (silenceTarget == null ? "none" : silenceTarget.name());
+    }
+
+    /** Builds a {@link RoutingTable}; not thread-safe, reusable after {@link #build()}. */
+    public static final class Builder {
+        private final List<Route> routes = new ArrayList<>();
+        private ForwardTarget fallback;
+        private ForwardTarget silenceTarget;
+
+        private Builder() {
+        }
+
+        /**
+         * Adds a route; declared order breaks ties between equally specific routes.
+         *
+         * @param route the route
+         * @return this builder
+         */
+        public Builder route(Route route) {
+            routes.add(Objects.requireNonNull(route, "route"));
+            return this;
+        }
+
+        /**
+         * Adds a route for every connection of the protocol.
+         *
+         * @param protocol the protocol id
+         * @param target where its connections go
+         * @return this builder
+         */
+        public Builder route(String protocol, ForwardTarget target) {
+            return route(Route.of(protocol, target));
+        }
+
+        /**
+         * Adds routes in order.
+         *
+         * @param routes the routes
+         * @return this builder
+         */
+        public Builder routes(Collection<Route> routes) {
+            for (Route r : Objects.requireNonNull(routes, "routes")) {
+                route(r);
+            }
+            return this;
+        }
+
+        /**
+         * Sets where bytes that match no protocol, exceed the peek cap, miss the detection deadline, or have no
+         * route go. Default none: such connections are closed.
+         *
+         * @param target the fallback, or {@code null} for none
+         * @return this builder
+         */
+        public Builder fallback(ForwardTarget target) {
+            this.fallback = target;
+            return this;
+        }
+
+        /**
+         * Sets where clients that send nothing before the silence deadline go (server-speaks-first protocols).
+         * Default none.
+         *
+         * @param target the silent-client target, or {@code null} for none
+         * @return this builder
+         */
+        public Builder onSilence(ForwardTarget target) {
+            this.silenceTarget = target;
+            return this;
+        }
+
+        /**
+         * Returns the table.
+         *
+         * @throws IllegalArgumentException naming the entries when a route can never match or a target name is
+         *         used twice for different targets
+         */
+        public RoutingTable build() {
+            for (int i = 0; i < routes.size(); i++) {
+                for (int j = 0; j < i; j++) {
+                    if (routes.get(i).sameConditions(routes.get(j))) {
+                        throw new IllegalArgumentException("route #" + (i + 1) + " (" + routes.get(i)
+                                + ") can never match: route #" + (j + 1) + " (" + routes.get(j)
+                                + ") has the same protocol and conditions");
+                    }
+                }
+            }
+            return new RoutingTable(this);
+        }
+    }
+}

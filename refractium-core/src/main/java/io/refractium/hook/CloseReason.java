@@ -1,0 +1,21 @@
+package io.refractium.hook;
+
+/** Why a connection ended. */
+public enum CloseReason {
+    /** Both sides finished normally (the client or the backend closed). */
+    COMPLETED,
+    /** A hook refused the connection when it was accepted or routed. */
+    REFUSED,
+    /** Detection failed and there was no target for the outcome (no fallback, no silent-client target). */
+    DETECTION_FAILED,
+    /** A protocol was detected but no route matched and there is no fallback. */
+    NO_ROUTE,
+    /** No backend of the target could be connected. */
+    BACKEND_UNAVAILABLE,
+    /** Neither side sent anything for the idle timeout. */
+    IDLE_TIMEOUT,
+    /** The proxy shut down before the connection finished. */
+    SHUTDOWN,
+    /** An I/O error, such as a reset by either peer. */
+    ERROR
+}

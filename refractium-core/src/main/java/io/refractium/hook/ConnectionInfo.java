@@ -1,0 +1,35 @@
+package io.refractium.hook;
+
+import io.refractium.Route;
+import io.refractium.spi.ProtocolAttributes;
+import java.net.InetSocketAddress;
+import java.time.Instant;
+
+/**
+ * What is known about one client connection at the moment a {@link Hook} is called. The values that detection and
+ * routing fill in are {@code null} before those steps. Read it on the hook's thread; do not keep it past the call
+ * expecting it to stay the same.
+ */
+public interface ConnectionInfo {
+
+    /** Returns the connection's id, unique within this process; also in every log line about the connection. */
+    long id();
+
+    /** Returns the client's address. */
+    InetSocketAddress clientAddress();
+
+    /** Returns the listening address the client connected to. */
+    InetSocketAddress localAddress();
+
+    /** Returns when the connection was accepted. */
+    Instant acceptedAt();
+
+    /** Returns the detected protocol id, or {@code null} before detection or when it failed. */
+    String protocol();
+
+    /** Returns what the detector found; empty before detection or when it failed. */
+    ProtocolAttributes attributes();
+
+    /** Returns the route that matched, or {@code null} (before routing, or for the fallback and silence targets). */
+    Route route();
+}

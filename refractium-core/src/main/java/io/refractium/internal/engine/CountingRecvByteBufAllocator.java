@@ -1,0 +1,95 @@
+package io.refractium.internal.engine;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
+import io.netty.channel.ChannelConfig;
+import io.netty.channel.RecvByteBufAllocator;
+import io.netty.util.UncheckedBooleanSupplier;
+
+/**
+ * An adaptive receive allocator that counts every byte read from its channel, whether the bytes go through the
+ * pipeline or are moved by {@code splice(2)} (epoll reports spliced bytes to the same handle). One instance per
+ * channel; read {@link #bytesRead()} on the channel's event loop.
+ */
+final class CountingRecvByteBufAllocator implements RecvByteBufAllocator {
+
+    private static final AdaptiveRecvByteBufAllocator DELEGATE = new AdaptiveRecvByteBufAllocator(512, 16 * 1024, 64 * 1024);
+
+    private long bytesRead;
+
+    long bytesRead() {
+        return bytesRead;
+    }
+
+    @Override
+    public Handle newHandle() {
+        return new CountingHandle((ExtendedHandle) DELEGATE.newHandle());
+    }
+
+    private final class CountingHandle implements ExtendedHandle {
+        private final ExtendedHandle delegate;
+
+        CountingHandle(ExtendedHandle delegate) {
+            this.delegate = delegate;
+        }
+
+        @Override
+        public void lastBytesRead(int bytes) {
+            if (bytes > 0) {
+                bytesRead += bytes;
+            }
+            delegate.lastBytesRead(bytes);
+        }
+
+        @Override
+        public ByteBuf allocate(ByteBufAllocator alloc) {
+            return delegate.allocate(alloc);
+        }
+
+        @Override
+        public int guess() {
+            return delegate.guess();
+        }
+
+        @Override
+        public void reset(ChannelConfig config) {
+            delegate.reset(config);
+        }
+
+        @Override
+        public void incMessagesRead(int numMessages) {
+            delegate.incMessagesRead(numMessages);
+        }
+
+        @Override
+        public int lastBytesRead() {
+            return delegate.lastBytesRead();
+        }
+
+        @Override
+        public void attemptedBytesRead(int bytes) {
+            delegate.attemptedBytesRead(bytes);
+        }
+
+        @Override
+        public int attemptedBytesRead() {
+            return delegate.attemptedBytesRead();
+        }
+
+        @Override
+        public boolean continueReading() {
+            return delegate.continueReading();
+        }
+
+        @Override
+        public boolean continueReading(UncheckedBooleanSupplier maybeMoreDataSupplier) {
+            return delegate.continueReading(maybeMoreDataSupplier);
+        }
+
+        @Override
+        public void readComplete() {
+            delegate.readComplete();
+        }
+    }
+}

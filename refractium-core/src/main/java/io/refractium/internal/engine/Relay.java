@@ -1,0 +1,190 @@
+package io.refractium.internal.engine;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.epoll.AbstractEpollStreamChannel;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.channel.socket.DuplexChannel;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.refractium.hook.CloseReason;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Moves bytes both ways between a client and its backend once the peeked bytes are replayed.
+ *
+ * <p>Two paths: {@code splice(2)} between two epoll channels on the same event loop (the bytes never enter the
+ * JVM), or buffer relay with backpressure (a side stops reading while the other is not writable). On both paths a
+ * FIN from one side becomes a FIN to the other once everything before it is written, the other direction keeps
+ * going, and the connection closes when both directions are done. An idle timer closes connections that move no
+ * bytes either way.
+ */
+final class Relay {
+
+    private static final Logger log = LoggerFactory.getLogger(Relay.class);
+
+    private final ConnectionState conn;
+    private final Channel client;
+    private final Channel backend;
+    private boolean clientToBackendDone;
+    private boolean backendToClientDone;
+    private ScheduledFuture<?> idleTimer;
+    private long lastBytes = -1;
+    private long lastActivity;
+
+    private Relay(ConnectionState conn) {
+        this.conn = conn;
+        this.client = conn.client;
+        this.backend = conn.backend;
+    }
+
+    /**
+     * Starts relaying. The peeked bytes must already be written (not necessarily flushed) to the backend.
+     *
+     * @param conn the connection, with its backend connected
+     * @param config the settings
+     * @param clientInputShutdown whether the client already sent its FIN during detection
+     */
+    static void start(ConnectionState conn, EngineConfig config, boolean clientInputShutdown) {
+        Relay relay = new Relay(conn);
+        Channel client = conn.client;
+        Channel backend = conn.backend;
+        client.pipeline().addLast("relay", relay.new Side(backend, true));
+        backend.pipeline().addLast("relay", relay.new Side(client, false));
+        boolean splice = config.splice() && client instanceof AbstractEpollStreamChannel
+                && backend instanceof AbstractEpollStreamChannel && client.eventLoop() == backend.eventLoop();
+        backend.flush();
+        if (splice) {
+            if (!clientInputShutdown) {
+                relay.splice((AbstractEpollStreamChannel) client, (AbstractEpollStreamChannel) backend);
+            }
+            relay.splice((AbstractEpollStreamChannel) backend, (AbstractEpollStreamChannel) client);
+        }
+        if (clientInputShutdown) {
+            relay.inputDone(client, backend);
+        } else {
+            client.config().setAutoRead(true);
+        }
+        backend.config().setAutoRead(true);
+        if (!config.idleTimeout().isZero()) {
+            relay.lastActivity = System.nanoTime();
+            relay.scheduleIdleCheck(config.idleTimeout().toNanos());
+        }
+        if (log.isDebugEnabled()) {
+            log.debug("[{}] relaying {} <-> {} ({})", conn.id, client.remoteAddress(), backend.remoteAddress(),
+                    splice ? "splice" : "copy");
+        }
+    }
+
+    private void splice(AbstractEpollStreamChannel from, AbstractEpollStreamChannel to) {
+        from.spliceTo(to, Integer.MAX_VALUE).addListener((ChannelFutureListener) f -> {
+            if (!f.isSuccess() && from.isOpen() && to.isOpen()) {
+                log.debug("[{}] splice failed: {}", conn.id, f.cause().toString());
+                conn.close(CloseReason.ERROR);
+            }
+        });
+    }
+
+    /** The input of {@code from} ended: send a FIN to {@code to} once everything before it is written. */
+    private void inputDone(Channel from, Channel to) {
+        to.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener((ChannelFutureListener) f -> {
+            if (!f.isSuccess()) {
+                conn.close(CloseReason.ERROR);
+                return;
+            }
+            ChannelFuture shut = to instanceof DuplexChannel ? ((DuplexChannel) to).shutdownOutput() : to.close();
+            shut.addListener((ChannelFutureListener) s -> {
+                if (from == client) {
+                    clientToBackendDone = true;
+                } else {
+                    backendToClientDone = true;
+                }
+                if (clientToBackendDone && backendToClientDone) {
+                    conn.close(CloseReason.COMPLETED);
+                }
+            });
+        });
+    }
+
+    private void scheduleIdleCheck(long idleNanos) {
+        long period = Math.max(TimeUnit.MILLISECONDS.toNanos(10), idleNanos / 4);
+        idleTimer = client.eventLoop().scheduleAtFixedRate(() -> {
+            long bytes = conn.clientCounter.bytesRead() + conn.backendCounter.bytesRead();
+            long now = System.nanoTime();
+            if (bytes != lastBytes) {
+                lastBytes = bytes;
+                lastActivity = now;
+            } else if (now - lastActivity >= idleNanos) {
+                log.debug("[{}] idle for {} ms; closing", conn.id, TimeUnit.NANOSECONDS.toMillis(now - lastActivity));
+                conn.close(CloseReason.IDLE_TIMEOUT);
+            }
+        }, period, period, TimeUnit.NANOSECONDS);
+        client.closeFuture().addListener(f -> idleTimer.cancel(false));
+    }
+
+    /** The relay handler of one channel; forwards what it reads to the peer. */
+    private final class Side extends ChannelInboundHandlerAdapter {
+        private final Channel peer;
+        private final boolean isClient;
+
+        Side(Channel peer, boolean isClient) {
+            this.peer = peer;
+            this.isClient = isClient;
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (!(msg instanceof ByteBuf) || !peer.isActive()) {
+                ReferenceCountUtil.release(msg);
+                return;
+            }
+            peer.write(msg, peer.voidPromise());
+            if (!peer.isWritable()) {
+                peer.flush();
+                if (!peer.isWritable()) {
+                    ctx.channel().config().setAutoRead(false);
+                }
+            }
+        }
+
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            peer.flush();
+        }
+
+        @Override
+        public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+            if (ctx.channel().isWritable() && peer.isActive()) {
+                peer.config().setAutoRead(true);
+            }
+        }
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+            if (evt instanceof ChannelInputShutdownEvent) {
+                inputDone(ctx.channel(), peer);
+            }
+            ReferenceCountUtil.release(evt);
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            if (peer.isActive()) {
+                peer.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+            }
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            log.debug("[{}] {} error: {}", conn.id, isClient ? "client" : "backend", cause.toString());
+            conn.close(CloseReason.ERROR);
+        }
+    }
+}

@@ -1,0 +1,47 @@
+package io.refractium.internal.engine;
+
+import io.netty.channel.IoEventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.util.concurrent.DefaultThreadFactory;
+
+/** The socket channel classes and event loop factory of one transport: native epoll or NIO. */
+record Transports(boolean epoll, Class<? extends ServerChannel> serverChannel,
+                  Class<? extends SocketChannel> socketChannel) {
+
+    private static final Transports EPOLL = new Transports(true, EpollServerSocketChannel.class, EpollSocketChannel.class);
+    private static final Transports NIO = new Transports(false, NioServerSocketChannel.class, NioSocketChannel.class);
+
+    /** Returns epoll when preferred and available, NIO otherwise. */
+    static Transports choose(boolean preferNative) {
+        return preferNative && isEpollAvailable() ? EPOLL : NIO;
+    }
+
+    /** Returns the transport that matches a caller-supplied group. */
+    static Transports of(IoEventLoopGroup group) {
+        return isEpollAvailable() && group.isIoType(EpollIoHandler.class) ? EPOLL : NIO;
+    }
+
+    static boolean isEpollAvailable() {
+        try {
+            return Epoll.isAvailable();
+        } catch (LinkageError e) {
+            return false;
+        }
+    }
+
+    /** Creates an event loop group of this transport. */
+    IoEventLoopGroup newGroup(int threads, String name) {
+        IoHandlerFactory factory = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+        return new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory(name, true), factory);
+    }
+}
