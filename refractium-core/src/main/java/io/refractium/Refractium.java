@@ -32,6 +32,10 @@ public final class Refractium implements AutoCloseable {
         this.engine = new Engine(config, routes);
     }
 
+    Engine engine() {
+        return engine;
+    }
+
     /** Returns a new builder. */
     public static RefractiumBuilder builder() {
         return new RefractiumBuilder();

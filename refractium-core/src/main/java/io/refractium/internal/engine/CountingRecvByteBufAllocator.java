@@ -22,6 +22,11 @@ final class CountingRecvByteBufAllocator implements RecvByteBufAllocator {
         return bytesRead;
     }
 
+    /** Counts bytes read from the channel outside the allocator's handle. */
+    void add(int bytes) {
+        bytesRead += bytes;
+    }
+
     @Override
     public Handle newHandle() {
         return new CountingHandle((ExtendedHandle) DELEGATE.newHandle());

@@ -51,6 +51,7 @@ public final class Engine {
     private final Transports transports;
     private final boolean ownsGroups;
     private final Set<ConnectionState> connections = ConcurrentHashMap.newKeySet();
+    private final AtomicLong splicedConnections = new AtomicLong();
     private final Cache<ForwardTarget, TargetRuntime> reroutes = Caffeine.newBuilder().maximumSize(1024).build();
     private volatile RoutingSnapshot snapshot;
     private volatile State state = State.NEW;
@@ -87,6 +88,15 @@ public final class Engine {
 
     public boolean isRunning() {
         return state == State.RUNNING;
+    }
+
+    /** Returns how many connections have been relayed with {@code splice(2)}. */
+    public long splicedConnections() {
+        return splicedConnections.get();
+    }
+
+    void spliced() {
+        splicedConnections.incrementAndGet();
     }
 
     public int activeConnections() {

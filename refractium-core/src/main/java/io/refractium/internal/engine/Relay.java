@@ -7,12 +7,15 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.unix.UnixChannel;
 import io.netty.channel.epoll.AbstractEpollStreamChannel;
+import io.netty.channel.unix.FileDescriptor;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.refractium.hook.CloseReason;
+import java.io.IOException;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,6 +39,7 @@ final class Relay {
     private boolean clientToBackendDone;
     private boolean backendToClientDone;
     private ScheduledFuture<?> idleTimer;
+    private boolean spliced;
     private long lastBytes = -1;
     private long lastActivity;
 
@@ -62,6 +66,8 @@ final class Relay {
                 && backend instanceof AbstractEpollStreamChannel && client.eventLoop() == backend.eventLoop();
         backend.flush();
         if (splice) {
+            relay.spliced = true;
+            conn.engine.spliced();
             if (!clientInputShutdown) {
                 relay.splice((AbstractEpollStreamChannel) client, (AbstractEpollStreamChannel) backend);
             }
@@ -111,6 +117,35 @@ final class Relay {
                 }
             });
         });
+    }
+
+    /**
+     * Netty's splice path shuts the input down as soon as the peer's FIN is seen, which can leave the last bytes in
+     * the socket's receive queue. Linux still returns queued bytes after {@code shutdown(SHUT_RD)}, so read them
+     * here and queue them behind the spliced bytes, before the FIN is passed on.
+     */
+    private void drainAfterSplice(Channel from, Channel to, CountingRecvByteBufAllocator counter) {
+        FileDescriptor fd = ((UnixChannel) from).fd();
+        for (;;) {
+            ByteBuf buf = from.alloc().directBuffer(64 * 1024);
+            int n;
+            try {
+                n = buf.hasMemoryAddress()
+                        ? fd.readAddress(buf.memoryAddress(), 0, buf.capacity())
+                        : fd.read(buf.internalNioBuffer(0, buf.capacity()), 0, buf.capacity());
+            } catch (IOException e) {
+                buf.release();
+                log.debug("[{}] reading the rest after splice failed: {}", conn.id, e.toString());
+                return;
+            }
+            if (n <= 0) {
+                buf.release();
+                return;
+            }
+            buf.writerIndex(n);
+            counter.add(n);
+            to.write(buf, to.voidPromise());
+        }
     }
 
     private void scheduleIdleCheck(long idleNanos) {
@@ -169,6 +204,9 @@ final class Relay {
         @Override
         public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
             if (evt instanceof ChannelInputShutdownEvent) {
+                if (spliced) {
+                    drainAfterSplice(ctx.channel(), peer, isClient ? conn.clientCounter : conn.backendCounter);
+                }
                 inputDone(ctx.channel(), peer);
             }
             ReferenceCountUtil.release(evt);

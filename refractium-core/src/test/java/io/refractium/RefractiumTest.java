@@ -1,0 +1,475 @@
+package io.refractium;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.refractium.hook.Admission;
+import io.refractium.hook.CloseReason;
+import io.refractium.hook.ConnectionInfo;
+import io.refractium.hook.ConnectionSummary;
+import io.refractium.hook.Detection;
+import io.refractium.hook.DetectionFailure;
+import io.refractium.hook.Hook;
+import io.refractium.hook.RouteDecision;
+import io.refractium.testing.PrefixProtocol;
+import io.refractium.testing.TestServer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** The engine end to end on loopback: detection outcomes, routing, failover, hooks, route swaps and shutdown. */
+@Timeout(30)
+class RefractiumTest {
+
+    private final List<AutoCloseable> closeables = new ArrayList<>();
+
+    @AfterEach
+    void closeAll() throws Exception {
+        for (int i = closeables.size() - 1; i >= 0; i--) {
+            closeables.get(i).close();
+        }
+    }
+
+    private TestServer greeter(String name) {
+        TestServer s = TestServer.greeter(name);
+        closeables.add(s);
+        return s;
+    }
+
+    private RefractiumBuilder builder() {
+        return Refractium.builder()
+                .listen("127.0.0.1", 0)
+                .protocol(new PrefixProtocol("alpha", "ALPHA"))
+                .protocol(new PrefixProtocol("beta", "BETA", 0, true))
+                .shutdownGracePeriod(Duration.ofSeconds(2));
+    }
+
+    private Refractium start(RefractiumBuilder b) {
+        Refractium r = b.build().start();
+        closeables.add(r);
+        return r;
+    }
+
+    private Socket connect(Refractium r) throws IOException {
+        Socket s = new Socket();
+        s.connect(r.localAddress(), 2000);
+        s.setSoTimeout(5000);
+        closeables.add(s);
+        return s;
+    }
+
+    private static void send(Socket s, String text) throws IOException {
+        s.getOutputStream().write(text.getBytes(StandardCharsets.US_ASCII));
+        s.getOutputStream().flush();
+    }
+
+    private static String line(Socket s) throws IOException {
+        return TestServer.readLine(s.getInputStream());
+    }
+
+    @Test
+    void routesEachProtocolToItsTargetAndReplaysThePeekedBytes() throws Exception {
+        TestServer a = greeter("a");
+        TestServer b = greeter("b");
+        Refractium r = start(builder()
+                .route("alpha", ForwardTarget.of("a", a.hostAndPort()))
+                .route("beta", ForwardTarget.of("b", b.hostAndPort())));
+
+        Socket c1 = connect(r);
+        send(c1, "ALPHA hello\n");
+        assertThat(line(c1)).isEqualTo("a");
+        assertThat(line(c1)).isEqualTo("ALPHA hello");
+
+        Socket c2 = connect(r);
+        send(c2, "BETA");
+        send(c2, " x\n");
+        assertThat(line(c2)).isEqualTo("b");
+        assertThat(line(c2)).isEqualTo("BETA x");
+    }
+
+    @Test
+    void detectsWhenTheFirstBytesArriveOneAtATime() throws Exception {
+        TestServer a = greeter("a");
+        Refractium r = start(builder().route("alpha", ForwardTarget.of("a", a.hostAndPort())));
+        Socket c = connect(r);
+        c.setTcpNoDelay(true);
+        for (char ch : "ALPHA!\n".toCharArray()) {
+            send(c, String.valueOf(ch));
+            Thread.sleep(5);
+        }
+        assertThat(line(c)).isEqualTo("a");
+        assertThat(line(c)).isEqualTo("ALPHA!");
+    }
+
+    @Test
+    void theMostSpecificRouteWinsThenDeclaredOrder() throws Exception {
+        TestServer exact = greeter("exact");
+        TestServer wild = greeter("wild");
+        TestServer any = greeter("any");
+        Refractium r = start(builder()
+                .route("beta", ForwardTarget.of("any", any.hostAndPort()))
+                .route(Route.builder("beta").sni("*.example").to(ForwardTarget.of("wild", wild.hostAndPort())))
+                .route(Route.builder("beta").sni("a.example").to(ForwardTarget.of("exact", exact.hostAndPort()))));
+
+        Socket c1 = connect(r);
+        send(c1, "BETAA.Example.\n");
+        assertThat(line(c1)).isEqualTo("exact");
+        Socket c2 = connect(r);
+        send(c2, "BETAz.b.example\n");
+        assertThat(line(c2)).isEqualTo("wild");
+        Socket c3 = connect(r);
+        send(c3, "BETAexample\n");
+        assertThat(line(c3)).isEqualTo("any");
+    }
+
+    @Test
+    void garbageGoesToTheFallback() throws Exception {
+        TestServer fb = greeter("fallback");
+        Refractium r = start(builder().fallback(ForwardTarget.of("fb", fb.hostAndPort())));
+        Socket c = connect(r);
+        send(c, "\u0001\u0002garbage\n");
+        assertThat(line(c)).isEqualTo("fallback");
+        assertThat(line(c)).isEqualTo("\u0001\u0002garbage");
+    }
+
+    @Test
+    void aDetectedProtocolWithoutARouteGoesToTheFallback() throws Exception {
+        TestServer fb = greeter("fallback");
+        Refractium r = start(builder().fallback(ForwardTarget.of("fb", fb.hostAndPort())));
+        Socket c = connect(r);
+        send(c, "ALPHA\n");
+        assertThat(line(c)).isEqualTo("fallback");
+    }
+
+    @Test
+    void garbageWithoutFallbackIsClosed() throws Exception {
+        Refractium r = start(builder());
+        Socket c = connect(r);
+        send(c, "nothing we know\n");
+        assertThat(c.getInputStream().read()).isEqualTo(-1);
+    }
+
+    @Test
+    void tooManyBytesGoToTheFallback() throws Exception {
+        TestServer fb = greeter("fallback");
+        BlockingQueue<DetectionFailure> failures = new LinkedBlockingQueue<>();
+        Refractium r = start(builder()
+                .maxPeekBytes(8)
+                .protocol(new PrefixProtocol("long", "0123456789ABCDEF"))
+                .fallback(ForwardTarget.of("fb", fb.hostAndPort()))
+                .hook(new Hook() {
+                    @Override
+                    public void onDetectionFailed(ConnectionInfo c, DetectionFailure reason, int peeked) {
+                        failures.add(reason);
+                    }
+                }));
+        Socket c = connect(r);
+        send(c, "0123456789AB");
+        assertThat(line(c)).isEqualTo("fallback");
+        assertThat(c.getInputStream().readNBytes(12)).asString(StandardCharsets.US_ASCII).isEqualTo("0123456789AB");
+        assertThat(failures.poll(5, TimeUnit.SECONDS)).isEqualTo(DetectionFailure.TOO_MANY_BYTES);
+    }
+
+    @Test
+    void aSilentClientReachesTheSilentClientTarget() throws Exception {
+        TestServer banner = greeter("SSH-2.0-banner");
+        Refractium r = start(builder()
+                .silenceTimeout(Duration.ofMillis(200))
+                .onSilence(ForwardTarget.of("ssh", banner.hostAndPort())));
+        Socket c = connect(r);
+        long t0 = System.nanoTime();
+        assertThat(line(c)).isEqualTo("SSH-2.0-banner");
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(3));
+        send(c, "after the banner\n");
+        assertThat(line(c)).isEqualTo("after the banner");
+    }
+
+    @Test
+    void aPartialPrefixPastTheDeadlineGoesToTheFallback() throws Exception {
+        TestServer fb = greeter("fallback");
+        Refractium r = start(builder()
+                .peekTimeout(Duration.ofMillis(300))
+                .fallback(ForwardTarget.of("fb", fb.hostAndPort())));
+        Socket c = connect(r);
+        send(c, "ALP");
+        assertThat(line(c)).isEqualTo("fallback");
+    }
+
+    @Test
+    void aDeadBackendGivesThePromptClose() throws Exception {
+        int dead = TestServer.deadPort();
+        BlockingQueue<ConnectionSummary> closed = new LinkedBlockingQueue<>();
+        Refractium r = start(builder()
+                .route("alpha", ForwardTarget.of("dead", "127.0.0.1:" + dead))
+                .hook(new Hook() {
+                    @Override
+                    public void onClosed(ConnectionInfo c, ConnectionSummary s) {
+                        closed.add(s);
+                    }
+                }));
+        Socket c = connect(r);
+        long t0 = System.nanoTime();
+        send(c, "ALPHA\n");
+        assertThat(c.getInputStream().read()).isEqualTo(-1);
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(2));
+        ConnectionSummary s = closed.poll(5, TimeUnit.SECONDS);
+        assertThat(s).isNotNull();
+        assertThat(s.reason()).isEqualTo(CloseReason.BACKEND_UNAVAILABLE);
+        assertThat(s.backend()).isNull();
+    }
+
+    @Test
+    void aFailedBackendIsSkippedForTheNextOne() throws Exception {
+        TestServer live = greeter("live");
+        Refractium r = start(builder().route("alpha",
+                ForwardTarget.of("pair", "127.0.0.1:" + TestServer.deadPort(), live.hostAndPort())));
+        for (int i = 0; i < 4; i++) {
+            Socket c = connect(r);
+            send(c, "ALPHA\n");
+            assertThat(line(c)).isEqualTo("live");
+        }
+    }
+
+    @Test
+    void roundRobinSpreadsConnectionsOverTheBackends() throws Exception {
+        TestServer a = greeter("a");
+        TestServer b = greeter("b");
+        Refractium r = start(builder().route("alpha", ForwardTarget.of("ab", a.hostAndPort(), b.hostAndPort())));
+        List<String> seen = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            Socket c = connect(r);
+            send(c, "ALPHA\n");
+            seen.add(line(c));
+        }
+        assertThat(seen).containsExactlyInAnyOrder("a", "a", "b", "b");
+        assertThat(seen.get(0)).isNotEqualTo(seen.get(1));
+    }
+
+    @Test
+    void hooksSeeEveryStepInOrderAndAThrowingHookBreaksNothing() throws Exception {
+        TestServer a = greeter("a");
+        List<String> events = new CopyOnWriteArrayList<>();
+        CompletableFuture<ConnectionSummary> closed = new CompletableFuture<>();
+        Refractium r = start(builder()
+                .route("alpha", ForwardTarget.of("a", a.hostAndPort()))
+                .hook(new Hook() {
+                    @Override
+                    public Admission onAccepted(ConnectionInfo c) {
+                        throw new IllegalStateException("a broken hook");
+                    }
+
+                    @Override
+                    public void onDetected(ConnectionInfo c, Detection d) {
+                        throw new IllegalStateException("a broken hook");
+                    }
+                })
+                .hook(new Hook() {
+                    @Override
+                    public Admission onAccepted(ConnectionInfo c) {
+                        events.add("accepted");
+                        return Admission.ACCEPT;
+                    }
+
+                    @Override
+                    public void onDetected(ConnectionInfo c, Detection d) {
+                        events.add("detected " + d.protocol() + " " + d.peekedBytes());
+                    }
+
+                    @Override
+                    public RouteDecision onRouteChosen(ConnectionInfo c, ForwardTarget t) {
+                        events.add("route " + t.name());
+                        return RouteDecision.proceed();
+                    }
+
+                    @Override
+                    public void onBackendConnected(ConnectionInfo c, InetSocketAddress backend) {
+                        events.add("connected " + backend.getPort());
+                    }
+
+                    @Override
+                    public void onClosed(ConnectionInfo c, ConnectionSummary s) {
+                        events.add("closed " + s.reason());
+                        closed.complete(s);
+                    }
+                }));
+        Socket c = connect(r);
+        send(c, "ALPHA\n");
+        assertThat(line(c)).isEqualTo("a");
+        assertThat(line(c)).isEqualTo("ALPHA");
+        c.close();
+        ConnectionSummary s = closed.get(5, TimeUnit.SECONDS);
+        assertThat(events).containsExactly("accepted", "detected alpha 6", "route a", "connected " + a.port(),
+                "closed COMPLETED");
+        assertThat(s.bytesFromClient()).isEqualTo(6);
+        assertThat(s.bytesToClient()).isEqualTo(2 + 6);
+        assertThat(s.backend().getPort()).isEqualTo(a.port());
+    }
+
+    @Test
+    void aHookCanRefuseAndReroute() throws Exception {
+        TestServer a = greeter("a");
+        TestServer b = greeter("b");
+        ForwardTarget toB = ForwardTarget.of("b", b.hostAndPort());
+        Refractium r = start(builder()
+                .route("alpha", ForwardTarget.of("a", a.hostAndPort()))
+                .route("beta", ForwardTarget.of("a2", a.hostAndPort()))
+                .hook(new Hook() {
+                    @Override
+                    public RouteDecision onRouteChosen(ConnectionInfo c, ForwardTarget t) {
+                        return c.protocol().equals("alpha") ? RouteDecision.reroute(toB) : RouteDecision.refuse("no beta");
+                    }
+                }));
+        Socket c1 = connect(r);
+        send(c1, "ALPHA\n");
+        assertThat(line(c1)).isEqualTo("b");
+        Socket c2 = connect(r);
+        send(c2, "BETAx\n");
+        assertThat(c2.getInputStream().read()).isEqualTo(-1);
+        assertThat(a.accepted()).isZero();
+    }
+
+    @Test
+    void aRouteSwapLeavesOpenConnectionsAlone() throws Exception {
+        TestServer a = greeter("a");
+        TestServer b = greeter("b");
+        Refractium r = start(builder().route("alpha", ForwardTarget.of("t", a.hostAndPort())));
+        Socket before = connect(r);
+        send(before, "ALPHA\n");
+        assertThat(line(before)).isEqualTo("a");
+
+        r.updateRoutes(RoutingTable.builder().route("alpha", ForwardTarget.of("t", b.hostAndPort())).build());
+
+        Socket after = connect(r);
+        send(after, "ALPHA\n");
+        assertThat(line(after)).isEqualTo("b");
+        // The connection opened before the swap still talks to its backend.
+        assertThat(line(before)).isEqualTo("ALPHA");
+        send(before, "still here\n");
+        assertThat(line(before)).isEqualTo("still here");
+    }
+
+    @Test
+    void aRouteSwapToAnUnknownProtocolFailsAndKeepsTheOldTable() throws Exception {
+        TestServer a = greeter("a");
+        Refractium r = start(builder().route("alpha", ForwardTarget.of("a", a.hostAndPort())));
+        RoutingTable old = r.routes();
+        assertThatThrownBy(() -> r.updateRoutes(RoutingTable.builder()
+                .route("gamma", ForwardTarget.of("a", a.hostAndPort())).build()))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("unknown protocol \"gamma\"");
+        assertThat(r.routes()).isSameAs(old);
+    }
+
+    @Test
+    void idleConnectionsAreClosed() throws Exception {
+        TestServer a = greeter("a");
+        Refractium r = start(builder().idleTimeout(Duration.ofMillis(300))
+                .route("alpha", ForwardTarget.of("a", a.hostAndPort())));
+        Socket c = connect(r);
+        send(c, "ALPHA\n");
+        assertThat(line(c)).isEqualTo("a");
+        assertThat(line(c)).isEqualTo("ALPHA");
+        long t0 = System.nanoTime();
+        assertThat(c.getInputStream().read()).isEqualTo(-1);
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isBetween(Duration.ofMillis(200), Duration.ofSeconds(3));
+    }
+
+    @Test
+    void closeDrainsOpenConnectionsThenStopsAccepting() throws Exception {
+        TestServer a = greeter("a");
+        Refractium r = Refractium.builder().listen("127.0.0.1", 0)
+                .protocol(new PrefixProtocol("alpha", "ALPHA"))
+                .route("alpha", ForwardTarget.of("a", a.hostAndPort()))
+                .shutdownGracePeriod(Duration.ofSeconds(10))
+                .build().start();
+        InetSocketAddress address = r.localAddress();
+        Socket c = new Socket();
+        c.connect(address, 2000);
+        c.setSoTimeout(5000);
+        closeables.add(c);
+        send(c, "ALPHA\n");
+        assertThat(line(c)).isEqualTo("a");
+
+        CompletableFuture<Void> closing = CompletableFuture.runAsync(r::close);
+        Thread.sleep(300);
+        assertThat(closing).isNotDone();
+        // The open connection keeps working while the proxy drains.
+        send(c, "during drain\n");
+        assertThat(line(c)).isEqualTo("ALPHA");
+        assertThat(line(c)).isEqualTo("during drain");
+        // New connections are refused.
+        assertThatThrownBy(() -> {
+            try (Socket s = new Socket()) {
+                s.connect(address, 1000);
+            }
+        }).isInstanceOf(IOException.class);
+        c.close();
+        closing.get(5, TimeUnit.SECONDS);
+        assertThat(r.activeConnections()).isZero();
+        r.close(); // idempotent
+        assertThatThrownBy(r::start).isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
+    void closeEndsConnectionsThatOutliveTheGracePeriod() throws Exception {
+        TestServer a = greeter("a");
+        BlockingQueue<CloseReason> reasons = new LinkedBlockingQueue<>();
+        Refractium r = builder().shutdownGracePeriod(Duration.ofMillis(200))
+                .route("alpha", ForwardTarget.of("a", a.hostAndPort()))
+                .hook(new Hook() {
+                    @Override
+                    public void onClosed(ConnectionInfo c, ConnectionSummary s) {
+                        reasons.add(s.reason());
+                    }
+                })
+                .build().start();
+        Socket c = connect(r);
+        send(c, "ALPHA\n");
+        assertThat(line(c)).isEqualTo("a");
+        r.close();
+        assertThat(reasons.poll(5, TimeUnit.SECONDS)).isEqualTo(CloseReason.SHUTDOWN);
+        InputStream in = c.getInputStream();
+        assertThat(in.readAllBytes()).asString(StandardCharsets.US_ASCII).isEqualTo("ALPHA\n");
+    }
+
+    @Test
+    void listensOnSeveralAddresses() throws Exception {
+        TestServer a = greeter("a");
+        Refractium r = start(builder().listen("127.0.0.1", 0)
+                .route("alpha", ForwardTarget.of("a", a.hostAndPort())));
+        assertThat(r.localAddresses()).hasSize(2);
+        for (InetSocketAddress address : r.localAddresses()) {
+            assertThat(address.getPort()).isPositive();
+            try (Socket s = new Socket()) {
+                s.connect(address, 2000);
+                s.setSoTimeout(5000);
+                OutputStream out = s.getOutputStream();
+                out.write("ALPHA\n".getBytes(StandardCharsets.US_ASCII));
+                assertThat(TestServer.readLine(s.getInputStream())).isEqualTo("a");
+            }
+        }
+    }
+
+    @Test
+    void aBindFailureNamesTheAddress() throws Exception {
+        TestServer taken = greeter("x");
+        Refractium r = Refractium.builder().listen("127.0.0.1", taken.port())
+                .protocol(new PrefixProtocol("alpha", "ALPHA")).build();
+        assertThatThrownBy(r::start).isInstanceOf(java.io.UncheckedIOException.class)
+                .hasMessageContaining("127.0.0.1:" + taken.port());
+    }
+}
