@@ -40,9 +40,16 @@ public final class HealthCheck {
     private final int rise;
     private final int fall;
     private final double jitter;
+    private final boolean startsUp;
 
     private HealthCheck(Kind kind, byte[] send, byte[] expect, Duration interval, Duration timeout, int rise, int fall,
                         double jitter) {
+        this(kind, send, expect, interval, timeout, rise, fall, jitter, true);
+    }
+
+    private HealthCheck(Kind kind, byte[] send, byte[] expect, Duration interval, Duration timeout, int rise, int fall,
+                        double jitter, boolean startsUp) {
+        this.startsUp = startsUp;
         this.kind = kind;
         this.send = send;
         this.expect = expect;
@@ -129,7 +136,7 @@ public final class HealthCheck {
      * @return the copy
      */
     public HealthCheck withInterval(Duration interval) {
-        return new HealthCheck(kind, send, expect, positive("interval", interval), timeout, rise, fall, jitter);
+        return new HealthCheck(kind, send, expect, positive("interval", interval), timeout, rise, fall, jitter, startsUp);
     }
 
     /**
@@ -139,7 +146,7 @@ public final class HealthCheck {
      * @return the copy
      */
     public HealthCheck withTimeout(Duration timeout) {
-        return new HealthCheck(kind, send, expect, interval, positive("timeout", timeout), rise, fall, jitter);
+        return new HealthCheck(kind, send, expect, interval, positive("timeout", timeout), rise, fall, jitter, startsUp);
     }
 
     /**
@@ -152,7 +159,7 @@ public final class HealthCheck {
         if (rise < 1) {
             throw new IllegalArgumentException("rise: " + rise + " (expected: >= 1)");
         }
-        return new HealthCheck(kind, send, expect, interval, timeout, rise, fall, jitter);
+        return new HealthCheck(kind, send, expect, interval, timeout, rise, fall, jitter, startsUp);
     }
 
     /**
@@ -165,7 +172,7 @@ public final class HealthCheck {
         if (fall < 1) {
             throw new IllegalArgumentException("fall: " + fall + " (expected: >= 1)");
         }
-        return new HealthCheck(kind, send, expect, interval, timeout, rise, fall, jitter);
+        return new HealthCheck(kind, send, expect, interval, timeout, rise, fall, jitter, startsUp);
     }
 
     /**
@@ -178,7 +185,25 @@ public final class HealthCheck {
         if (!(jitter >= 0 && jitter <= 1)) {
             throw new IllegalArgumentException("jitter: " + jitter + " (expected: 0-1)");
         }
-        return new HealthCheck(kind, send, expect, interval, timeout, rise, fall, jitter);
+        return new HealthCheck(kind, send, expect, interval, timeout, rise, fall, jitter, startsUp);
+    }
+
+    /**
+     * Returns whether backends count as up before their first check; default {@code true}, so traffic flows at once.
+     * When {@code false}, a backend takes traffic only after {@link #rise()} successful checks.
+     */
+    public boolean startsUp() {
+        return startsUp;
+    }
+
+    /**
+     * Returns a copy whose backends start up (the default) or down until they pass {@link #rise()} checks.
+     *
+     * @param startsUp whether backends start up
+     * @return the copy
+     */
+    public HealthCheck withStartsUp(boolean startsUp) {
+        return new HealthCheck(kind, send, expect, interval, timeout, rise, fall, jitter, startsUp);
     }
 
     private static Duration positive(String setting, Duration d) {
@@ -197,12 +222,13 @@ public final class HealthCheck {
         HealthCheck h = (HealthCheck) o;
         return kind == h.kind && Arrays.equals(send, h.send) && Arrays.equals(expect, h.expect)
                 && interval.equals(h.interval) && timeout.equals(h.timeout) && rise == h.rise && fall == h.fall
-                && jitter == h.jitter;
+                && jitter == h.jitter && startsUp == h.startsUp;
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(kind, Arrays.hashCode(send), Arrays.hashCode(expect), interval, timeout, rise, fall, jitter);
+        return Objects.hash(kind, Arrays.hashCode(send), Arrays.hashCode(expect), interval, timeout, rise, fall, jitter,
+                startsUp);
     }
 
     @Override

@@ -87,6 +87,29 @@ public final class Refractium implements AutoCloseable {
         engine.updateRoutes(Objects.requireNonNull(routes, "routes"));
     }
 
+    /**
+     * Returns the state of every target of the routing table in use: each backend's health (up, down by its check,
+     * or ejected after connect failures), its open client connections and its connect failures.
+     */
+    public List<TargetStatus> targets() {
+        return engine.targets();
+    }
+
+    /**
+     * Returns the state of the target with the given name in the table in use, or {@code null}.
+     *
+     * @param name the target's name
+     * @return its state or {@code null}
+     */
+    public TargetStatus target(String name) {
+        for (TargetStatus t : engine.targets()) {
+            if (t.name().equals(name)) {
+                return t;
+            }
+        }
+        return null;
+    }
+
     /** Returns the ids of the registered protocols, in detection order. */
     public List<String> protocols() {
         return List.copyOf(engine.config().protocols().byId().keySet());

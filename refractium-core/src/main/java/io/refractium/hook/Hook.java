@@ -78,6 +78,15 @@ public interface Hook {
     }
 
     /**
+     * A backend's health changed: marked down or up by its active check, ejected after connect failures of real
+     * traffic, or restored. Not tied to a connection; called on an event loop thread.
+     *
+     * @param change the target, the backend, the old and new health and the reason
+     */
+    default void onHealthChanged(HealthChange change) {
+    }
+
+    /**
      * The connection ended; called once for every accepted connection.
      *
      * @param connection the connection

@@ -29,8 +29,10 @@ public final class TestServer implements AutoCloseable {
     private final List<Socket> sockets = new CopyOnWriteArrayList<>();
     private final AtomicInteger accepted = new AtomicInteger();
 
-    private TestServer(Handler handler) throws IOException {
-        server = new ServerSocket(0, 512, InetAddress.getLoopbackAddress());
+    private TestServer(int port, Handler handler) throws IOException {
+        server = new ServerSocket();
+        server.setReuseAddress(true);
+        server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 512);
         Thread t = new Thread(() -> {
             while (!server.isClosed()) {
                 try {
@@ -56,8 +58,13 @@ public final class TestServer implements AutoCloseable {
     }
 
     public static TestServer start(Handler handler) {
+        return start(0, handler);
+    }
+
+    /** Starts a server on the given port of 127.0.0.1 (0 for any free port). */
+    public static TestServer start(int port, Handler handler) {
         try {
-            return new TestServer(handler);
+            return new TestServer(port, handler);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -65,7 +72,12 @@ public final class TestServer implements AutoCloseable {
 
     /** A server that writes "NAME\n" as soon as a client connects, then echoes everything until EOF. */
     public static TestServer greeter(String name) {
-        return start(s -> {
+        return greeter(0, name);
+    }
+
+    /** A greeter on the given port (0 for any free port). */
+    public static TestServer greeter(int port, String name) {
+        return start(port, s -> {
             OutputStream out = s.getOutputStream();
             out.write((name + "\n").getBytes(StandardCharsets.US_ASCII));
             out.flush();

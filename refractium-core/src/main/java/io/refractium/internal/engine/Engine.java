@@ -18,7 +18,9 @@ import io.netty.channel.socket.SocketChannel;
 import io.refractium.ForwardTarget;
 import io.refractium.RoutingTable;
 import io.refractium.hook.CloseReason;
+import io.refractium.TargetStatus;
 import io.refractium.hook.ConnectionSummary;
+import io.refractium.hook.HealthChange;
 import java.io.UncheckedIOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
@@ -30,6 +32,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -52,6 +55,7 @@ public final class Engine {
     private final boolean ownsGroups;
     private final Set<ConnectionState> connections = ConcurrentHashMap.newKeySet();
     private final AtomicLong splicedConnections = new AtomicLong();
+    private final AtomicInteger liveCheckers = new AtomicInteger();
     private final Cache<ForwardTarget, TargetRuntime> reroutes = Caffeine.newBuilder().maximumSize(1024).build();
     private volatile RoutingSnapshot snapshot;
     private volatile State state = State.NEW;
@@ -71,7 +75,7 @@ public final class Engine {
         this.hooks = new HookDispatcher(config.hooks());
         this.ownsGroups = config.workerGroup() == null;
         this.transports = ownsGroups ? Transports.choose(config.nativeTransport()) : Transports.of(config.workerGroup());
-        this.snapshot = newSnapshot(routes, Map.of());
+        this.snapshot = newSnapshot(routes, null);
     }
 
     public EngineConfig config() {
@@ -139,6 +143,9 @@ public final class Engine {
         }
         localAddresses = List.copyOf(bound);
         state = State.RUNNING;
+        for (TargetRuntime rt : snapshot.runtimes().values()) {
+            rt.start(workerGroup, transports, liveCheckers);
+        }
         log.info("listening on {} ({}{})", localAddresses, transports.epoll() ? "epoll" : "nio",
                 transports.epoll() && config.splice() ? ", splice" : "");
     }
@@ -196,11 +203,11 @@ public final class Engine {
     }
 
     /** Returns a bootstrap for a backend connection on the client's event loop. */
-    Bootstrap backendBootstrap(EventLoop loop, CountingRecvByteBufAllocator counter) {
+    Bootstrap backendBootstrap(EventLoop loop, CountingRecvByteBufAllocator counter, int connectTimeoutMillis) {
         Bootstrap b = new Bootstrap()
                 .group(loop)
                 .channel(transports.socketChannel())
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) config.connectTimeout().toMillis())
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, Math.max(1, connectTimeoutMillis))
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 .option(ChannelOption.AUTO_READ, false)
@@ -229,20 +236,64 @@ public final class Engine {
 
     // ---------------------------------------------------------------- routing
 
-    /** Installs a new routing table; runtime state of unchanged targets is kept. */
+    /**
+     * Installs a new routing table. Unchanged targets keep their runtime; backends that stay in a changed target
+     * keep their health; checks of removed targets stop and checks of new ones start.
+     */
     public synchronized void updateRoutes(RoutingTable table) {
         config.protocols().checkRoutes(table);
-        snapshot = newSnapshot(table, snapshot.runtimes());
+        RoutingSnapshot old = snapshot;
+        RoutingSnapshot next = newSnapshot(table, old);
+        snapshot = next;
+        Set<TargetRuntime> kept = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        kept.addAll(next.runtimes().values());
+        for (TargetRuntime rt : old.runtimes().values()) {
+            if (!kept.contains(rt)) {
+                rt.stop();
+            }
+        }
+        if (state == State.RUNNING) {
+            for (TargetRuntime rt : next.runtimes().values()) {
+                rt.start(workerGroup, transports, liveCheckers);
+            }
+        }
         log.info("routing table replaced: {} routes", table.routes().size());
     }
 
-    private static RoutingSnapshot newSnapshot(RoutingTable table, Map<ForwardTarget, TargetRuntime> previous) {
+    private RoutingSnapshot newSnapshot(RoutingTable table, RoutingSnapshot previous) {
         Map<ForwardTarget, TargetRuntime> runtimes = new HashMap<>();
+        Map<String, TargetRuntime> previousByName = new HashMap<>();
+        if (previous != null) {
+            for (TargetRuntime rt : previous.runtimes().values()) {
+                previousByName.put(rt.target.name(), rt);
+            }
+        }
         for (ForwardTarget t : table.targets().values()) {
-            TargetRuntime rt = previous.get(t);
-            runtimes.put(t, rt != null ? rt : new TargetRuntime(t));
+            TargetRuntime rt = previous == null ? null : previous.runtimes().get(t);
+            runtimes.put(t, rt != null ? rt : new TargetRuntime(t, previousByName.get(t.name()), this::healthChanged));
         }
         return new RoutingSnapshot(table, Map.copyOf(runtimes));
+    }
+
+    private void healthChanged(HealthChange change) {
+        log.info("target {} backend {}: {} -> {} ({})", change.target().name(), change.backend().hostAndPort(),
+                change.previous(), change.current(), change.reason());
+        hooks.healthChanged(change);
+    }
+
+    /** Returns the state of every target of the table in use. */
+    public List<TargetStatus> targets() {
+        RoutingSnapshot s = snapshot;
+        List<TargetStatus> list = new ArrayList<>();
+        for (ForwardTarget t : s.table().targets().values()) {
+            list.add(s.runtimes().get(t).status());
+        }
+        return List.copyOf(list);
+    }
+
+    /** Returns the number of backends whose active health check loop is running. */
+    public int liveHealthCheckers() {
+        return liveCheckers.get();
     }
 
     /** Returns the runtime of a target of the snapshot, or of a target a hook rerouted to. */
@@ -251,7 +302,7 @@ public final class Engine {
         if (rt == null) {
             rt = snapshot.runtimes().get(target);
         }
-        return rt != null ? rt : reroutes.get(target, TargetRuntime::new);
+        return rt != null ? rt : reroutes.get(target, t -> new TargetRuntime(t, null, this::healthChanged));
     }
 
     // ---------------------------------------------------------------- lifecycle
@@ -269,6 +320,11 @@ public final class Engine {
             }
         }
         closeServerChannels();
+        synchronized (this) {
+            for (TargetRuntime rt : snapshot.runtimes().values()) {
+                rt.stop();
+            }
+        }
         long deadline = System.nanoTime() + config.shutdownGracePeriod().toNanos();
         while (!connections.isEmpty() && System.nanoTime() < deadline) {
             sleep(Math.min(50, Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()))));

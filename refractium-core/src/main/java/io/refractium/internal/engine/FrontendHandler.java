@@ -63,6 +63,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Dete
     private TargetRuntime runtime;
     private final long[] tried = new long[1];
     private int attempts;
+    private long connectDeadline;
 
     FrontendHandler(Engine engine, ConnectionState conn) {
         this.engine = engine;
@@ -289,6 +290,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Dete
         }
         target = d.reroute() != null ? d.reroute() : chosen;
         runtime = engine.runtime(conn.snapshot, target);
+        connectDeadline = target.connectDeadline() == null ? 0 : System.nanoTime() + target.connectDeadline().toNanos();
         phase = Phase.CONNECTING;
         ctx.channel().config().setAutoRead(false);
         connectNext();
@@ -298,6 +300,16 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Dete
         Channel client = ctx.channel();
         if (!client.isActive() || phase != Phase.CONNECTING) {
             return;
+        }
+        long timeoutMillis = config.connectTimeout().toMillis();
+        if (connectDeadline != 0) {
+            long left = TimeUnit.NANOSECONDS.toMillis(connectDeadline - System.nanoTime());
+            if (left <= 0) {
+                log.debug("[{}] target {}: connect deadline passed after {} attempts", conn.id, target.name(), attempts);
+                end(CloseReason.BACKEND_UNAVAILABLE);
+                return;
+            }
+            timeoutMillis = Math.min(timeoutMillis, left);
         }
         if (attempts >= target.maxAttempts()) {
             log.debug("[{}] target {}: no backend could be connected after {} attempts", conn.id, target.name(), attempts);
@@ -320,7 +332,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Dete
         attempts++;
         Backend backend = runtime.backends[index].backend;
         CountingRecvByteBufAllocator counter = new CountingRecvByteBufAllocator();
-        Bootstrap b = engine.backendBootstrap(client.eventLoop(), counter);
+        Bootstrap b = engine.backendBootstrap(client.eventLoop(), counter, (int) timeoutMillis);
         ChannelFuture f = b.connect(backend.address());
         Channel ch = f.channel();
         conn.backend = ch;
@@ -331,18 +343,22 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Dete
             rt.release(index);
             conn.channelClosed();
         });
-        f.addListener((ChannelFutureListener) cf -> connectDone(cf, backend));
+        f.addListener((ChannelFutureListener) cf -> connectDone(cf, backend, index));
     }
 
-    private void connectDone(ChannelFuture f, Backend backend) {
+    private void connectDone(ChannelFuture f, Backend backend, int index) {
         Channel client = ctx.channel();
         if (!f.isSuccess()) {
+            if (!(f.isCancelled() || !client.isActive() && f.cause() instanceof java.nio.channels.ClosedChannelException)) {
+                runtime.connectFailed(index, f.cause());
+            }
             log.debug("[{}] backend {} failed: {}", conn.id, backend.hostAndPort(), f.cause().toString());
             engine.hooks().backendFailed(conn, backend.address(), f.cause());
             connectNext();
             return;
         }
         Channel ch = f.channel();
+        runtime.connectSucceeded(index);
         if (!client.isActive() || phase != Phase.CONNECTING) {
             ch.close();
             return;

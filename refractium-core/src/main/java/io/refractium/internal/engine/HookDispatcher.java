@@ -6,6 +6,7 @@ import io.refractium.hook.ConnectionInfo;
 import io.refractium.hook.ConnectionSummary;
 import io.refractium.hook.Detection;
 import io.refractium.hook.DetectionFailure;
+import io.refractium.hook.HealthChange;
 import io.refractium.hook.Hook;
 import io.refractium.hook.RouteDecision;
 import java.net.InetSocketAddress;
@@ -92,6 +93,16 @@ final class HookDispatcher {
                 h.onBackendFailed(c, backend, cause);
             } catch (Throwable t) {
                 failed(h, "onBackendFailed", c, t);
+            }
+        }
+    }
+
+    void healthChanged(HealthChange change) {
+        for (Hook h : hooks) {
+            try {
+                h.onHealthChanged(change);
+            } catch (Throwable t) {
+                log.warn("hook {}.onHealthChanged threw; ignoring it: {}", h.getClass().getName(), t.toString(), t);
             }
         }
     }

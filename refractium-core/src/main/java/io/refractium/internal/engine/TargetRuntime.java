@@ -1,15 +1,26 @@
 package io.refractium.internal.engine;
 
+import io.netty.channel.EventLoopGroup;
 import io.refractium.Backend;
+import io.refractium.BackendStatus;
 import io.refractium.ForwardTarget;
+import io.refractium.HealthCheck;
+import io.refractium.TargetStatus;
 import io.refractium.balance.LoadBalancer;
 import io.refractium.balance.SelectionContext;
+import io.refractium.hook.HealthChange;
 import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 
 /**
- * A {@link ForwardTarget} at run time: its load-balancing selector and the state of each backend. Shared by every
- * connection routed to the target; kept across routing-table swaps while the target is unchanged. Thread-safe.
+ * A {@link ForwardTarget} at run time: its load-balancing selector, the state of each backend and its active
+ * health checks. Shared by every connection routed to the target; kept across routing-table swaps while the
+ * target is unchanged, and when it changes, backends that stay keep their state. Thread-safe.
  */
 final class TargetRuntime {
 
@@ -17,18 +28,62 @@ final class TargetRuntime {
     final BackendState[] backends;
     private final LoadBalancer.Selector selector;
     private final boolean hasBackups;
+    private final List<HealthChecker> checkers = new ArrayList<>();
+    private EventLoopGroup group;
 
-    TargetRuntime(ForwardTarget target) {
+    /**
+     * Creates the runtime of a target.
+     *
+     * @param target the target
+     * @param previous the runtime of the target with the same name in the previous table, or {@code null}
+     * @param listener receives health changes
+     */
+    TargetRuntime(ForwardTarget target, TargetRuntime previous, Consumer<HealthChange> listener) {
         this.target = target;
         List<Backend> list = target.backends();
         this.backends = new BackendState[list.size()];
         boolean backups = false;
         for (int i = 0; i < backends.length; i++) {
-            backends[i] = new BackendState(list.get(i));
-            backups |= list.get(i).isBackup();
+            Backend b = list.get(i);
+            backends[i] = new BackendState(target, b, previous == null ? null : previous.state(b.hostAndPort()), listener);
+            backups |= b.isBackup();
         }
         this.hasBackups = backups;
         this.selector = target.loadBalancer().newSelector(list);
+    }
+
+    private BackendState state(String hostAndPort) {
+        for (BackendState s : backends) {
+            if (s.backend.hostAndPort().equals(hostAndPort)) {
+                return s;
+            }
+        }
+        return null;
+    }
+
+    /** Starts the active checks, if the target has any. Idempotent per runtime; synchronized with {@link #stop()}. */
+    synchronized void start(EventLoopGroup group, Transports transports, AtomicInteger liveCheckers) {
+        if (this.group != null) {
+            return;
+        }
+        this.group = group;
+        HealthCheck check = target.healthCheck();
+        if (check.kind() == HealthCheck.Kind.NONE) {
+            return;
+        }
+        for (BackendState s : backends) {
+            HealthChecker c = new HealthChecker(s, check, group.next(), transports, liveCheckers);
+            checkers.add(c);
+            c.start();
+        }
+    }
+
+    /** Stops the active checks for good. */
+    synchronized void stop() {
+        for (HealthChecker c : checkers) {
+            c.stop();
+        }
+        checkers.clear();
     }
 
     /**
@@ -62,6 +117,30 @@ final class TargetRuntime {
         backends[index].release();
     }
 
+    /** Reports a connect failure of real traffic (passive health). */
+    void connectFailed(int index, Throwable cause) {
+        BackendState s = backends[index];
+        Duration cooldown = s.connectFailed(cause);
+        EventLoopGroup g = group;
+        if (cooldown != null && g != null && !g.isShuttingDown()) {
+            long until = s.ejectedUntil();
+            g.next().schedule(() -> s.cooldownOver(until), cooldown.toNanos(), TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /** Reports a successful connect of real traffic. */
+    void connectSucceeded(int index) {
+        backends[index].connectSucceeded();
+    }
+
+    TargetStatus status() {
+        List<BackendStatus> list = new ArrayList<>(backends.length);
+        for (BackendState s : backends) {
+            list.add(new BackendStatus(s.backend, s.health(), s.active.get(), s.connectFailures.get(), s.lastChange()));
+        }
+        return new TargetStatus(target, List.copyOf(list));
+    }
+
     private final class Context implements SelectionContext {
         private final long[] tried;
         private final InetSocketAddress client;
@@ -85,7 +164,7 @@ final class TargetRuntime {
                 return false;
             }
             BackendState b = backends[index];
-            return b.backend.isBackup() == backupTier && b.healthy && b.hasCapacity()
+            return b.backend.isBackup() == backupTier && b.isAvailable() && b.hasCapacity()
                     && (index >= 64 || (tried[0] & (1L << index)) == 0);
         }
 

@@ -1,0 +1,190 @@
+package io.refractium.internal.engine;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.refractium.HealthCheck;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The active health check loop of one backend: connect (and optionally send bytes and read a reply prefix) every
+ * interval plus jitter, on one event loop. Check connections are separate from client traffic: they touch no
+ * connection counters. {@link #stop()} cancels the pending timer and any check in flight; a stopped checker never
+ * schedules again.
+ */
+final class HealthChecker {
+
+    private static final Logger log = LoggerFactory.getLogger(HealthChecker.class);
+
+    private final BackendState state;
+    private final HealthCheck check;
+    private final EventLoop loop;
+    private final Transports transports;
+    private final AtomicInteger liveCheckers;
+    private final byte[] send;
+    private final byte[] expect;
+    private boolean stopped;
+    private ScheduledFuture<?> timer;
+    private Channel inFlight;
+
+    HealthChecker(BackendState state, HealthCheck check, EventLoop loop, Transports transports, AtomicInteger liveCheckers) {
+        this.state = state;
+        this.check = check;
+        this.loop = loop;
+        this.transports = transports;
+        this.liveCheckers = liveCheckers;
+        this.send = check.send();
+        this.expect = check.expect();
+    }
+
+    void start() {
+        liveCheckers.incrementAndGet();
+        loop.execute(() -> {
+            if (!stopped) {
+                // The first check comes soon, spread over a fraction of the interval so backends are not checked together.
+                schedule(ThreadLocalRandom.current().nextLong(Math.max(1, check.interval().toNanos() / 10)));
+            }
+        });
+    }
+
+    void stop() {
+        loop.execute(() -> {
+            if (stopped) {
+                return;
+            }
+            stopped = true;
+            liveCheckers.decrementAndGet();
+            if (timer != null) {
+                timer.cancel(false);
+            }
+            if (inFlight != null) {
+                inFlight.close();
+            }
+        });
+    }
+
+    private void schedule(long delayNanos) {
+        timer = loop.schedule(this::run, delayNanos, TimeUnit.NANOSECONDS);
+    }
+
+    private long nextDelay() {
+        long interval = check.interval().toNanos();
+        long jitter = (long) (interval * check.jitter());
+        return interval + (jitter > 0 ? ThreadLocalRandom.current().nextLong(jitter + 1) : 0);
+    }
+
+    private void run() {
+        if (stopped) {
+            return;
+        }
+        Attempt attempt = new Attempt();
+        Bootstrap b = new Bootstrap()
+                .group(loop)
+                .channel(transports.socketChannel())
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, check.timeout().toMillis()))
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.AUTO_READ, check.kind() == HealthCheck.Kind.SEND_EXPECT)
+                .handler(attempt);
+        ChannelFuture f = b.connect(state.backend.address());
+        if (attempt.done) {
+            return;
+        }
+        inFlight = f.channel();
+        attempt.timeout = loop.schedule(() -> attempt.finish(false, "timed out after " + check.timeout().toMillis() + " ms"),
+                check.timeout().toNanos(), TimeUnit.NANOSECONDS);
+        f.addListener((ChannelFutureListener) cf -> {
+            if (!cf.isSuccess()) {
+                attempt.finish(false, BackendState.describe(cf.cause()));
+            } else if (check.kind() == HealthCheck.Kind.CONNECT) {
+                attempt.finish(true, "connected");
+            }
+        });
+    }
+
+    /** One check: the channel handler that reads the reply, and the single place its result is recorded. */
+    private final class Attempt extends ChannelInboundHandlerAdapter {
+        private final byte[] received = new byte[expect.length];
+        private int length;
+        private boolean done;
+        ScheduledFuture<?> timeout;
+
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) {
+            if (check.kind() == HealthCheck.Kind.SEND_EXPECT && send.length > 0) {
+                ctx.writeAndFlush(Unpooled.wrappedBuffer(send));
+            }
+            ctx.fireChannelActive();
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            try {
+                if (msg instanceof ByteBuf && !done) {
+                    ByteBuf buf = (ByteBuf) msg;
+                    int n = Math.min(buf.readableBytes(), received.length - length);
+                    buf.getBytes(buf.readerIndex(), received, length, n);
+                    length += n;
+                    for (int i = 0; i < length; i++) {
+                        if (received[i] != expect[i]) {
+                            finish(false, "unexpected reply");
+                            return;
+                        }
+                    }
+                    if (length == expect.length) {
+                        finish(true, "expected reply");
+                    }
+                }
+            } finally {
+                ReferenceCountUtil.release(msg);
+            }
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            if (check.kind() == HealthCheck.Kind.SEND_EXPECT) {
+                finish(false, "closed after " + length + " reply bytes");
+            }
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            finish(false, BackendState.describe(cause));
+        }
+
+        void finish(boolean ok, String detail) {
+            if (done) {
+                return;
+            }
+            done = true;
+            if (timeout != null) {
+                timeout.cancel(false);
+            }
+            Channel ch = inFlight;
+            inFlight = null;
+            if (ch != null) {
+                ch.close();
+            }
+            if (stopped) {
+                return;
+            }
+            if (log.isDebugEnabled()) {
+                log.debug("check {} {}: {}", state.backend.hostAndPort(), ok ? "passed" : "failed", detail);
+            }
+            state.checked(ok, detail);
+            schedule(nextDelay());
+        }
+    }
+}
