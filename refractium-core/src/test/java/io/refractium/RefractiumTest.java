@@ -3,6 +3,10 @@ package io.refractium;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.IoEventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
 import io.refractium.hook.Admission;
 import io.refractium.hook.CloseReason;
 import io.refractium.hook.ConnectionInfo;
@@ -11,6 +15,9 @@ import io.refractium.hook.Detection;
 import io.refractium.hook.DetectionFailure;
 import io.refractium.hook.Hook;
 import io.refractium.hook.RouteDecision;
+import io.refractium.spi.DetectionContext;
+import io.refractium.spi.DetectionResult;
+import io.refractium.spi.RefractiumProtocol;
 import io.refractium.testing.PrefixProtocol;
 import io.refractium.testing.TestServer;
 import java.io.IOException;
@@ -461,6 +468,60 @@ class RefractiumTest {
                 out.write("ALPHA\n".getBytes(StandardCharsets.US_ASCII));
                 assertThat(TestServer.readLine(s.getInputStream())).isEqualTo("a");
             }
+        }
+    }
+
+    @Test
+    void aDetectorThatThrowsIsTreatedAsNoMatchAndTheListenerKeepsGoing() throws Exception {
+        TestServer a = greeter("a");
+        RefractiumProtocol broken = new RefractiumProtocol() {
+            @Override
+            public String id() {
+                return "broken";
+            }
+
+            @Override
+            public int priority() {
+                return 100;
+            }
+
+            @Override
+            public int maxBytes() {
+                return 64;
+            }
+
+            @Override
+            public DetectionResult detect(ByteBuf buf, DetectionContext context) {
+                buf.skipBytes(1); // also breaks the contract by moving the reader index
+                throw new IllegalStateException("a broken detector");
+            }
+        };
+        Refractium r = start(builder().protocol(broken).route("alpha", ForwardTarget.of("a", a.hostAndPort())));
+        for (int i = 0; i < 3; i++) {
+            Socket c = connect(r);
+            send(c, "ALPHA\n");
+            assertThat(line(c)).isEqualTo("a");
+            assertThat(line(c)).as("the peeked bytes are intact").isEqualTo("ALPHA");
+        }
+    }
+
+    @Test
+    void runsOnCallerSuppliedEventLoopsAndLeavesThemRunning() throws Exception {
+        TestServer a = greeter("a");
+        IoEventLoopGroup group = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
+        try {
+            Refractium r = builder().eventLoopGroups(group, group)
+                    .route("alpha", ForwardTarget.of("a", a.hostAndPort())).build().start();
+            try (Socket c = new Socket()) {
+                c.connect(r.localAddress(), 2000);
+                c.setSoTimeout(5000);
+                send(c, "ALPHA\n");
+                assertThat(line(c)).isEqualTo("a");
+            }
+            r.close();
+            assertThat(group.isShuttingDown()).isFalse();
+        } finally {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
         }
     }
 
