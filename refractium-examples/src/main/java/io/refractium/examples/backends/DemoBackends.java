@@ -23,7 +23,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Small Netty servers on loopback ephemeral ports for the examples to forward to: an echo server, an HTTP/1.1 server
- * that says hello, TLS servers with self-signed certificates that say their name, and an SSH-style banner server.
+ * that says hello, TLS servers with certificates made at startup that say their name, and an SSH-style banner server.
  *
  * <p>All servers share one NIO event loop owned by this object; {@link #close()} stops them all. Thread-safe.
  */
@@ -31,6 +31,7 @@ public final class DemoBackends implements AutoCloseable {
 
     private final IoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private final List<Channel> servers = new ArrayList<>();
+    private X509Bundle authority;
 
     /** Creates the shared event loop; no server runs yet. */
     public DemoBackends() {
@@ -81,8 +82,9 @@ public final class DemoBackends implements AutoCloseable {
     }
 
     /**
-     * Starts a TLS server for one name, with a self-signed certificate made now: after the handshake it writes
-     * {@code hello from NAME} and answers every line it receives the same way.
+     * Starts a TLS server for one name: after the handshake it writes {@code hello from NAME} and answers every line
+     * it receives the same way. Its certificate is made now and issued by a self-signed authority that this object
+     * creates on first use ({@code CN=Refractium demo CA}), so clients see an untrusted, self-signed chain.
      *
      * @param serverName the name in the certificate (subject and DNS subject alternative name)
      * @return the server's address
@@ -97,10 +99,10 @@ public final class DemoBackends implements AutoCloseable {
                     .addSanDnsName(serverName)
                     .addExtendedKeyUsageServerAuth()
                     .ecp256()
-                    .buildSelfSigned();
+                    .buildIssuedBy(authority());
             context = SslContextBuilder.forServer(cert.getKeyPair().getPrivate(), cert.getCertificatePath()).build();
         } catch (Exception e) {
-            throw new IllegalStateException("cannot make a self-signed certificate and TLS context for "
+            throw new IllegalStateException("cannot make a certificate and TLS context for "
                     + serverName + ": " + e, e);
         }
         return start(new ChannelInitializer<SocketChannel>() {
@@ -111,6 +113,17 @@ public final class DemoBackends implements AutoCloseable {
                         .addLast(new TlsHelloHandler(serverName));
             }
         });
+    }
+
+    private synchronized X509Bundle authority() throws Exception {
+        if (authority == null) {
+            authority = new CertificateBuilder()
+                    .subject("CN=Refractium demo CA")
+                    .setIsCertificateAuthority(true)
+                    .ecp256()
+                    .buildSelfSigned();
+        }
+        return authority;
     }
 
     /**

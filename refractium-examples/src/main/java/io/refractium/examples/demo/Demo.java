@@ -28,8 +28,9 @@ import java.util.function.IntFunction;
  * [--port N]}. It starts these backends on loopback ephemeral ports:
  * <ul>
  *   <li>an HTTP/1.1 server that answers {@code hello from the http backend} and the Host it saw;</li>
- *   <li>two TLS servers with self-signed certificates made at startup, for {@code a.test} and {@code b.test}; each
- *       says {@code hello from a.test} (or {@code b.test}) after the handshake and for every line it receives;</li>
+ *   <li>two TLS servers for {@code a.test} and {@code b.test}, with certificates made at startup by a self-signed
+ *       demo authority; each says {@code hello from a.test} (or {@code b.test}) after the handshake and for every
+ *       line it receives;</li>
  *   <li>for SSH, the local sshd when {@code 127.0.0.1:22} accepts connections (so a real {@code ssh} works), else
  *       a banner server that sends {@code SSH-2.0-RefractiumDemo} and explains;</li>
  *   <li>an echo server, the fallback for bytes no detector recognises.</li>
