@@ -562,7 +562,7 @@ public final class LauncherOptions {
                 try {
                     tb.loadBalancer(LoadBalancers.byName(balance));
                 } catch (IllegalArgumentException e) {
-                    throw new UsageException(where + ": balance=" + balance + ": " + e.getMessage());
+                    throw new UsageException(where + ": " + e.getMessage());
                 }
             }
             String attempts = options.get("attempts");
