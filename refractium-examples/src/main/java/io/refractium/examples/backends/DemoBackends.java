@@ -161,7 +161,8 @@ public final class DemoBackends implements AutoCloseable {
                 .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
                 .awaitUninterruptibly();
         if (!future.isSuccess()) {
-            throw new IllegalStateException("cannot bind a demo backend on loopback: " + future.cause(), future.cause());
+            throw new IllegalStateException("cannot bind a demo backend on loopback: " + future.cause(),
+                    future.cause());
         }
         servers.add(future.channel());
         return (InetSocketAddress) future.channel().localAddress();

@@ -57,8 +57,8 @@ public final class EmbeddingExample {
                 .build()
                 .start();
         int port = refractium.localAddress().getPort();
-        System.out.println("listening on " + refractium.localAddresses() + "; http -> " + v1.name()
-                + ", anything else -> " + echo.name());
+        System.out.println("listening on " + DemoBackends.hostAndPort(refractium.localAddress()) + "; http -> "
+                + v1.name() + ", anything else -> " + echo.name());
         System.out.println("try:  while sleep 1; do curl -s http://127.0.0.1:" + port + "/; done");
 
         AtomicReference<ForwardTarget> current = new AtomicReference<>(v1);

@@ -54,7 +54,8 @@ public final class ClientNetwork {
             String b = cidr.substring(slash + 1);
             bits = b.isEmpty() || b.length() > 3 || !b.chars().allMatch(Character::isDigit) ? -1 : Integer.parseInt(b);
             if (bits < 0 || bits > max) {
-                throw new IllegalArgumentException("network: \"" + cidr + "\" (expected: a prefix length 0-" + max + ")");
+                throw new IllegalArgumentException("network: \"" + cidr + "\" (expected: a prefix length 0-"
+                        + max + ")");
             }
         }
         for (int i = 0; i < bytes.length; i++) {

@@ -20,7 +20,7 @@ import java.util.function.Consumer;
  * failed, what the detector found, the backend, bytes each way, how long it lasted and why it ended) and refuses
  * clients from configured networks as soon as they connect:
  * <pre>
- * #7 127.0.0.1:50312 tls tls.sni=a.test tls.alpn=[h2, http/1.1] -&gt; 127.0.0.1:40211: 517 B in, 2.1 KiB out, 41 ms, COMPLETED
+ * #7 127.0.0.1:50312 tls tls.sni=a.test -&gt; 127.0.0.1:40211: 517 B in, 2.1 KiB out, 41 ms, COMPLETED
  * #8 127.0.0.1:50314 no protocol (NO_MATCH) -&gt; 127.0.0.1:40213: 6 B in, 6 B out, 3 ms, COMPLETED
  * #9 10.1.2.3:40022 refused: in 10.0.0.0/8
  * </pre>

@@ -46,13 +46,15 @@ public final class LoggingHookExample {
         Refractium refractium = Refractium.builder()
                 .listen("127.0.0.1", 0)
                 .discoverProtocols()
-                .route("http", ForwardTarget.of("http", DemoBackends.hostAndPort(backends.httpHello("the http backend"))))
+                .route("http", ForwardTarget.of("http",
+                        DemoBackends.hostAndPort(backends.httpHello("the http backend"))))
                 .fallback(ForwardTarget.of("echo", DemoBackends.hostAndPort(backends.echo())))
                 .hook(new LoggingHook(System.out::println, refused))
                 .build()
                 .start();
         int port = refractium.localAddress().getPort();
-        System.out.println("listening on " + refractium.localAddresses() + ", refusing clients from " + refused);
+        System.out.println("listening on " + DemoBackends.hostAndPort(refractium.localAddress())
+                + ", refusing clients from " + refused);
         System.out.println("try:  curl http://127.0.0.1:" + port + "/");
         System.out.println("      printf 'hello\\n' | nc 127.0.0.1 " + port);
         System.out.println("      printf 'hello\\n' | nc -s 127.0.0.2 127.0.0.1 " + port + "   (refused)");

@@ -56,7 +56,8 @@ public final class LauncherOptions {
     private static final Pattern DURATION = Pattern.compile("(\\d{1,12})(ms|s|m|h)");
     private static final String DURATION_FORMS = "a duration such as 500ms, 2s, 1m, 1h or PT2S";
     private static final List<String> ROUTE_OPTIONS =
-            List.of("balance", "check", "send", "expect", "interval", "timeout", "rise", "fall", "attempts", "max-conns");
+            List.of("balance", "check", "send", "expect", "interval", "timeout", "rise", "fall", "attempts",
+                    "max-conns");
     private static final int MAX_THRESHOLD = 100;
 
     /** The options the launcher accepts, with the form of their value ({@code null} for a flag). */
@@ -259,7 +260,8 @@ public final class LauncherOptions {
                 "      max-conns=N             connection cap of every backend of the route",
                 "  --fallback HOST:PORT        where unrecognised bytes and unrouted protocols go (default: close)",
                 "  --on-silence HOST:PORT      where clients that send nothing go (server-speaks-first, e.g. ssh)",
-                "  --peek-timeout DURATION     detection deadline (default " + human(RefractiumBuilder.DEFAULT_PEEK_TIMEOUT) + ")",
+                "  --peek-timeout DURATION     detection deadline (default "
+                        + human(RefractiumBuilder.DEFAULT_PEEK_TIMEOUT) + ")",
                 "  --silence-timeout DURATION  silence deadline with --on-silence (default "
                         + human(RefractiumBuilder.DEFAULT_SILENCE_TIMEOUT) + ")",
                 "  --peek-bytes N              most bytes read while detecting (default "
@@ -349,7 +351,8 @@ public final class LauncherOptions {
                 String flag = eq < 0 ? arg : arg.substring(0, eq);
                 Option option = Option.byFlag(flag);
                 if (option == null) {
-                    throw new UsageException("unknown option \"" + flag + "\" (expected one of " + Option.flags() + ")");
+                    throw new UsageException("unknown option \"" + flag + "\" (expected one of " + Option.flags()
+                            + ")");
                 }
                 String value;
                 if (eq >= 0) {
@@ -538,8 +541,9 @@ public final class LauncherOptions {
             for (String part : parts.subList(1, parts.size())) {
                 int eq = part.indexOf('=');
                 if (eq <= 0) {
-                    throw new UsageException(where + ": option \"" + part + "\" (expected: OPTION=VALUE with OPTION one of "
-                            + String.join(", ", ROUTE_OPTIONS) + ")");
+                    throw new UsageException(where + ": option \"" + part
+                            + "\" (expected: OPTION=VALUE with OPTION one of " + String.join(", ", ROUTE_OPTIONS)
+                            + ")");
                 }
                 String key = part.substring(0, eq);
                 if (!ROUTE_OPTIONS.contains(key)) {

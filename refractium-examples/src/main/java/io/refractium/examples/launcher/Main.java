@@ -7,6 +7,7 @@ import io.refractium.Route;
 import io.refractium.examples.demo.Demo;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.function.Consumer;
@@ -96,7 +97,13 @@ public final class Main {
     }
 
     private static void report(PrintStream out, Refractium refractium) {
-        out.println("refractium listening on " + refractium.localAddresses());
+        StringBuilder addresses = new StringBuilder();
+        for (InetSocketAddress a : refractium.localAddresses()) {
+            String host = a.getAddress().getHostAddress();
+            addresses.append(addresses.length() == 0 ? "" : ", ")
+                    .append(host.indexOf(':') >= 0 ? "[" + host + "]" : host).append(':').append(a.getPort());
+        }
+        out.println("refractium listening on " + addresses);
         out.println("protocols: " + refractium.protocols());
         for (Route r : refractium.routes().routes()) {
             out.println("  route " + r.describe() + " -> " + describe(r.target()));

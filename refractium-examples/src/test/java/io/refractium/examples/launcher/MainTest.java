@@ -73,7 +73,7 @@ class MainTest {
     @Test
     void startsReportsTheAddressesAndHandsTheRunningInstanceOver() throws Exception {
         AtomicReference<InetSocketAddress> bound = new AtomicReference<>();
-        int status = Main.run(List.of("--listen", "127.0.0.1:0", "--route", "redis=127.0.0.1:6379;check=connect",
+        int status = Main.run(List.of("--listen", "127.0.0.1:0", "--listen", "[::1]:0", "--route", "redis=127.0.0.1:6379;check=connect",
                 "--fallback", "127.0.0.1:9", "--on-silence", "127.0.0.1:22"), out, err, (Refractium r) -> {
                     try {
                         assertThat(r.isRunning()).isTrue();
@@ -89,7 +89,8 @@ class MainTest {
                 });
         assertThat(status).isZero();
         assertThat(bound.get().getPort()).isPositive();
-        assertThat(out()).contains("refractium listening on [/127.0.0.1:" + bound.get().getPort() + "]")
+        assertThat(out()).containsPattern("refractium listening on 127\\.0\\.0\\.1:" + bound.get().getPort()
+                        + ", \\[0:0:0:0:0:0:0:1]:\\d+" + System.lineSeparator())
                 .contains("route redis -> redis [127.0.0.1:6379] round-robin, check connect")
                 .contains("silent clients -> on-silence [127.0.0.1:22]")
                 .contains("fallback -> fallback [127.0.0.1:9]");
