@@ -325,6 +325,13 @@ class LauncherOptionsTest {
     }
 
     @Test
+    void connectTimeoutMustFitTheSocketOption() {
+        assertError("--connect-timeout \"600h\" (expected: less than 24 days)", "--connect-timeout", "600h");
+        assertThat(parse("--fallback", "127.0.0.1:9000", "--connect-timeout", "500h").connectTimeout())
+                .isEqualTo(Duration.ofHours(500));
+    }
+
+    @Test
     void badPeekBytes() {
         assertError("--peek-bytes \"0\" (expected: a byte count 1-16777216)", "--peek-bytes", "0");
         assertError("--peek-bytes \"16777217\" (expected: a byte count 1-16777216)", "--peek-bytes", "16777217");
