@@ -26,7 +26,59 @@ public final class LoadBalancers {
         }
     };
 
+    /** The strategy names {@link #byName(String)} accepts, in the launcher's order. */
+    private static final List<String> NAMES =
+            List.of("round-robin", "weighted", "least-conn", "p2c", "random", "hash-ip", "hash-name");
+
     private LoadBalancers() {
+    }
+
+    /**
+     * Returns the strategy with the launcher's name for it.
+     *
+     * <p>Temporary version for the launcher: it accepts every name of the full set but each one selects in round
+     * robin order under its own name, until the balance branch brings the real strategies.
+     *
+     * @param name one of {@code round-robin}, {@code weighted}, {@code least-conn}, {@code p2c}, {@code random},
+     *        {@code hash-ip}, {@code hash-name}
+     * @return the strategy
+     * @throws IllegalArgumentException naming the value and the accepted names when the name is unknown
+     */
+    public static LoadBalancer byName(String name) {
+        java.util.Objects.requireNonNull(name, "name");
+        if (name.equals("round-robin")) {
+            return ROUND_ROBIN;
+        }
+        if (!NAMES.contains(name)) {
+            throw new IllegalArgumentException("balance: \"" + name + "\" (expected one of: "
+                    + String.join(", ", NAMES) + ")");
+        }
+        return new LoadBalancer() {
+            @Override
+            public String name() {
+                return name;
+            }
+
+            @Override
+            public Selector newSelector(List<Backend> backends) {
+                return new RoundRobinSelector();
+            }
+
+            @Override
+            public boolean equals(Object o) {
+                return o instanceof LoadBalancer && ((LoadBalancer) o).name().equals(name);
+            }
+
+            @Override
+            public int hashCode() {
+                return name.hashCode();
+            }
+
+            @Override
+            public String toString() {
+                return name;
+            }
+        };
     }
 
     /**

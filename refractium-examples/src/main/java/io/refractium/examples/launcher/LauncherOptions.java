@@ -1,0 +1,779 @@
+package io.refractium.examples.launcher;
+
+import io.refractium.Backend;
+import io.refractium.ForwardTarget;
+import io.refractium.HealthCheck;
+import io.refractium.Refractium;
+import io.refractium.RefractiumBuilder;
+import io.refractium.Route;
+import io.refractium.balance.LoadBalancers;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The launcher's command line, parsed and checked: listen addresses, routes with their backend groups, the
+ * fallback and silent-client targets, and the timeouts. {@link #parse(List)} reads the arguments and
+ * {@link #toBuilder()} turns them into a {@link RefractiumBuilder} whose protocols come from
+ * {@link RefractiumBuilder#discoverProtocols()}.
+ *
+ * <p>The grammar ({@link #usage()} prints it):
+ * <pre>
+ * --listen HOST:PORT                 repeatable; IPv6 in brackets ([::]:443); port 0 picks a free port
+ * --route PROTOCOL[@NAME]=BACKEND[,BACKEND...][;OPTION=VALUE...]
+ *                                    repeatable; NAME is the SNI (tls) or the Host (http), exact or *.suffix
+ *    BACKEND  HOST:PORT[*WEIGHT][+backup]
+ *    OPTION   balance=round-robin|weighted|least-conn|p2c|random|hash-ip|hash-name
+ *             check=connect|send|none, send=TEXT, expect=PREFIX (escapes \r \n \t \\ \;)
+ *             interval=DURATION, timeout=DURATION, rise=N, fall=N, attempts=N, max-conns=N
+ * --fallback HOST:PORT, --on-silence HOST:PORT
+ * --peek-timeout, --silence-timeout, --connect-timeout, --idle-timeout DURATION (500ms, 2s, 1m, 1h, PT2S)
+ * --peek-bytes N, --help
+ * </pre>
+ * Each option may also be written {@code --option=value}.
+ *
+ * <p>Immutable and thread-safe once parsed. Every error is a {@link UsageException} whose message names the
+ * argument, the value and what was expected.
+ */
+public final class LauncherOptions {
+
+    /** A one-line reminder of the grammar, printed after an error. */
+    public static final String USAGE_HINT = "usage: java -jar refractium.jar --listen HOST:PORT "
+            + "--route PROTOCOL[@NAME]=BACKEND[,BACKEND...][;OPTION=VALUE...] [--fallback HOST:PORT] ... "
+            + "(--help for all options)";
+
+    private static final Pattern PROTOCOL_ID = Pattern.compile("[a-z0-9][a-z0-9._+-]*");
+    private static final Pattern HOST_NAME = Pattern.compile("[A-Za-z0-9._-]+");
+    private static final Pattern IPV6_LITERAL = Pattern.compile("[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*(%[A-Za-z0-9._-]+)?");
+    private static final Pattern DURATION = Pattern.compile("(\\d{1,12})(ms|s|m|h)");
+    private static final String DURATION_FORMS = "a duration such as 500ms, 2s, 1m, 1h or PT2S";
+    private static final List<String> ROUTE_OPTIONS =
+            List.of("balance", "check", "send", "expect", "interval", "timeout", "rise", "fall", "attempts",
+                    "max-conns");
+    private static final int MAX_THRESHOLD = 100;
+
+    /** The options the launcher accepts, with the form of their value ({@code null} for a flag). */
+    private enum Option {
+        LISTEN("--listen", "HOST:PORT, e.g. 0.0.0.0:443 or [::]:443"),
+        ROUTE("--route", "PROTOCOL[@NAME]=BACKEND[,BACKEND...][;OPTION=VALUE...]"),
+        FALLBACK("--fallback", "HOST:PORT"),
+        ON_SILENCE("--on-silence", "HOST:PORT"),
+        PEEK_TIMEOUT("--peek-timeout", DURATION_FORMS),
+        SILENCE_TIMEOUT("--silence-timeout", DURATION_FORMS),
+        CONNECT_TIMEOUT("--connect-timeout", DURATION_FORMS),
+        IDLE_TIMEOUT("--idle-timeout", DURATION_FORMS + ", or 0 to disable"),
+        PEEK_BYTES("--peek-bytes", "a byte count 1-16777216"),
+        HELP("--help", null);
+
+        final String flag;
+        final String expected;
+
+        Option(String flag, String expected) {
+            this.flag = flag;
+            this.expected = expected;
+        }
+
+        static Option byFlag(String flag) {
+            for (Option o : values()) {
+                if (o.flag.equals(flag)) {
+                    return o;
+                }
+            }
+            return null;
+        }
+
+        static String flags() {
+            StringBuilder sb = new StringBuilder();
+            for (Option o : values()) {
+                sb.append(sb.length() == 0 ? "" : ", ").append(o.flag);
+            }
+            return sb.toString();
+        }
+    }
+
+    private final boolean help;
+    private final List<InetSocketAddress> listenAddresses;
+    private final List<Route> routes;
+    private final ForwardTarget fallback;
+    private final ForwardTarget onSilence;
+    private final Duration peekTimeout;
+    private final Duration silenceTimeout;
+    private final Duration connectTimeout;
+    private final Duration idleTimeout;
+    private final Integer maxPeekBytes;
+
+    private LauncherOptions(Parser p) {
+        this.help = p.help;
+        this.listenAddresses = List.copyOf(p.listen);
+        this.routes = List.copyOf(p.routes);
+        this.fallback = p.fallback;
+        this.onSilence = p.onSilence;
+        this.peekTimeout = p.peekTimeout;
+        this.silenceTimeout = p.silenceTimeout;
+        this.connectTimeout = p.connectTimeout;
+        this.idleTimeout = p.idleTimeout;
+        this.maxPeekBytes = p.maxPeekBytes;
+    }
+
+    /**
+     * Parses a command line.
+     *
+     * @param args the arguments
+     * @return the options
+     * @throws UsageException naming the argument, the value and what was expected
+     */
+    public static LauncherOptions parse(String... args) {
+        return parse(List.of(Objects.requireNonNull(args, "args")));
+    }
+
+    /**
+     * Parses a command line. {@code --help} anywhere wins over everything else.
+     *
+     * @param args the arguments
+     * @return the options
+     * @throws UsageException naming the argument, the value and what was expected
+     */
+    public static LauncherOptions parse(List<String> args) {
+        Objects.requireNonNull(args, "args");
+        Parser p = new Parser();
+        if (args.contains("--help") || args.contains("-h")) {
+            p.help = true;
+            return new LauncherOptions(p);
+        }
+        p.parse(args);
+        return new LauncherOptions(p);
+    }
+
+    /** Returns whether {@code --help} (or {@code -h}) was given; then nothing else was parsed. */
+    public boolean isHelp() {
+        return help;
+    }
+
+    /** Returns the listen addresses, in the order given. */
+    public List<InetSocketAddress> listenAddresses() {
+        return listenAddresses;
+    }
+
+    /** Returns the routes, in the order given; each target is named {@code PROTOCOL} or {@code PROTOCOL@NAME}. */
+    public List<Route> routes() {
+        return routes;
+    }
+
+    /** Returns the fallback target (named {@code fallback}), or {@code null}. */
+    public ForwardTarget fallback() {
+        return fallback;
+    }
+
+    /** Returns the silent-client target (named {@code on-silence}), or {@code null}. */
+    public ForwardTarget onSilence() {
+        return onSilence;
+    }
+
+    /** Returns the detection deadline, or {@code null} for the builder's default. */
+    public Duration peekTimeout() {
+        return peekTimeout;
+    }
+
+    /** Returns the silence deadline, or {@code null} for the builder's default. */
+    public Duration silenceTimeout() {
+        return silenceTimeout;
+    }
+
+    /** Returns the backend connect timeout, or {@code null} for the builder's default. */
+    public Duration connectTimeout() {
+        return connectTimeout;
+    }
+
+    /** Returns the idle timeout ({@link Duration#ZERO} disables it), or {@code null} for the builder's default. */
+    public Duration idleTimeout() {
+        return idleTimeout;
+    }
+
+    /** Returns the peek cap in bytes, or {@code null} for the builder's default. */
+    public Integer maxPeekBytes() {
+        return maxPeekBytes;
+    }
+
+    /**
+     * Returns a new builder configured with these options, with {@link RefractiumBuilder#discoverProtocols()} on.
+     * Its {@link RefractiumBuilder#build()} still checks what only the registered protocols can tell, such as a
+     * route to an unknown protocol.
+     *
+     * @return the builder
+     * @throws IllegalStateException when called on the result of {@code --help}
+     */
+    public RefractiumBuilder toBuilder() {
+        if (help) {
+            throw new IllegalStateException("--help was given: there is nothing to build");
+        }
+        RefractiumBuilder b = Refractium.builder().discoverProtocols();
+        listenAddresses.forEach(b::listen);
+        routes.forEach(b::route);
+        b.fallback(fallback);
+        b.onSilence(onSilence);
+        if (peekTimeout != null) {
+            b.peekTimeout(peekTimeout);
+        }
+        if (silenceTimeout != null) {
+            b.silenceTimeout(silenceTimeout);
+        }
+        if (connectTimeout != null) {
+            b.connectTimeout(connectTimeout);
+        }
+        if (idleTimeout != null) {
+            b.idleTimeout(idleTimeout);
+        }
+        if (maxPeekBytes != null) {
+            b.maxPeekBytes(maxPeekBytes);
+        }
+        return b;
+    }
+
+    /** Returns the full usage text printed by {@code --help}. */
+    public static String usage() {
+        return String.join(System.lineSeparator(),
+                "usage: java -jar refractium.jar [OPTIONS]   (no options: run the demo on 127.0.0.1:8443)",
+                "",
+                "Serves many protocols on one port: detects each connection's protocol from its first bytes",
+                "and forwards it to the backends of the matching route.",
+                "",
+                "  --listen HOST:PORT          listen here; repeatable; IPv6 in brackets ([::]:443); port 0 = any",
+                "  --route PROTOCOL[@NAME]=BACKEND[,BACKEND...][;OPTION=VALUE...]",
+                "                              route a protocol (tls, http, http2, ssh, dns, ... as discovered);",
+                "                              NAME is the SNI for tls or the Host for http, exact or *.suffix",
+                "      BACKEND                 HOST:PORT[*WEIGHT][+backup]  (weight 1-1000, backups used when",
+                "                              every primary is down)",
+                "      balance=NAME            round-robin (default), weighted, least-conn, p2c, random,",
+                "                              hash-ip, hash-name",
+                "      check=connect|send|none active health check (default none); send=TEXT and expect=PREFIX",
+                "                              with check=send (escapes \\r \\n \\t \\\\ \\;)",
+                "      interval=, timeout=     check timing (DURATION); rise=N, fall=N thresholds",
+                "      attempts=N              backends one connection may try (default: all)",
+                "      max-conns=N             connection cap of every backend of the route",
+                "  --fallback HOST:PORT        where unrecognised bytes and unrouted protocols go (default: close)",
+                "  --on-silence HOST:PORT      where clients that send nothing go (server-speaks-first, e.g. ssh)",
+                "  --peek-timeout DURATION     detection deadline (default "
+                        + human(RefractiumBuilder.DEFAULT_PEEK_TIMEOUT) + ")",
+                "  --silence-timeout DURATION  silence deadline with --on-silence (default "
+                        + human(RefractiumBuilder.DEFAULT_SILENCE_TIMEOUT) + ")",
+                "  --peek-bytes N              most bytes read while detecting (default "
+                        + RefractiumBuilder.DEFAULT_MAX_PEEK_BYTES + ")",
+                "  --connect-timeout DURATION  backend connect timeout (default "
+                        + human(RefractiumBuilder.DEFAULT_CONNECT_TIMEOUT) + ")",
+                "  --idle-timeout DURATION     close relayed connections idle this long; 0 disables (default "
+                        + human(RefractiumBuilder.DEFAULT_IDLE_TIMEOUT) + ")",
+                "  --help                      print this help",
+                "",
+                "DURATION: 500ms, 2s, 1m, 1h or ISO-8601 (PT2S). Each option may also be written --option=value.",
+                "",
+                "example:",
+                "  java -jar refractium.jar --listen 0.0.0.0:443 \\",
+                "    --route 'tls@a.example=10.0.0.1:443' \\",
+                "    --route 'http=127.0.0.1:9080*3,127.0.0.1:9081,127.0.0.1:9082+backup;balance=weighted;"
+                        + "check=connect;interval=1s;fall=2;rise=2' \\",
+                "    --route 'ssh=127.0.0.1:22' --on-silence 127.0.0.1:22 --fallback 127.0.0.1:9000",
+                "");
+    }
+
+    private static String human(Duration d) {
+        if (d.toMillis() % 60_000 == 0) {
+            return d.toMinutes() + "m";
+        }
+        return d.toMillis() % 1000 == 0 ? d.toSeconds() + "s" : d.toMillis() + "ms";
+    }
+
+    /**
+     * Parses a duration: a whole number with the unit {@code ms}, {@code s}, {@code m} or {@code h}, {@code 0}, or
+     * an ISO-8601 duration such as {@code PT2S}.
+     *
+     * @param text the text
+     * @return the duration, or {@code null} when the text is not a duration (negative values included)
+     */
+    static Duration parseDuration(String text) {
+        if (text.equals("0")) {
+            return Duration.ZERO;
+        }
+        Matcher m = DURATION.matcher(text);
+        if (m.matches()) {
+            long n = Long.parseLong(m.group(1));
+            switch (m.group(2)) {
+                case "ms":
+                    return Duration.ofMillis(n);
+                case "s":
+                    return Duration.ofSeconds(n);
+                case "m":
+                    return Duration.ofMinutes(n);
+                default:
+                    return Duration.ofHours(n);
+            }
+        }
+        if (text.startsWith("P") || text.startsWith("p")) {
+            try {
+                Duration d = Duration.parse(text);
+                return d.isNegative() ? null : d;
+            } catch (DateTimeParseException e) {
+                return null;
+            }
+        }
+        return null;
+    }
+
+    /** Parses a command line into its fields; one use only. */
+    private static final class Parser {
+        boolean help;
+        final List<InetSocketAddress> listen = new ArrayList<>();
+        final List<Route> routes = new ArrayList<>();
+        final List<String> routeArgs = new ArrayList<>();
+        ForwardTarget fallback;
+        ForwardTarget onSilence;
+        Duration peekTimeout;
+        Duration silenceTimeout;
+        Duration connectTimeout;
+        Duration idleTimeout;
+        Integer maxPeekBytes;
+
+        void parse(List<String> args) {
+            for (int i = 0; i < args.size(); i++) {
+                String arg = Objects.requireNonNull(args.get(i), "argument");
+                if (!arg.startsWith("--")) {
+                    throw new UsageException("unexpected argument \"" + arg
+                            + "\" (expected: an option such as --listen or --route; see --help)");
+                }
+                int eq = arg.indexOf('=');
+                String flag = eq < 0 ? arg : arg.substring(0, eq);
+                Option option = Option.byFlag(flag);
+                if (option == null) {
+                    throw new UsageException("unknown option \"" + flag + "\" (expected one of " + Option.flags()
+                            + ")");
+                }
+                String value;
+                if (eq >= 0) {
+                    value = arg.substring(eq + 1);
+                } else if (i + 1 < args.size() && !args.get(i + 1).startsWith("--")) {
+                    value = args.get(++i);
+                } else {
+                    throw new UsageException(flag + ": missing value (expected: " + option.expected + ")");
+                }
+                apply(option, value);
+            }
+            check();
+        }
+
+        private void apply(Option option, String value) {
+            switch (option) {
+                case LISTEN:
+                    listen.add(listenAddress(value));
+                    break;
+                case ROUTE:
+                    route(value);
+                    break;
+                case FALLBACK:
+                    once(option, fallback);
+                    fallback = singleTarget(option, "fallback", value);
+                    break;
+                case ON_SILENCE:
+                    once(option, onSilence);
+                    onSilence = singleTarget(option, "on-silence", value);
+                    break;
+                case PEEK_TIMEOUT:
+                    once(option, peekTimeout);
+                    peekTimeout = positiveDuration(option, value);
+                    break;
+                case SILENCE_TIMEOUT:
+                    once(option, silenceTimeout);
+                    silenceTimeout = positiveDuration(option, value);
+                    break;
+                case CONNECT_TIMEOUT:
+                    once(option, connectTimeout);
+                    connectTimeout = positiveDuration(option, value);
+                    if (connectTimeout.toMillis() > Integer.MAX_VALUE) {
+                        throw new UsageException(option.flag + " \"" + value + "\" (expected: less than 24 days)");
+                    }
+                    break;
+                case IDLE_TIMEOUT:
+                    once(option, idleTimeout);
+                    idleTimeout = duration(option, value);
+                    break;
+                case PEEK_BYTES:
+                    once(option, maxPeekBytes);
+                    maxPeekBytes = integer(option.flag + " \"" + value + "\"", value, 1, 16 * 1024 * 1024,
+                            "a byte count 1-16777216");
+                    break;
+                default:
+                    throw new UsageException(option.flag + " takes no value (got \"" + value + "\")");
+            }
+        }
+
+        private void check() {
+            if (listen.isEmpty()) {
+                throw new UsageException("--listen: missing (expected: at least one --listen HOST:PORT, "
+                        + "e.g. --listen 0.0.0.0:443)");
+            }
+            if (routes.isEmpty() && fallback == null && onSilence == null) {
+                throw new UsageException("nothing to forward to (expected: at least one --route, --fallback or "
+                        + "--on-silence)");
+            }
+            if (silenceTimeout != null && onSilence == null) {
+                throw new UsageException("--silence-timeout \"" + human(silenceTimeout)
+                        + "\" applies only to silent clients (expected: --on-silence HOST:PORT as well)");
+            }
+            if (onSilence != null) {
+                Duration silence = silenceTimeout != null ? silenceTimeout : RefractiumBuilder.DEFAULT_SILENCE_TIMEOUT;
+                Duration peek = peekTimeout != null ? peekTimeout : RefractiumBuilder.DEFAULT_PEEK_TIMEOUT;
+                if (silence.compareTo(peek) >= 0) {
+                    throw new UsageException("--silence-timeout " + human(silence)
+                            + (silenceTimeout == null ? " (the default)" : "") + " must be shorter than --peek-timeout "
+                            + human(peek) + (peekTimeout == null ? " (the default)" : "")
+                            + " (expected: a shorter --silence-timeout or a longer --peek-timeout)");
+                }
+            }
+        }
+
+        private static void once(Option option, Object current) {
+            if (current != null) {
+                throw new UsageException(option.flag + " is given twice (expected: at most once)");
+            }
+        }
+
+        private static Duration duration(Option option, String value) {
+            Duration d = parseDuration(value);
+            if (d == null) {
+                throw new UsageException(option.flag + " \"" + value + "\" (expected: " + option.expected + ")");
+            }
+            return d;
+        }
+
+        private static Duration positiveDuration(Option option, String value) {
+            Duration d = duration(option, value);
+            if (d.isZero()) {
+                throw new UsageException(option.flag + " \"" + value + "\" (expected: more than zero, "
+                        + option.expected + ")");
+            }
+            return d;
+        }
+
+        private static InetSocketAddress listenAddress(String value) {
+            String where = "--listen \"" + value + "\"";
+            HostPort hp = HostPort.parse(where, value, 0);
+            InetSocketAddress a = new InetSocketAddress(hp.host, hp.port);
+            if (a.isUnresolved()) {
+                throw new UsageException(where + ": host \"" + hp.host
+                        + "\" does not resolve (expected: a local IP address or name, e.g. 0.0.0.0 or [::])");
+            }
+            return a;
+        }
+
+        private static ForwardTarget singleTarget(Option option, String name, String value) {
+            HostPort hp = HostPort.parse(option.flag + " \"" + value + "\"", value, 1);
+            return ForwardTarget.builder(name).backend(Backend.of(hp.host, hp.port)).build();
+        }
+
+        private void route(String value) {
+            String where = "--route \"" + value + "\"";
+            int eq = value.indexOf('=');
+            if (eq < 0) {
+                throw new UsageException(where + ": no \"=\" (expected: " + Option.ROUTE.expected + ")");
+            }
+            String left = value.substring(0, eq);
+            int at = left.indexOf('@');
+            String protocol = at < 0 ? left : left.substring(0, at);
+            String name = at < 0 ? null : left.substring(at + 1);
+            if (!PROTOCOL_ID.matcher(protocol).matches()) {
+                throw new UsageException(where + ": protocol \"" + protocol
+                        + "\" (expected: a lower-case protocol id such as tls, http, http2, ssh or dns)");
+            }
+            Route.Builder rb = Route.builder(protocol);
+            if (name != null) {
+                if (!protocol.equals("tls") && !protocol.equals("http")) {
+                    throw new UsageException(where + ": a name (@" + name + ") is allowed only on tls (the SNI) "
+                            + "and http (the Host), not on " + protocol + " (expected: " + protocol + "=BACKEND...)");
+                }
+                try {
+                    if (protocol.equals("tls")) {
+                        rb.sni(name);
+                    } else {
+                        rb.host(name);
+                    }
+                } catch (IllegalArgumentException e) {
+                    throw new UsageException(where + ": name \"" + name
+                            + "\" (expected: a host name such as a.example, or *.example for any name below it)");
+                }
+            }
+            String key = name == null ? protocol : protocol + "@" + name.toLowerCase(Locale.ROOT);
+            for (int i = 0; i < routes.size(); i++) {
+                Route r = routes.get(i);
+                if (r.target().name().equals(key)) {
+                    throw new UsageException(where + ": the same protocol and name as --route \"" + routeArgs.get(i)
+                            + "\" (expected: one route per protocol and name)");
+                }
+            }
+            List<String> parts = splitUnescaped(value.substring(eq + 1), ';');
+            ForwardTarget target = target(where, key, parts);
+            routes.add(rb.to(target));
+            routeArgs.add(value);
+        }
+
+        private static ForwardTarget target(String where, String name, List<String> parts) {
+            String backendList = parts.get(0);
+            if (backendList.isEmpty()) {
+                throw new UsageException(where + ": no backend (expected: HOST:PORT[*WEIGHT][+backup] after \"=\")");
+            }
+            List<Backend> backends = new ArrayList<>();
+            for (String b : backendList.split(",", -1)) {
+                Backend backend = backend(where, b);
+                for (Backend other : backends) {
+                    if (other.hostAndPort().equals(backend.hostAndPort())) {
+                        throw new UsageException(where + ": backend " + backend.hostAndPort()
+                                + " is listed twice (expected: each backend once)");
+                    }
+                }
+                backends.add(backend);
+            }
+            Map<String, String> options = new LinkedHashMap<>();
+            for (String part : parts.subList(1, parts.size())) {
+                int eq = part.indexOf('=');
+                if (eq <= 0) {
+                    throw new UsageException(where + ": option \"" + part
+                            + "\" (expected: OPTION=VALUE with OPTION one of " + String.join(", ", ROUTE_OPTIONS)
+                            + ")");
+                }
+                String key = part.substring(0, eq);
+                if (!ROUTE_OPTIONS.contains(key)) {
+                    throw new UsageException(where + ": unknown option \"" + key + "\" (expected one of "
+                            + String.join(", ", ROUTE_OPTIONS) + ")");
+                }
+                if (options.put(key, part.substring(eq + 1)) != null) {
+                    throw new UsageException(where + ": option " + key + " is given twice (expected: at most once)");
+                }
+            }
+            ForwardTarget.Builder tb = ForwardTarget.builder(name);
+            String maxConns = options.get("max-conns");
+            int cap = maxConns == null ? 0 : integer(where + ": max-conns \"" + maxConns + "\"", maxConns, 1,
+                    Integer.MAX_VALUE, "a connection count >= 1");
+            for (Backend b : backends) {
+                tb.backend(cap > 0 ? b.withMaxConnections(cap) : b);
+            }
+            String balance = options.get("balance");
+            if (balance != null) {
+                try {
+                    tb.loadBalancer(LoadBalancers.byName(balance));
+                } catch (IllegalArgumentException e) {
+                    throw new UsageException(where + ": " + e.getMessage());
+                }
+            }
+            String attempts = options.get("attempts");
+            if (attempts != null) {
+                tb.maxAttempts(integer(where + ": attempts \"" + attempts + "\"", attempts, 1, backends.size(),
+                        "1-" + backends.size() + ", the number of backends"));
+            }
+            tb.healthCheck(healthCheck(where, options));
+            return tb.build();
+        }
+
+        private static HealthCheck healthCheck(String where, Map<String, String> options) {
+            String check = options.get("check");
+            String send = options.get("send");
+            String expect = options.get("expect");
+            if (check != null && !List.of("connect", "send", "none").contains(check)) {
+                throw new UsageException(where + ": check \"" + check + "\" (expected one of connect, send, none)");
+            }
+            if ((send != null || expect != null) && !"send".equals(check)) {
+                throw new UsageException(where + ": " + (send != null ? "send=" : "expect=")
+                        + " applies only to check=send (expected: check=send;send=TEXT;expect=PREFIX)");
+            }
+            boolean active = "connect".equals(check) || "send".equals(check);
+            for (String timing : List.of("interval", "timeout", "rise", "fall")) {
+                if (options.containsKey(timing) && !active) {
+                    throw new UsageException(where + ": " + timing + "=" + options.get(timing)
+                            + " applies only to an active check (expected: check=connect or check=send as well)");
+                }
+            }
+            if (!active) {
+                return HealthCheck.none();
+            }
+            HealthCheck hc;
+            if (check.equals("connect")) {
+                hc = HealthCheck.connect();
+            } else {
+                if (expect == null || expect.isEmpty()) {
+                    throw new UsageException(where + ": check=send needs expect=PREFIX (expected: the start of the "
+                            + "reply, e.g. expect=HTTP/1.1 200; send=TEXT is optional)");
+                }
+                hc = HealthCheck.sendExpect(send == null ? "" : unescape(where, "send", send),
+                        unescape(where, "expect", expect));
+            }
+            String interval = options.get("interval");
+            if (interval != null) {
+                hc = hc.withInterval(checkDuration(where, "interval", interval));
+            }
+            String timeout = options.get("timeout");
+            if (timeout != null) {
+                hc = hc.withTimeout(checkDuration(where, "timeout", timeout));
+            }
+            String rise = options.get("rise");
+            if (rise != null) {
+                hc = hc.withRise(integer(where + ": rise \"" + rise + "\"", rise, 1, MAX_THRESHOLD,
+                        "1-" + MAX_THRESHOLD + " consecutive successes"));
+            }
+            String fall = options.get("fall");
+            if (fall != null) {
+                hc = hc.withFall(integer(where + ": fall \"" + fall + "\"", fall, 1, MAX_THRESHOLD,
+                        "1-" + MAX_THRESHOLD + " consecutive failures"));
+            }
+            return hc;
+        }
+
+        private static Duration checkDuration(String where, String key, String value) {
+            Duration d = parseDuration(value);
+            if (d == null || d.isZero()) {
+                throw new UsageException(where + ": " + key + " \"" + value + "\" (expected: more than zero, "
+                        + DURATION_FORMS + ")");
+            }
+            return d;
+        }
+
+        private static Backend backend(String where, String text) {
+            String s = text;
+            boolean backup = false;
+            int plus = s.indexOf('+');
+            if (plus >= 0) {
+                String flag = s.substring(plus + 1);
+                if (!flag.equals("backup")) {
+                    throw new UsageException(where + ": flag \"+" + flag + "\" on backend \"" + text
+                            + "\" (expected: +backup)");
+                }
+                backup = true;
+                s = s.substring(0, plus);
+            }
+            int weight = Backend.DEFAULT_WEIGHT;
+            int star = s.indexOf('*');
+            if (star >= 0) {
+                String w = s.substring(star + 1);
+                weight = integer(where + ": weight \"" + w + "\" of backend \"" + text + "\"", w, 1, Backend.MAX_WEIGHT,
+                        "an integer 1-" + Backend.MAX_WEIGHT);
+                s = s.substring(0, star);
+            }
+            HostPort hp = HostPort.parse(where + ": backend \"" + text + "\"", s, 1);
+            return Backend.of(hp.host, hp.port).withWeight(weight).withBackup(backup);
+        }
+
+        private static int integer(String where, String text, int min, int max, String expected) {
+            if (!text.isEmpty() && text.length() <= 10 && text.chars().allMatch(c -> c >= '0' && c <= '9')) {
+                long n = Long.parseLong(text);
+                if (n >= min && n <= max) {
+                    return (int) n;
+                }
+            }
+            throw new UsageException(where + " (expected: " + expected + ")");
+        }
+    }
+
+    /**
+     * Splits on a separator that is not escaped by a backslash; the escapes stay in the parts.
+     *
+     * @param text the text
+     * @param separator the separator
+     * @return the parts, at least one
+     */
+    static List<String> splitUnescaped(String text, char separator) {
+        List<String> parts = new ArrayList<>();
+        StringBuilder current = new StringBuilder();
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c == '\\' && i + 1 < text.length()) {
+                current.append(c).append(text.charAt(++i));
+            } else if (c == separator) {
+                parts.add(current.toString());
+                current.setLength(0);
+            } else {
+                current.append(c);
+            }
+        }
+        parts.add(current.toString());
+        return parts;
+    }
+
+    /**
+     * Replaces the escapes {@code \r}, {@code \n}, {@code \t}, {@code \\} and {@code \;}.
+     *
+     * @param where the argument, for the error message
+     * @param key the route option, for the error message
+     * @param text the text
+     * @return the text with its escapes replaced
+     */
+    static String unescape(String where, String key, String text) {
+        StringBuilder sb = new StringBuilder(text.length());
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c != '\\') {
+                sb.append(c);
+                continue;
+            }
+            char next = i + 1 < text.length() ? text.charAt(++i) : 0;
+            switch (next) {
+                case 'r':
+                    sb.append('\r');
+                    break;
+                case 'n':
+                    sb.append('\n');
+                    break;
+                case 't':
+                    sb.append('\t');
+                    break;
+                case '\\':
+                    sb.append('\\');
+                    break;
+                case ';':
+                    sb.append(';');
+                    break;
+                default:
+                    throw new UsageException(where + ": " + key + "=" + text + ": escape \"\\"
+                            + (next == 0 ? "" : String.valueOf(next)) + "\" (expected one of \\r \\n \\t \\\\ \\;)");
+            }
+        }
+        return sb.toString();
+    }
+
+    /** A host (brackets removed) and a port, checked. */
+    private static final class HostPort {
+        final String host;
+        final int port;
+
+        private HostPort(String host, int port) {
+            this.host = host;
+            this.port = port;
+        }
+
+        static HostPort parse(String where, String text, int minPort) {
+            String expected = "HOST:PORT, with an IPv6 host in brackets such as [::1]:443";
+            int colon = text.lastIndexOf(':');
+            if (colon < 0) {
+                throw new UsageException(where + " (expected: " + expected + ")");
+            }
+            String host = text.substring(0, colon);
+            String port = text.substring(colon + 1);
+            if (host.startsWith("[")) {
+                if (!host.endsWith("]") || !IPV6_LITERAL.matcher(host.substring(1, host.length() - 1)).matches()) {
+                    throw new UsageException(where + ": host \"" + host + "\" (expected: an IPv6 address in brackets, "
+                            + "such as [::1])");
+                }
+                host = host.substring(1, host.length() - 1);
+            } else if (host.isEmpty() || !HOST_NAME.matcher(host).matches()) {
+                throw new UsageException(where + ": host \"" + host + "\" (expected: " + expected + ")");
+            }
+            if (port.isEmpty() || port.length() > 5 || !port.chars().allMatch(c -> c >= '0' && c <= '9')
+                    || Integer.parseInt(port) < minPort || Integer.parseInt(port) > 65535) {
+                throw new UsageException(where + ": port \"" + port + "\" (expected: " + minPort + "-65535)");
+            }
+            return new HostPort(host, Integer.parseInt(port));
+        }
+    }
+}
