@@ -210,9 +210,9 @@ public final class ForwardTarget {
         }
 
         /**
-         * Sets how many backends one connection may try. Default: the number of backends.
+         * Sets how many backends one connection may try, each at most once. Default: the number of backends.
          *
-         * @param maxAttempts at least 1
+         * @param maxAttempts 1 to the number of backends
          * @return this builder
          */
         public Builder maxAttempts(int maxAttempts) {
@@ -286,6 +286,10 @@ public final class ForwardTarget {
         public ForwardTarget build() {
             if (backends.isEmpty()) {
                 throw new IllegalArgumentException("target " + name + ": no backends (expected: at least one)");
+            }
+            if (maxAttempts > backends.size()) {
+                throw new IllegalArgumentException("target " + name + ": maxAttempts " + maxAttempts + " (expected: 1-"
+                        + backends.size() + ", the number of backends; each backend is tried at most once)");
             }
             java.util.Set<String> seen = new java.util.HashSet<>();
             for (Backend b : backends) {

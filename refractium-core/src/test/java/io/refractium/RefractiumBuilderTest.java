@@ -113,5 +113,7 @@ class RefractiumBuilderTest {
                 .hasMessage("target dup: backend 127.0.0.1:1 is listed twice");
         assertThatThrownBy(() -> ForwardTarget.builder("t").maxAttempts(0)).hasMessage("maxAttempts: 0 (expected: >= 1)");
         assertThat(ForwardTarget.of("t", "127.0.0.1:1", "127.0.0.1:2").maxAttempts()).isEqualTo(2);
+        assertThatThrownBy(() -> ForwardTarget.builder("t").backend("127.0.0.1:1").maxAttempts(3).build())
+                .hasMessage("target t: maxAttempts 3 (expected: 1-1, the number of backends; each backend is tried at most once)");
     }
 }

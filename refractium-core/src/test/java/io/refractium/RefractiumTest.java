@@ -533,4 +533,13 @@ class RefractiumTest {
         assertThatThrownBy(r::start).isInstanceOf(java.io.UncheckedIOException.class)
                 .hasMessageContaining("127.0.0.1:" + taken.port());
     }
+
+    @Test
+    void aSecondInstanceCannotShareTheFirstOnesPort() {
+        Refractium first = start(builder());
+        int port = first.localAddress().getPort();
+        Refractium second = builder().listen("127.0.0.1", port).build();
+        assertThatThrownBy(second::start).isInstanceOf(java.io.UncheckedIOException.class)
+                .hasMessageContaining("127.0.0.1:" + port);
+    }
 }

@@ -1,5 +1,6 @@
 package io.refractium.hook;
 
+import io.refractium.ForwardTarget;
 import io.refractium.Route;
 import io.refractium.spi.ProtocolAttributes;
 import java.net.InetSocketAddress;
@@ -32,4 +33,15 @@ public interface ConnectionInfo {
 
     /** Returns the route that matched, or {@code null} (before routing, or for the fallback and silence targets). */
     Route route();
+
+    /**
+     * Returns why detection failed, or {@code null} while detecting and when a protocol was detected.
+     */
+    DetectionFailure detectionFailure();
+
+    /**
+     * Returns the target the connection was sent to (after hooks had their say), or {@code null} before routing
+     * and when no target took it.
+     */
+    ForwardTarget target();
 }

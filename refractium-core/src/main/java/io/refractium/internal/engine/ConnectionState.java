@@ -1,10 +1,12 @@
 package io.refractium.internal.engine;
 
 import io.netty.channel.Channel;
+import io.refractium.ForwardTarget;
 import io.refractium.Route;
 import io.refractium.hook.CloseReason;
 import io.refractium.hook.ConnectionInfo;
 import io.refractium.hook.ConnectionSummary;
+import io.refractium.hook.DetectionFailure;
 import io.refractium.spi.ProtocolAttributes;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -29,6 +31,8 @@ final class ConnectionState implements ConnectionInfo {
     String protocol;
     ProtocolAttributes attributes = ProtocolAttributes.EMPTY;
     Route route;
+    DetectionFailure detectionFailure;
+    ForwardTarget target;
 
     Channel backend;
     CountingRecvByteBufAllocator backendCounter;
@@ -82,6 +86,16 @@ final class ConnectionState implements ConnectionInfo {
     @Override
     public Route route() {
         return route;
+    }
+
+    @Override
+    public DetectionFailure detectionFailure() {
+        return detectionFailure;
+    }
+
+    @Override
+    public ForwardTarget target() {
+        return target;
     }
 
     /** Records why the connection ends, if no reason was recorded yet. */

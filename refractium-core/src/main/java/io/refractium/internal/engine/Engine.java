@@ -153,6 +153,10 @@ public final class Engine {
     private InetSocketAddress bind(InetSocketAddress address) {
         // With epoll, one listener per event loop shares the port through SO_REUSEPORT, so every loop accepts.
         int listeners = transports.epoll() && ownsGroups ? config.workerThreads() : 1;
+        if (listeners > 1 && address.getPort() != 0) {
+            // SO_REUSEPORT would let this instance silently share a port another process already listens on.
+            ensureFree(address);
+        }
         InetSocketAddress actual = null;
         for (int i = 0; i < listeners; i++) {
             ServerBootstrap sb = new ServerBootstrap()
@@ -187,6 +191,14 @@ public final class Engine {
             actual = (InetSocketAddress) f.channel().localAddress();
         }
         return actual;
+    }
+
+    private static void ensureFree(InetSocketAddress address) {
+        try (java.net.ServerSocket probe = new java.net.ServerSocket()) {
+            probe.bind(address, 1);
+        } catch (java.io.IOException e) {
+            throw new UncheckedIOException("listen " + address + ": bind failed: " + e.getMessage(), e);
+        }
     }
 
     private void accept(SocketChannel ch) {

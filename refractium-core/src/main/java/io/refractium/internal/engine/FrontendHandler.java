@@ -137,6 +137,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Dete
     public void channelInactive(ChannelHandlerContext ctx) {
         if (phase == Phase.DETECTING) {
             phase = Phase.CLOSED;
+            conn.detectionFailure = DetectionFailure.CLIENT_CLOSED;
             engine.hooks().detectionFailed(conn, DetectionFailure.CLIENT_CLOSED, peekedBytes());
             conn.reason(CloseReason.DETECTION_FAILED);
         }
@@ -253,6 +254,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Dete
         cancelTimers();
         int bytes = peekedBytes();
         log.debug("[{}] detection failed: {} after {} bytes", conn.id, reason, bytes);
+        conn.detectionFailure = reason;
         engine.hooks().detectionFailed(conn, reason, bytes);
         if (phase != Phase.DETECTING) {
             return;
@@ -289,6 +291,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Dete
             return;
         }
         target = d.reroute() != null ? d.reroute() : chosen;
+        conn.target = target;
         runtime = engine.runtime(conn.snapshot, target);
         connectDeadline = target.connectDeadline() == null ? 0 : System.nanoTime() + target.connectDeadline().toNanos();
         phase = Phase.CONNECTING;

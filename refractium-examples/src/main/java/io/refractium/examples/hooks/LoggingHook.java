@@ -27,14 +27,13 @@ import java.util.function.Consumer;
  *
  * <p>Thread-safe: one instance serves every connection on every event loop. The sink is called on the event loops
  * and must not block for long (printing to the console is fine for an example; a real application would hand the
- * line to its logger). It keeps one small entry per connection whose detection failed or that it refused, removed
- * when the connection closes; a refused connection gets its "refused" line only.
+ * line to its logger). It keeps one small entry per connection it refused, removed when the connection closes; a
+ * refused connection gets its "refused" line only.
  */
 public final class LoggingHook implements Hook {
 
     private final Consumer<String> sink;
     private final List<ClientNetwork> refused;
-    private final Map<Long, DetectionFailure> failures = new ConcurrentHashMap<>();
     private final Set<Long> refusedHere = ConcurrentHashMap.newKeySet();
 
     /**
@@ -71,20 +70,13 @@ public final class LoggingHook implements Hook {
         return Admission.ACCEPT;
     }
 
-    /** Remembers why detection failed, for the line written on close. */
-    @Override
-    public void onDetectionFailed(ConnectionInfo connection, DetectionFailure reason, int peekedBytes) {
-        failures.put(connection.id(), reason);
-    }
-
     /** Writes the connection's line. */
     @Override
     public void onClosed(ConnectionInfo connection, ConnectionSummary summary) {
-        DetectionFailure failure = failures.remove(connection.id());
         if (refusedHere.remove(connection.id())) {
             return;
         }
-        sink.accept(line(connection, failure, summary));
+        sink.accept(line(connection, connection.detectionFailure(), summary));
     }
 
     /**

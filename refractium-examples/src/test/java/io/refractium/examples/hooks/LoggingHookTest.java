@@ -3,6 +3,7 @@ package io.refractium.examples.hooks;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.refractium.ForwardTarget;
 import io.refractium.Route;
 import io.refractium.hook.Admission;
 import io.refractium.hook.CloseReason;
@@ -26,6 +27,11 @@ class LoggingHookTest {
     private final List<String> lines = new ArrayList<>();
 
     private static ConnectionInfo connection(long id, String client, String protocol, ProtocolAttributes attributes) {
+        return connection(id, client, protocol, attributes, null);
+    }
+
+    private static ConnectionInfo connection(long id, String client, String protocol, ProtocolAttributes attributes,
+                                             DetectionFailure failure) {
         return new ConnectionInfo() {
             @Override
             public long id() {
@@ -61,6 +67,16 @@ class LoggingHookTest {
             public Route route() {
                 return null;
             }
+
+            @Override
+            public DetectionFailure detectionFailure() {
+                return failure;
+            }
+
+            @Override
+            public ForwardTarget target() {
+                return null;
+            }
         };
     }
 
@@ -83,17 +99,15 @@ class LoggingHookTest {
     }
 
     @Test
-    void logsWhyDetectionFailedAndForgetsItOnClose() {
+    void logsWhyDetectionFailed() {
         LoggingHook hook = new LoggingHook(lines::add);
-        ConnectionInfo c = connection(8, "::1", null, ProtocolAttributes.EMPTY);
+        ConnectionInfo c = connection(8, "::1", null, ProtocolAttributes.EMPTY, DetectionFailure.SILENCE);
         hook.onAccepted(c);
-        hook.onDetectionFailed(c, DetectionFailure.SILENCE, 0);
         hook.onClosed(c, summary(0, 0, CloseReason.DETECTION_FAILED, null));
-        hook.onClosed(c, summary(0, 0, CloseReason.DETECTION_FAILED, null));
+        hook.onClosed(connection(9, "::1", null, ProtocolAttributes.EMPTY), summary(0, 0, CloseReason.REFUSED, null));
         assertThat(lines).containsExactly(
                 "#8 [0:0:0:0:0:0:0:1]:40000 no protocol (SILENCE) -> no backend: 0 B in, 0 B out, 41 ms, DETECTION_FAILED",
-                "#8 [0:0:0:0:0:0:0:1]:40000 no protocol (not detected) -> no backend: 0 B in, 0 B out, 41 ms, "
-                        + "DETECTION_FAILED");
+                "#9 [0:0:0:0:0:0:0:1]:40000 no protocol (not detected) -> no backend: 0 B in, 0 B out, 41 ms, REFUSED");
     }
 
     @Test
