@@ -24,8 +24,10 @@ import java.util.concurrent.ThreadLocalRandom;
  * <p>A backend of weight {@code w} gets {@value #POINTS_PER_WEIGHT}{@code  * w / g} points, where {@code g} is the
  * greatest common divisor of the target's weights, so equal weights give every backend {@value #POINTS_PER_WEIGHT}
  * points and the keys of the remaining backends stay put when one is removed (as long as {@code g} is unchanged).
- * A ring that would exceed {@value #MAX_POINTS} points is scaled down in proportion, each backend keeping at least
- * one point.
+ * A ring that would exceed {@value #LIMIT_PER_BACKEND} points per backend on average (at least {@value #MIN_LIMIT}
+ * points in all, at most {@value #MAX_POINTS}) is scaled down to that limit in proportion to the weights, each
+ * backend keeping at least one point; since the scale depends on every weight, removing a backend from such a
+ * ring also moves a few keys between the others.
  *
  * <p>A connection without a key (no server name for {@code hash-name} and no client address) lands on a random
  * point of the ring, which is a weighted random choice.
@@ -37,8 +39,12 @@ final class HashRingSelector implements LoadBalancer.Selector {
 
     /** Ring points per unit of weight. */
     static final int POINTS_PER_WEIGHT = 160;
-    /** The largest ring before points are scaled down; 3 MiB of ring. */
-    static final int MAX_POINTS = 1 << 18;
+    /** Ring points per backend, on average, beyond which the points are scaled down. */
+    static final int LIMIT_PER_BACKEND = 4 * POINTS_PER_WEIGHT;
+    /** The smallest limit on the ring's points, whatever the number of backends. */
+    static final int MIN_LIMIT = 1 << 14;
+    /** The largest ring: 12 MiB, reached with more than 1600 backends. */
+    static final int MAX_POINTS = 1 << 20;
     /** Ring steps walked before checking whether any backend is eligible at all. */
     private static final int STEPS_BEFORE_ELIGIBILITY_CHECK = 32;
 
@@ -71,19 +77,20 @@ final class HashRingSelector implements LoadBalancer.Selector {
                 k++;
             }
         }
-        Integer[] order = new Integer[total];
-        for (int i = 0; i < total; i++) {
-            order[i] = i;
-        }
-        Arrays.sort(order, (x, y) -> {
-            int c = Long.compare(unsortedPoints[x], unsortedPoints[y]);
-            return c != 0 ? c : Integer.compare(unsortedOwners[x], unsortedOwners[y]);
-        });
-        points = new long[total];
+        points = unsortedPoints.clone();
+        Arrays.sort(points);
         owners = new int[total];
+        Arrays.fill(owners, -1);
+        // owners in list order, so that equal points (a 64-bit coincidence) are ordered by owner
         for (int i = 0; i < total; i++) {
-            points[i] = unsortedPoints[order[i]];
-            owners[i] = unsortedOwners[order[i]];
+            int pos = Arrays.binarySearch(points, unsortedPoints[i]);
+            while (pos > 0 && points[pos - 1] == points[pos]) {
+                pos--;
+            }
+            while (owners[pos] >= 0) {
+                pos++;
+            }
+            owners[pos] = unsortedOwners[i];
         }
     }
 
@@ -96,11 +103,12 @@ final class HashRingSelector implements LoadBalancer.Selector {
         for (Backend b : backends) {
             units += b.weight() / g;
         }
+        long limit = Math.min(MAX_POINTS, Math.max(MIN_LIMIT, (long) LIMIT_PER_BACKEND * backends.size()));
+        boolean scale = units * POINTS_PER_WEIGHT > limit;
         int[] counts = new int[backends.size()];
-        boolean scale = units * POINTS_PER_WEIGHT > MAX_POINTS;
         for (int i = 0; i < counts.length; i++) {
             long u = backends.get(i).weight() / g;
-            counts[i] = scale ? (int) Math.max(1, u * MAX_POINTS / units) : (int) (u * POINTS_PER_WEIGHT);
+            counts[i] = (int) (scale ? Math.max(1, u * limit / units) : u * POINTS_PER_WEIGHT);
         }
         return counts;
     }
