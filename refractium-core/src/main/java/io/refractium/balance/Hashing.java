@@ -84,7 +84,13 @@ final class Hashing {
         long word = 0;
         int inWord = 0;
         for (int i = 0; i < length; i++) {
-            word = (word << 16) | Character.toLowerCase(name.charAt(i));
+            char c = name.charAt(i);
+            if (c >= 'A' && c <= 'Z') {
+                c += 'a' - 'A';
+            } else if (c >= 0x80) {
+                c = Character.toLowerCase(c);
+            }
+            word = (word << 16) | c;
             if (++inWord == 4) {
                 h = mixWord(h, word);
                 word = 0;

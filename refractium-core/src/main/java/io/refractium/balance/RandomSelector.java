@@ -11,8 +11,8 @@ import java.util.concurrent.ThreadLocalRandom;
  */
 final class RandomSelector implements LoadBalancer.Selector {
 
-    /** Random indexes tried before counting; with half the backends eligible, 1 selection in 16 counts. */
-    private static final int GUESSES = 4;
+    /** Random indexes tried before counting; with half the backends eligible, 1 selection in 256 counts. */
+    private static final int GUESSES = 8;
 
     @Override
     public int select(SelectionContext context) {
@@ -29,9 +29,21 @@ final class RandomSelector implements LoadBalancer.Selector {
      * @return the index, or {@code -1}
      */
     static int pick(SelectionContext context, int n, int exclude, ThreadLocalRandom random) {
+        if (exclude >= 0 && n == 1) {
+            return -1;
+        }
         for (int guess = 0; guess < GUESSES; guess++) {
-            int i = random.nextInt(n);
-            if (i != exclude && context.isEligible(i)) {
+            int i;
+            if (exclude < 0) {
+                i = random.nextInt(n);
+            } else {
+                // uniform over the other n - 1 indexes
+                i = random.nextInt(n - 1);
+                if (i >= exclude) {
+                    i++;
+                }
+            }
+            if (context.isEligible(i)) {
                 return i;
             }
         }

@@ -54,6 +54,8 @@ class HashingTest {
 
         assertThat(Hashing.hashName("WWW.Example.COM")).isEqualTo(h);
         assertThat(Hashing.hashName("www.example.com.")).isEqualTo(h);
+        assertThat(Hashing.hashName("Bücher.Example")).isEqualTo(Hashing.hashName("bücher.example"));
+        assertThat(Hashing.hashName("ÄRZTE.example")).isEqualTo(Hashing.hashName("ärzte.example"));
         assertThat(Hashing.hashName("www.example.co")).isNotEqualTo(h);
         assertThat(Hashing.hashName("www.example.com..")).isNotEqualTo(h);
     }
