@@ -125,7 +125,9 @@ public final class LoadBalancers {
      * same backend for as long as that backend is eligible, in every instance of the proxy and across restarts.
      *
      * <p>The backends sit on a hash ring, each with 160 points per unit of weight (weights reduced by their greatest
-     * common divisor), placed by hashing the backend's lower-case {@code HOST:PORT}. The key is a fixed 64-bit hash
+     * common divisor; very uneven weights are scaled down to at most 640 points per backend on average), placed by
+     * hashing the backend's lower-case {@code HOST:PORT}, so that neither their order nor the other backends move
+     * them. The key is a fixed 64-bit hash
      * of the address bytes (4 for IPv4, 16 for IPv6; an IPv4-mapped IPv6 address counts as its IPv4 address), and
      * the connection goes to the owner of the next point on the ring, skipping owners that are not eligible. So when
      * one of {@code N} backends is removed or fails, only its own clients, about {@code 1/N} of them, move, and they

@@ -190,6 +190,21 @@ class ConsistentHashTest {
     }
 
     @Test
+    void veryUnevenWeightsKeepTheirProportionsOnAScaledRing() {
+        // 1001 units of 160 points exceed the ring's limit: the points are scaled down, the light backend keeps some
+        List<Backend> backends = backends(750, 250, 1);
+        List<String> assigned = assign(backends, new FakeSelectionContext(3), clients(41));
+
+        double[] shares = new double[3];
+        for (int i = 0; i < 3; i++) {
+            shares[i] = 100.0 * assigned.stream().filter(backends.get(i).hostAndPort()::equals).count() / KEYS;
+        }
+        assertThat(shares[0]).isCloseTo(74.9, within(3.0));
+        assertThat(shares[1]).isCloseTo(25.0, within(3.0));
+        assertThat(shares[2]).isGreaterThan(0.0).isLessThan(1.0);
+    }
+
+    @Test
     void anIpv4MappedIpv6ClientIsTheSameClientAsItsIpv4Address() throws Exception {
         LoadBalancer.Selector selector = LoadBalancers.hashClientIp().newSelector(equalBackends(10));
         Random random = new Random(23);
