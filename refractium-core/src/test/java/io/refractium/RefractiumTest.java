@@ -267,6 +267,30 @@ class RefractiumTest {
     }
 
     @Test
+    void eachTargetUsesItsOwnStrategyAndWeights() throws Exception {
+        TestServer a = greeter("a");
+        TestServer b = greeter("b");
+        Refractium r = start(builder()
+                .route("alpha", ForwardTarget.builder("weighted")
+                        .backend(Backend.parse(a.hostAndPort()).withWeight(2)).backend(b.hostAndPort())
+                        .loadBalancer(io.refractium.balance.LoadBalancers.weighted()).build())
+                .route("beta", ForwardTarget.builder("sticky").backend(a.hostAndPort()).backend(b.hostAndPort())
+                        .loadBalancer(io.refractium.balance.LoadBalancers.hashClientIp()).build()));
+        List<String> weighted = new ArrayList<>();
+        List<String> sticky = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            Socket c = connect(r);
+            send(c, "ALPHA\n");
+            weighted.add(line(c));
+            Socket d = connect(r);
+            send(d, "BETAx\n");
+            sticky.add(line(d));
+        }
+        assertThat(weighted).containsExactly("a", "b", "a", "a", "b", "a");
+        assertThat(sticky).containsOnly(sticky.get(0));
+    }
+
+    @Test
     void hooksSeeEveryStepInOrderAndAThrowingHookBreaksNothing() throws Exception {
         TestServer a = greeter("a");
         List<String> events = new CopyOnWriteArrayList<>();

@@ -61,7 +61,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Dete
 
     private ForwardTarget target;
     private TargetRuntime runtime;
-    private final long[] tried = new long[1];
+    private long[] tried;
     private int attempts;
     private long connectDeadline;
 
@@ -293,6 +293,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Dete
         target = d.reroute() != null ? d.reroute() : chosen;
         conn.target = target;
         runtime = engine.runtime(conn.snapshot, target);
+        tried = new long[(runtime.backends.length + 63) >>> 6];
         connectDeadline = target.connectDeadline() == null ? 0 : System.nanoTime() + target.connectDeadline().toNanos();
         phase = Phase.CONNECTING;
         ctx.channel().config().setAutoRead(false);
@@ -329,9 +330,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Dete
             end(CloseReason.BACKEND_UNAVAILABLE);
             return;
         }
-        if (index < 64) {
-            tried[0] |= 1L << index;
-        }
+        tried[index >>> 6] |= 1L << index;
         attempts++;
         Backend backend = runtime.backends[index].backend;
         CountingRecvByteBufAllocator counter = new CountingRecvByteBufAllocator();

@@ -89,7 +89,7 @@ final class TargetRuntime {
     /**
      * Picks a backend for a connection and takes a connection slot on it.
      *
-     * @param tried a bit set of backend indexes this connection already tried (only the first 64 are tracked)
+     * @param tried a bit set of backend indexes this connection already tried, one bit per backend
      * @param client the client's address
      * @param serverName the SNI or Host, or {@code null}
      * @return the chosen backend's index, or {@code -1} when none is eligible
@@ -165,7 +165,7 @@ final class TargetRuntime {
             }
             BackendState b = backends[index];
             return b.backend.isBackup() == backupTier && b.isAvailable() && b.hasCapacity()
-                    && (index >= 64 || (tried[0] & (1L << index)) == 0);
+                    && (tried[index >>> 6] & (1L << index)) == 0;
         }
 
         @Override
