@@ -1,0 +1,238 @@
+package io.refractium.bench.detect;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.refractium.protocols.dns.DnsDetector;
+import io.refractium.protocols.http.Http2PrefaceDetector;
+import io.refractium.protocols.http.HttpDetector;
+import io.refractium.protocols.ssh.SshDetector;
+import io.refractium.protocols.tls.TlsDetector;
+import io.refractium.spi.DetectionContext;
+import io.refractium.spi.DetectionResult;
+import io.refractium.spi.Transport;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * The cost of one detection decision per built-in detector, on realistic first bytes held in pooled direct buffers
+ * as the engine holds them: the whole input at once (a full decision, {@code MATCH} with its attributes), a
+ * {@code NEED_MORE} on half a ClientHello, and first-byte rejections (a detector on another protocol's bytes).
+ *
+ * <p>Run from the repository root:
+ * <pre>{@code
+ * mvn -q -B -DskipTests package && java -jar refractium-bench/target/benchmarks.jar DetectorBenchmark -prof gc
+ * }</pre>
+ * {@code gc.alloc.rate.norm} is the bytes allocated per decision: only the attributes of a match, nothing on the
+ * {@code NEED_MORE} and {@code NO_MATCH} paths. For a quick look add {@code -f 1 -wi 2 -i 3 -w 1s -r 1s}.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(1)
+public class DetectorBenchmark {
+
+    private static final DetectionContext TCP = new DetectionContext() {
+        private final InetSocketAddress remote = new InetSocketAddress("127.0.0.1", 40000);
+        private final InetSocketAddress local = new InetSocketAddress("127.0.0.1", 443);
+
+        @Override
+        public Transport transport() {
+            return Transport.TCP;
+        }
+
+        @Override
+        public SocketAddress remoteAddress() {
+            return remote;
+        }
+
+        @Override
+        public SocketAddress localAddress() {
+            return local;
+        }
+
+        @Override
+        public boolean isInputComplete() {
+            return false;
+        }
+    };
+
+    private final TlsDetector tls = new TlsDetector();
+    private final HttpDetector http = new HttpDetector();
+    private final Http2PrefaceDetector http2 = new Http2PrefaceDetector();
+    private final SshDetector ssh = new SshDetector();
+    private final DnsDetector dns = new DnsDetector();
+
+    private final List<ByteBuf> buffers = new ArrayList<>();
+    private ByteBuf clientHello;
+    private ByteBuf clientHelloInRecords;
+    private ByteBuf halfClientHello;
+    private ByteBuf httpRequest;
+    private ByteBuf http2Preface;
+    private ByteBuf sshBanner;
+    private ByteBuf dnsQuery;
+
+    /** Creates the benchmark state; JMH calls it. */
+    public DetectorBenchmark() {
+    }
+
+    /** Fills pooled direct buffers with the samples. */
+    @Setup
+    public void setUp() {
+        byte[] handshake = Samples.postQuantumClientHello();
+        byte[] single = Samples.records(handshake, 16384);
+        clientHello = buffer(single);
+        clientHelloInRecords = buffer(Samples.records(handshake, 100));
+        halfClientHello = buffer(Arrays.copyOf(single, single.length / 2));
+        httpRequest = buffer(Samples.ascii(Samples.BROWSER_REQUEST));
+        http2Preface = buffer(Samples.ascii(Samples.HTTP2_PREFACE));
+        sshBanner = buffer(Samples.ascii(Samples.OPENSSH_BANNER));
+        dnsQuery = buffer(Samples.dnsQueryOverTcp());
+        check(tls.detect(clientHello, TCP), DetectionResult.Status.MATCH);
+        check(tls.detect(clientHelloInRecords, TCP), DetectionResult.Status.MATCH);
+        check(tls.detect(halfClientHello, TCP), DetectionResult.Status.NEED_MORE);
+        check(http.detect(httpRequest, TCP), DetectionResult.Status.MATCH);
+        check(http2.detect(http2Preface, TCP), DetectionResult.Status.MATCH);
+        check(ssh.detect(sshBanner, TCP), DetectionResult.Status.MATCH);
+        check(dns.detect(dnsQuery, TCP), DetectionResult.Status.MATCH);
+        check(tls.detect(httpRequest, TCP), DetectionResult.Status.NO_MATCH);
+        check(http.detect(clientHello, TCP), DetectionResult.Status.NO_MATCH);
+        check(dns.detect(httpRequest, TCP), DetectionResult.Status.NO_MATCH);
+    }
+
+    /** Releases the buffers. */
+    @TearDown
+    public void tearDown() {
+        buffers.forEach(ByteBuf::release);
+        buffers.clear();
+    }
+
+    private ByteBuf buffer(byte[] bytes) {
+        ByteBuf b = PooledByteBufAllocator.DEFAULT.directBuffer(bytes.length);
+        b.writeBytes(bytes);
+        buffers.add(b);
+        return b;
+    }
+
+    private static void check(DetectionResult r, DetectionResult.Status expected) {
+        if (r.status() != expected) {
+            throw new IllegalStateException("sample gives " + r + " (expected: " + expected + ")");
+        }
+    }
+
+    /**
+     * TLS: a 1.8 KB post-quantum ClientHello in one record.
+     *
+     * @return the decision
+     */
+    @Benchmark
+    public DetectionResult tlsPostQuantumHello() {
+        return tls.detect(clientHello, TCP);
+    }
+
+    /**
+     * TLS: the same ClientHello split into records of 100 bytes.
+     *
+     * @return the decision
+     */
+    @Benchmark
+    public DetectionResult tlsPostQuantumHelloInRecords() {
+        return tls.detect(clientHelloInRecords, TCP);
+    }
+
+    /**
+     * TLS: the first half of the ClientHello, {@code NEED_MORE}.
+     *
+     * @return the decision
+     */
+    @Benchmark
+    public DetectionResult tlsHalfHelloNeedsMore() {
+        return tls.detect(halfClientHello, TCP);
+    }
+
+    /**
+     * HTTP/1.1: a browser's request with the usual headers.
+     *
+     * @return the decision
+     */
+    @Benchmark
+    public DetectionResult httpBrowserRequest() {
+        return http.detect(httpRequest, TCP);
+    }
+
+    /**
+     * HTTP/2: the connection preface.
+     *
+     * @return the decision
+     */
+    @Benchmark
+    public DetectionResult http2Preface() {
+        return http2.detect(http2Preface, TCP);
+    }
+
+    /**
+     * SSH: OpenSSH's banner.
+     *
+     * @return the decision
+     */
+    @Benchmark
+    public DetectionResult sshBanner() {
+        return ssh.detect(sshBanner, TCP);
+    }
+
+    /**
+     * DNS: an A query with EDNS over TCP.
+     *
+     * @return the decision
+     */
+    @Benchmark
+    public DetectionResult dnsQuery() {
+        return dns.detect(dnsQuery, TCP);
+    }
+
+    /**
+     * First-byte rejection: the TLS detector on an HTTP request.
+     *
+     * @return the decision
+     */
+    @Benchmark
+    public DetectionResult tlsRejectsHttp() {
+        return tls.detect(httpRequest, TCP);
+    }
+
+    /**
+     * First-byte rejection: the HTTP detector on a ClientHello.
+     *
+     * @return the decision
+     */
+    @Benchmark
+    public DetectionResult httpRejectsTls() {
+        return http.detect(clientHello, TCP);
+    }
+
+    /**
+     * Rejection in the header: the DNS detector on an HTTP request.
+     *
+     * @return the decision
+     */
+    @Benchmark
+    public DetectionResult dnsRejectsHttp() {
+        return dns.detect(httpRequest, TCP);
+    }
+}

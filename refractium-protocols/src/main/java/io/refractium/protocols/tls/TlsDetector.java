@@ -1,0 +1,472 @@
+package io.refractium.protocols.tls;
+
+import static io.refractium.protocols.tls.HandshakeCursor.RECORD_HEADER_LENGTH;
+import static io.refractium.protocols.tls.HandshakeCursor.seek;
+import static io.refractium.protocols.tls.HandshakeCursor.u16;
+import static io.refractium.protocols.tls.HandshakeCursor.u8;
+
+import io.netty.buffer.ByteBuf;
+import io.refractium.spi.AttributeKey;
+import io.refractium.spi.DetectionContext;
+import io.refractium.spi.DetectionResult;
+import io.refractium.spi.ProtocolAttributes;
+import io.refractium.spi.RefractiumProtocol;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+/**
+ * Detects TLS by parsing the client's whole ClientHello, and reports the server name, the ALPN protocols and the
+ * highest TLS version the client offers.
+ *
+ * <p>The ClientHello handshake message (RFC 8446 §4.1.2, RFC 5246 §7.4.1.2) may span several handshake records
+ * (RFC 8446 §5.1), as large post-quantum hellos do, and may arrive one byte at a time. The detector walks the record
+ * headers and parses the message in place, mapping offsets in the message to offsets in the buffer: it never copies
+ * the message and allocates nothing until it matches. It checks strictly, so other protocols and random bytes never
+ * match:
+ * <ul>
+ *   <li>every record: content type 22 (handshake), version {@code 0x0300} to {@code 0x0304}, length 1 to 16384;
+ *       the records end exactly where the ClientHello ends;</li>
+ *   <li>the message: handshake type 1 (client_hello), a length of at least 41 and at most
+ *       {@value #MAX_HANDSHAKE_LENGTH} bytes with its header, a legacy version {@code 0x0300} to {@code 0x0304}, a
+ *       session id of at most 32 bytes, an even, non-empty cipher suite list, a compression method list that holds
+ *       the null method;</li>
+ *   <li>the extensions block, when present, ends exactly at the end of the message and each extension fits in it;
+ *       {@code server_name} (RFC 6066 §3), {@code application_layer_protocol_negotiation} (RFC 7301 §3.1) and
+ *       {@code supported_versions} (RFC 8446 §4.2.1) appear at most once and are well-formed.</li>
+ * </ul>
+ * It answers {@link DetectionResult#noMatch() NO_MATCH} as soon as a byte breaks one of these rules,
+ * {@link DetectionResult#needMore() NEED_MORE} while the bytes are a valid prefix, and
+ * {@link DetectionResult#match(ProtocolAttributes) MATCH} on the last byte of the ClientHello. The SSL 2.0
+ * compatible hello is not recognized.
+ *
+ * <p>Attributes of a match:
+ * <ul>
+ *   <li>{@link AttributeKey#SNI}: the {@code host_name} of the {@code server_name} extension, lower-case, without a
+ *       trailing dot; absent when the client sent none, or when the name holds bytes outside printable ASCII;</li>
+ *   <li>{@link AttributeKey#ALPN}: the protocol names the client offers, in its order, when it sent the extension;</li>
+ *   <li>{@link AttributeKey#TLS_VERSION}: the highest of the {@code supported_versions} the detector knows
+ *       ({@code "SSLv3"}, {@code "TLSv1"}, {@code "TLSv1.1"}, {@code "TLSv1.2"}, {@code "TLSv1.3"}; GREASE and
+ *       unknown values are skipped), or the legacy version when the extension is absent or names none of them.</li>
+ * </ul>
+ *
+ * <p>Stateless and thread-safe; it reads the buffer with absolute getters and never moves its indexes.
+ */
+public final class TlsDetector implements RefractiumProtocol {
+
+    /** The protocol id, {@value}. */
+    public static final String ID = "tls";
+
+    /** The longest ClientHello handshake message accepted, its 4-byte header included: {@value} bytes. */
+    public static final int MAX_HANDSHAKE_LENGTH = 64 * 1024;
+
+    /**
+     * The most bytes the detector reads: {@value}, the longest ClientHello plus the headers of 256 records (a hello
+     * of that size cut into records of 256 bytes or more).
+     */
+    public static final int MAX_BYTES = MAX_HANDSHAKE_LENGTH + 256 * RECORD_HEADER_LENGTH;
+
+    private static final int CONTENT_TYPE_HANDSHAKE = 22;
+    private static final int HANDSHAKE_CLIENT_HELLO = 1;
+    private static final int MAX_RECORD_LENGTH = 1 << 14;
+    private static final int HANDSHAKE_HEADER_LENGTH = 4;
+    /** legacy_version, random, an empty session id, one cipher suite, one compression method. */
+    private static final int MIN_BODY_LENGTH = 2 + 32 + 1 + 2 + 2 + 1 + 1;
+    private static final int MAX_SESSION_ID_LENGTH = 32;
+
+    private static final int EXT_SERVER_NAME = 0;
+    private static final int EXT_ALPN = 16;
+    private static final int EXT_SUPPORTED_VERSIONS = 43;
+    private static final int SEEN_SERVER_NAME = 1;
+    private static final int SEEN_ALPN = 2;
+    private static final int SEEN_SUPPORTED_VERSIONS = 4;
+    private static final int NAME_TYPE_HOST_NAME = 0;
+
+    private static final int SSL_3_0 = 0x0300;
+    private static final int TLS_1_3 = 0x0304;
+    private static final String[] VERSION_NAMES = {"SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"};
+
+    /** Creates the detector. */
+    public TlsDetector() {
+    }
+
+    /**
+     * Returns {@value #ID}.
+     *
+     * @return the protocol id
+     */
+    @Override
+    public String id() {
+        return ID;
+    }
+
+    /**
+     * Returns {@value #MAX_BYTES}: room for a ClientHello of {@value #MAX_HANDSHAKE_LENGTH} bytes and its record
+     * headers.
+     *
+     * @return the most bytes the detector may need
+     */
+    @Override
+    public int maxBytes() {
+        return MAX_BYTES;
+    }
+
+    /**
+     * Parses the records and the ClientHello received so far.
+     *
+     * @param buf the first bytes of the connection, from its reader index to its writer index; not modified
+     * @param context not used: a TLS client always speaks first and sends its whole hello
+     * @return {@code MATCH} with SNI, ALPN and version on the last byte of a valid ClientHello, {@code NEED_MORE}
+     *         while the bytes are a valid prefix of one, {@code NO_MATCH} otherwise
+     */
+    @Override
+    public DetectionResult detect(ByteBuf buf, DetectionContext context) {
+        int start = buf.readerIndex();
+        int end = buf.writerIndex();
+        int first = start + RECORD_HEADER_LENGTH;
+        int offset = start;
+        int received = 0;
+        int declared = 0;
+        int helloLength = -1;
+        while (helloLength < 0 || declared < helloLength) {
+            if (offset >= end) {
+                break;
+            }
+            if (buf.getUnsignedByte(offset) != CONTENT_TYPE_HANDSHAKE) {
+                return DetectionResult.noMatch();
+            }
+            if (offset + 1 >= end) {
+                break;
+            }
+            if (buf.getUnsignedByte(offset + 1) != 3) {
+                return DetectionResult.noMatch();
+            }
+            if (offset + 2 >= end) {
+                break;
+            }
+            if (buf.getUnsignedByte(offset + 2) > 4) {
+                return DetectionResult.noMatch();
+            }
+            if (offset + 3 >= end) {
+                break;
+            }
+            if (buf.getUnsignedByte(offset + 3) > MAX_RECORD_LENGTH >>> 8) {
+                return DetectionResult.noMatch();
+            }
+            if (offset + 4 >= end) {
+                break;
+            }
+            int length = buf.getUnsignedShort(offset + 3);
+            if (length == 0 || length > MAX_RECORD_LENGTH) {
+                return DetectionResult.noMatch();
+            }
+            int fragment = offset + RECORD_HEADER_LENGTH;
+            int got = Math.min(length, end - fragment);
+            if (received == 0 && got > 0 && buf.getUnsignedByte(fragment) != HANDSHAKE_CLIENT_HELLO) {
+                return DetectionResult.noMatch();
+            }
+            received += got;
+            declared += length;
+            if (helloLength < 0 && received >= 2) {
+                long cursor = HandshakeCursor.first(first);
+                // The 24-bit length: its high byte is 0 for any hello shorter than 64 KiB.
+                if (u8(buf, cursor, 1) != 0) {
+                    return DetectionResult.noMatch();
+                }
+                if (received >= HANDSHAKE_HEADER_LENGTH) {
+                    int bodyLength = u16(buf, cursor, 2);
+                    if (bodyLength < MIN_BODY_LENGTH || bodyLength > MAX_HANDSHAKE_LENGTH - HANDSHAKE_HEADER_LENGTH) {
+                        return DetectionResult.noMatch();
+                    }
+                    helloLength = HANDSHAKE_HEADER_LENGTH + bodyLength;
+                }
+            }
+            if (helloLength >= 0 && declared > helloLength) {
+                // The records carry more than the ClientHello: a client's first flight holds nothing else.
+                return DetectionResult.noMatch();
+            }
+            if (got < length) {
+                break;
+            }
+            offset = fragment + length;
+        }
+        if (helloLength < 0) {
+            return DetectionResult.needMore();
+        }
+        return parseHello(buf, first, received, helloLength);
+    }
+
+    /**
+     * Parses the ClientHello in the bytes received so far.
+     *
+     * @param buf the buffer
+     * @param first the buffer offset of the first record's fragment
+     * @param received how many bytes of the handshake message are in the buffer, at most {@code helloLength}
+     * @param helloLength the length of the handshake message, header included
+     */
+    private static DetectionResult parseHello(ByteBuf buf, int first, int received, int helloLength) {
+        long c = HandshakeCursor.first(first);
+        int p = HANDSHAKE_HEADER_LENGTH;
+
+        // legacy_version
+        if (received <= p) {
+            return DetectionResult.needMore();
+        }
+        if (u8(buf, c, p) != 3) {
+            return DetectionResult.noMatch();
+        }
+        if (received <= p + 1) {
+            return DetectionResult.needMore();
+        }
+        int legacyVersion = SSL_3_0 | u8(buf, c, p + 1);
+        if (legacyVersion > TLS_1_3) {
+            return DetectionResult.noMatch();
+        }
+        p += 2 + 32; // legacy_version, random
+
+        // legacy_session_id<0..32>
+        if (received <= p) {
+            return DetectionResult.needMore();
+        }
+        c = seek(buf, c, p);
+        int sessionIdLength = u8(buf, c, p);
+        if (sessionIdLength > MAX_SESSION_ID_LENGTH) {
+            return DetectionResult.noMatch();
+        }
+        p += 1 + sessionIdLength;
+
+        // cipher_suites<2..2^16-2>
+        if (p + 2 > helloLength) {
+            return DetectionResult.noMatch();
+        }
+        if (received < p + 2) {
+            return DetectionResult.needMore();
+        }
+        c = seek(buf, c, p);
+        int cipherSuitesLength = u16(buf, c, p);
+        if (cipherSuitesLength < 2 || (cipherSuitesLength & 1) != 0) {
+            return DetectionResult.noMatch();
+        }
+        p += 2 + cipherSuitesLength;
+
+        // legacy_compression_methods<1..2^8-1>, which must hold the null method
+        if (p + 2 > helloLength) {
+            return DetectionResult.noMatch();
+        }
+        if (received <= p) {
+            return DetectionResult.needMore();
+        }
+        c = seek(buf, c, p);
+        int compressionLength = u8(buf, c, p);
+        int compressionEnd = p + 1 + compressionLength;
+        if (compressionLength == 0 || compressionEnd > helloLength) {
+            return DetectionResult.noMatch();
+        }
+        int scanEnd = Math.min(compressionEnd, received);
+        boolean hasNull = false;
+        for (int i = p + 1; i < scanEnd && !hasNull; i++) {
+            c = seek(buf, c, i);
+            hasNull = u8(buf, c, i) == 0;
+        }
+        if (!hasNull) {
+            return scanEnd == compressionEnd ? DetectionResult.noMatch() : DetectionResult.needMore();
+        }
+        p = compressionEnd;
+
+        // extensions<8..2^16-1>, absent in some TLS 1.2 and older hellos
+        int seen = 0;
+        int serverName = -1;
+        int serverNameLength = 0;
+        int alpn = -1;
+        int alpnEnd = 0;
+        int supportedVersion = 0;
+        if (p < helloLength) {
+            if (p + 2 > helloLength) {
+                return DetectionResult.noMatch();
+            }
+            if (received < p + 2) {
+                return DetectionResult.needMore();
+            }
+            c = seek(buf, c, p);
+            if (p + 2 + u16(buf, c, p) != helloLength) {
+                return DetectionResult.noMatch();
+            }
+            p += 2;
+            while (p < helloLength) {
+                if (p + 4 > helloLength) {
+                    return DetectionResult.noMatch();
+                }
+                if (received < p + 4) {
+                    return DetectionResult.needMore();
+                }
+                c = seek(buf, c, p);
+                int type = u16(buf, c, p);
+                int data = p + 4;
+                int next = data + u16(buf, c, p + 2);
+                if (next > helloLength) {
+                    return DetectionResult.noMatch();
+                }
+                if (type == EXT_SERVER_NAME || type == EXT_ALPN || type == EXT_SUPPORTED_VERSIONS) {
+                    if (received < next) {
+                        return DetectionResult.needMore();
+                    }
+                    if (type == EXT_SERVER_NAME) {
+                        long name = parseServerName(buf, c, data, next);
+                        if ((seen & SEEN_SERVER_NAME) != 0 || name < 0) {
+                            return DetectionResult.noMatch();
+                        }
+                        seen |= SEEN_SERVER_NAME;
+                        if (name > 0) {
+                            serverName = (int) (name >>> 32);
+                            serverNameLength = (int) name;
+                        }
+                    } else if (type == EXT_ALPN) {
+                        if ((seen & SEEN_ALPN) != 0 || !isValidAlpn(buf, c, data, next)) {
+                            return DetectionResult.noMatch();
+                        }
+                        seen |= SEEN_ALPN;
+                        alpn = data + 2;
+                        alpnEnd = next;
+                    } else {
+                        int version = parseSupportedVersions(buf, c, data, next);
+                        if ((seen & SEEN_SUPPORTED_VERSIONS) != 0 || version < 0) {
+                            return DetectionResult.noMatch();
+                        }
+                        seen |= SEEN_SUPPORTED_VERSIONS;
+                        supportedVersion = version;
+                    }
+                }
+                p = next;
+            }
+        }
+        if (received < helloLength) {
+            return DetectionResult.needMore();
+        }
+
+        long start = HandshakeCursor.first(first);
+        ProtocolAttributes.Builder attributes = ProtocolAttributes.builder();
+        if (serverName >= 0) {
+            attributes.put(AttributeKey.SNI, hostName(buf, start, serverName, serverNameLength));
+        }
+        if (alpn >= 0) {
+            attributes.put(AttributeKey.ALPN, protocolNames(buf, start, alpn, alpnEnd));
+        }
+        int version = supportedVersion != 0 ? supportedVersion : legacyVersion;
+        attributes.put(AttributeKey.TLS_VERSION, VERSION_NAMES[version - SSL_3_0]);
+        return DetectionResult.match(attributes.build());
+    }
+
+    /**
+     * Checks a {@code server_name} extension (RFC 6066 §3): a non-empty list of entries, each a name type and a
+     * non-empty name, at most one {@code host_name}.
+     *
+     * @return -1 when malformed; 0 without a host name; else the host name's logical offset (high 32 bits) and length
+     */
+    private static long parseServerName(ByteBuf buf, long c, int data, int end) {
+        if (end - data < 2 || u16(buf, c, data) + 2 != end - data) {
+            return -1;
+        }
+        long host = 0;
+        int q = data + 2;
+        if (q == end) {
+            return -1;
+        }
+        while (q < end) {
+            if (q + 3 > end) {
+                return -1;
+            }
+            int type = u8(buf, c, q);
+            int length = u16(buf, c, q + 1);
+            if (length == 0 || q + 3 + length > end) {
+                return -1;
+            }
+            if (type == NAME_TYPE_HOST_NAME) {
+                if (host != 0) {
+                    return -1;
+                }
+                host = (long) (q + 3) << 32 | length;
+            }
+            q += 3 + length;
+        }
+        return host;
+    }
+
+    /** Checks an ALPN extension (RFC 7301 §3.1): a non-empty list of non-empty protocol names. */
+    private static boolean isValidAlpn(ByteBuf buf, long c, int data, int end) {
+        if (end - data < 2 || u16(buf, c, data) + 2 != end - data || end - data == 2) {
+            return false;
+        }
+        for (int q = data + 2; q < end; ) {
+            c = seek(buf, c, q);
+            int length = u8(buf, c, q);
+            if (length == 0 || q + 1 + length > end) {
+                return false;
+            }
+            q += 1 + length;
+        }
+        return true;
+    }
+
+    /**
+     * Checks a ClientHello {@code supported_versions} extension (RFC 8446 §4.2.1): a list of 1 to 127 versions.
+     *
+     * @return -1 when malformed; else the highest version from SSL 3.0 to TLS 1.3 in the list, or 0 for none
+     */
+    private static int parseSupportedVersions(ByteBuf buf, long c, int data, int end) {
+        if (end - data < 1) {
+            return -1;
+        }
+        int length = u8(buf, c, data);
+        if (length + 1 != end - data || length < 2 || (length & 1) != 0) {
+            return -1;
+        }
+        int best = 0;
+        for (int q = data + 1; q < end; q += 2) {
+            c = seek(buf, c, q);
+            int v = u16(buf, c, q);
+            if (v >= SSL_3_0 && v <= TLS_1_3 && v > best) {
+                best = v;
+            }
+        }
+        return best;
+    }
+
+    /** Returns the host name lower-case without a trailing dot, or {@code null} when it is not printable ASCII. */
+    private static String hostName(ByteBuf buf, long c, int offset, int length) {
+        byte[] name = new byte[length];
+        for (int i = 0; i < length; i++) {
+            c = seek(buf, c, offset + i);
+            int b = u8(buf, c, offset + i);
+            if (b < 0x21 || b > 0x7e) {
+                return null;
+            }
+            name[i] = (byte) (b >= 'A' && b <= 'Z' ? b + ('a' - 'A') : b);
+        }
+        int n = name[length - 1] == '.' ? length - 1 : length;
+        return n == 0 ? null : new String(name, 0, n, StandardCharsets.ISO_8859_1);
+    }
+
+    /** Returns the protocol names of a validated ALPN list, one character per byte. */
+    private static List<String> protocolNames(ByteBuf buf, long start, int offset, int end) {
+        long c = start;
+        int count = 0;
+        for (int q = offset; q < end; q += 1 + u8(buf, c, q)) {
+            c = seek(buf, c, q);
+            count++;
+        }
+        String[] names = new String[count];
+        c = start;
+        int q = offset;
+        for (int i = 0; i < count; i++) {
+            c = seek(buf, c, q);
+            int length = u8(buf, c, q);
+            byte[] name = new byte[length];
+            for (int j = 0; j < length; j++) {
+                c = seek(buf, c, q + 1 + j);
+                name[j] = (byte) u8(buf, c, q + 1 + j);
+            }
+            names[i] = new String(name, StandardCharsets.ISO_8859_1);
+            q += 1 + length;
+        }
+        return List.of(names);
+    }
+}

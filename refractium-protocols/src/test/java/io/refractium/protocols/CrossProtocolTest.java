@@ -1,0 +1,78 @@
+package io.refractium.protocols;
+
+import static io.refractium.protocols.DetectorChecks.TCP;
+import static io.refractium.protocols.DetectorChecks.UDP;
+import static io.refractium.protocols.DetectorChecks.assertNeverMatchesRandom;
+import static io.refractium.protocols.DetectorChecks.assertSameOnEveryBuffer;
+import static io.refractium.protocols.Samples.ascii;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.refractium.protocols.dns.DnsDetector;
+import io.refractium.protocols.http.Http2PrefaceDetector;
+import io.refractium.protocols.http.HttpDetector;
+import io.refractium.protocols.ssh.SshDetector;
+import io.refractium.protocols.tls.TlsDetector;
+import io.refractium.spi.DetectionResult;
+import io.refractium.spi.DetectionResult.Status;
+import io.refractium.spi.RefractiumProtocol;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** Each detector against the other protocols' first bytes and against random bytes. */
+class CrossProtocolTest {
+
+    private static final List<RefractiumProtocol> DETECTORS = List.of(new TlsDetector(), new HttpDetector(),
+            new Http2PrefaceDetector(), new SshDetector(), new DnsDetector());
+
+    /** Samples by the id of the detector that must recognize them. */
+    private static Map<String, List<byte[]>> samples() {
+        Map<String, List<byte[]>> m = new LinkedHashMap<>();
+        m.put("tls", List.of(Samples.jdkClientHello("a.test", List.of("h2", "http/1.1")),
+                Samples.postQuantumClientHello().record(),
+                Samples.records(Samples.postQuantumClientHello().handshake(), 100)));
+        m.put("http", List.of(ascii(Samples.CURL_REQUEST), ascii(Samples.BROWSER_REQUEST),
+                ascii(Samples.ABSOLUTE_FORM_REQUEST), ascii(Samples.HTTP_1_0_REQUEST)));
+        m.put("http2", List.of(ascii(Samples.HTTP2_PREFACE)));
+        m.put("ssh", List.of(ascii(Samples.OPENSSH_BANNER), ascii("SSH-1.99-OpenSSH_3.9p1\r\n")));
+        m.put("dns", List.of(Samples.tcp(Samples.dnsQuery("example.com", 1, true)),
+                Samples.tcp(Samples.dnsQuery("example.com", 28, false))));
+        return m;
+    }
+
+    static Stream<Arguments> pairs() {
+        Stream.Builder<Arguments> b = Stream.builder();
+        samples().forEach((id, list) -> {
+            for (int i = 0; i < list.size(); i++) {
+                for (RefractiumProtocol p : DETECTORS) {
+                    b.add(Arguments.of(p, id + "#" + i, list.get(i), p.id().equals(id)));
+                }
+            }
+        });
+        return b.build();
+    }
+
+    @ParameterizedTest(name = "{0} on {1}")
+    @MethodSource("pairs")
+    void onlyTheRightDetectorMatches(RefractiumProtocol detector, String sample, byte[] bytes, boolean own) {
+        DetectionResult r = assertSameOnEveryBuffer(detector, bytes, TCP);
+        assertThat(r.status()).as("%s on %s", detector.id(), sample).isEqualTo(own ? Status.MATCH : Status.NO_MATCH);
+    }
+
+    static Stream<RefractiumProtocol> detectors() {
+        return DETECTORS.stream();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("detectors")
+    void randomBytesNeverMatch(RefractiumProtocol detector) {
+        assertNeverMatchesRandom(detector, TCP, new byte[0], 0x5eed, 10_000, 2048);
+        if (detector.transports().contains(io.refractium.spi.Transport.UDP)) {
+            assertNeverMatchesRandom(detector, UDP, new byte[0], 0x5eed + 1, 10_000, 2048);
+        }
+    }
+}
