@@ -217,6 +217,24 @@ class RefractiumTest {
     }
 
     @Test
+    void aHigherPriorityDetectorIsWaitedForUntilTheDeadlineThenTheLowerMatchWins() throws Exception {
+        TestServer low = greeter("low");
+        TestServer high = greeter("high");
+        Refractium r = start(Refractium.builder().listen("127.0.0.1", 0)
+                .peekTimeout(Duration.ofMillis(300))
+                .protocol(new PrefixProtocol("longer", "LONGER", 10, false))
+                .protocol(new PrefixProtocol("lo", "LO", 0, false))
+                .route("longer", ForwardTarget.of("high", high.hostAndPort()))
+                .route("lo", ForwardTarget.of("low", low.hostAndPort())));
+        Socket waiting = connect(r);
+        send(waiting, "LON");
+        assertThat(line(waiting)).isEqualTo("low");
+        Socket full = connect(r);
+        send(full, "LONGER\n");
+        assertThat(line(full)).isEqualTo("high");
+    }
+
+    @Test
     void aDeadBackendGivesThePromptClose() throws Exception {
         int dead = TestServer.deadPort();
         BlockingQueue<ConnectionSummary> closed = new LinkedBlockingQueue<>();

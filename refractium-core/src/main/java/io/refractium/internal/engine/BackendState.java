@@ -1,10 +1,14 @@
 package io.refractium.internal.engine;
 
+import io.netty.util.NetUtil;
 import io.refractium.Backend;
 import io.refractium.BackendStatus.Health;
 import io.refractium.ForwardTarget;
 import io.refractium.HealthCheck;
 import io.refractium.hook.HealthChange;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -21,6 +25,8 @@ final class BackendState {
     private static final int MAX_COOLDOWN_DOUBLINGS = 5;
 
     final Backend backend;
+    /** The address to connect to: resolved once for an IP literal, unresolved (resolved per connect) for a name. */
+    final InetSocketAddress connectAddress;
     final AtomicInteger active;
     final AtomicLong connectFailures;
     private final ForwardTarget target;
@@ -37,6 +43,7 @@ final class BackendState {
     BackendState(ForwardTarget target, Backend backend, BackendState previous, Consumer<HealthChange> listener) {
         this.target = target;
         this.backend = backend;
+        this.connectAddress = connectAddress(backend);
         this.listener = listener;
         HealthCheck check = target.healthCheck();
         if (previous != null) {
@@ -55,6 +62,18 @@ final class BackendState {
             this.active = new AtomicInteger();
             this.connectFailures = new AtomicLong();
             this.checkUp = check.kind() == HealthCheck.Kind.NONE || check.startsUp();
+        }
+    }
+
+    private static InetSocketAddress connectAddress(Backend backend) {
+        byte[] ip = NetUtil.createByteArrayFromIpAddressString(backend.host());
+        if (ip == null) {
+            return backend.address();
+        }
+        try {
+            return new InetSocketAddress(InetAddress.getByAddress(backend.host(), ip), backend.port());
+        } catch (UnknownHostException e) {
+            return backend.address();
         }
     }
 

@@ -56,6 +56,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Dete
     private Phase phase = Phase.DETECTING;
     private ByteBuf peeked;
     private boolean inputShutdown;
+    private boolean deadlinePassed;
     private ScheduledFuture<?> deadlineTimer;
     private ScheduledFuture<?> silenceTimer;
 
@@ -108,6 +109,9 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Dete
         peeked = peeked == null ? in : ByteToMessageDecoder.MERGE_CUMULATOR.cumulate(ctx.alloc(), peeked, in);
         if (phase == Phase.DETECTING) {
             detect();
+        } else if (peeked.readableBytes() >= config.maxPeekBytes()) {
+            // Connecting: hold at most the peek cap; the rest waits in the kernel until the relay starts.
+            ctx.channel().config().setAutoRead(false);
         }
     }
 
@@ -190,7 +194,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Dete
                     ruledOut[i] = true;
                     break;
                 case NEED_MORE:
-                    if (inputShutdown || readable >= p.maxBytes()) {
+                    if (inputShutdown || deadlinePassed || readable >= p.maxBytes()) {
                         ruledOut[i] = true;
                     } else if (atCap) {
                         ruledOut[i] = true;
@@ -209,13 +213,21 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Dete
             }
         }
         if (!waiting) {
-            detectionFailed(starved ? DetectionFailure.TOO_MANY_BYTES : DetectionFailure.NO_MATCH);
+            detectionFailed(deadlinePassed ? DetectionFailure.DEADLINE
+                    : starved ? DetectionFailure.TOO_MANY_BYTES : DetectionFailure.NO_MATCH);
         }
     }
 
     private void onDeadline() {
-        if (phase == Phase.DETECTING) {
-            detectionFailed(peekedBytes() == 0 ? DetectionFailure.SILENCE : DetectionFailure.DEADLINE);
+        if (phase != Phase.DETECTING) {
+            return;
+        }
+        if (peekedBytes() == 0) {
+            detectionFailed(DetectionFailure.SILENCE);
+        } else {
+            // Last pass: detectors still waiting for bytes drop out, so a lower-priority match can still win.
+            deadlinePassed = true;
+            detect();
         }
     }
 
@@ -233,8 +245,10 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Dete
         if (log.isDebugEnabled()) {
             log.debug("[{}] detected {} {} after {} bytes", conn.id, p.id(), r.attributes(), bytes);
         }
-        engine.hooks().detected(conn, new Detection(p.id(), r.attributes(), bytes,
-                Duration.ofNanos(System.nanoTime() - conn.acceptedNanos)));
+        if (!engine.hooks().isEmpty()) {
+            engine.hooks().detected(conn, new Detection(p.id(), r.attributes(), bytes,
+                    Duration.ofNanos(System.nanoTime() - conn.acceptedNanos)));
+        }
         if (phase != Phase.DETECTING) {
             return; // a hook closed the connection
         }
@@ -296,7 +310,9 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Dete
         tried = new long[(runtime.backends.length + 63) >>> 6];
         connectDeadline = target.connectDeadline() == null ? 0 : System.nanoTime() + target.connectDeadline().toNanos();
         phase = Phase.CONNECTING;
-        ctx.channel().config().setAutoRead(false);
+        if (peekedBytes() >= config.maxPeekBytes()) {
+            ctx.channel().config().setAutoRead(false);
+        }
         connectNext();
     }
 
@@ -332,10 +348,11 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Dete
         }
         tried[index >>> 6] |= 1L << index;
         attempts++;
-        Backend backend = runtime.backends[index].backend;
+        BackendState state = runtime.backends[index];
+        Backend backend = state.backend;
         CountingRecvByteBufAllocator counter = new CountingRecvByteBufAllocator();
         Bootstrap b = engine.backendBootstrap(client.eventLoop(), counter, (int) timeoutMillis);
-        ChannelFuture f = b.connect(backend.address());
+        ChannelFuture f = b.connect(state.connectAddress);
         Channel ch = f.channel();
         conn.backend = ch;
         conn.backendCounter = counter;
@@ -351,7 +368,9 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Dete
     private void connectDone(ChannelFuture f, Backend backend, int index) {
         Channel client = ctx.channel();
         if (!f.isSuccess()) {
-            if (!(f.isCancelled() || !client.isActive() && f.cause() instanceof java.nio.channels.ClosedChannelException)) {
+            // A connect aborted because the client left says nothing about the backend's health.
+            boolean abortedByClient = !client.isActive() && f.cause() instanceof java.nio.channels.ClosedChannelException;
+            if (!abortedByClient) {
                 runtime.connectFailed(index, f.cause());
             }
             log.debug("[{}] backend {} failed: {}", conn.id, backend.hostAndPort(), f.cause().toString());

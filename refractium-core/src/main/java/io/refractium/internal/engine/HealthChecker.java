@@ -98,7 +98,7 @@ final class HealthChecker {
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.AUTO_READ, check.kind() == HealthCheck.Kind.SEND_EXPECT)
                 .handler(attempt);
-        ChannelFuture f = b.connect(state.backend.address());
+        ChannelFuture f = b.connect(state.connectAddress);
         if (attempt.done) {
             return;
         }

@@ -23,8 +23,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Moves bytes both ways between a client and its backend once the peeked bytes are replayed.
  *
- * <p>Two paths: {@code splice(2)} between two epoll channels on the same event loop (the bytes never enter the
- * JVM), or buffer relay with backpressure (a side stops reading while the other is not writable). On both paths a
+ * <p>Two paths: buffer relay with backpressure (a side stops reading while the other is not writable), and, once a
+ * direction carries bulk data between two epoll channels on the same event loop, {@code splice(2)} (the bytes
+ * never enter the JVM; short exchanges never pay for the pipes). On both paths a
  * FIN from one side becomes a FIN to the other once everything before it is written, the other direction keeps
  * going, and the connection closes when both directions are done. An idle timer closes connections that move no
  * bytes either way.
@@ -32,6 +33,8 @@ import org.slf4j.LoggerFactory;
 final class Relay {
 
     private static final Logger log = LoggerFactory.getLogger(Relay.class);
+    /** A read at least this large means a bulk transfer: that direction switches to {@code splice(2)}. */
+    static final int SPLICE_AFTER_READ_BYTES = 16 * 1024;
 
     private final ConnectionState conn;
     private final Channel client;
@@ -39,7 +42,7 @@ final class Relay {
     private boolean clientToBackendDone;
     private boolean backendToClientDone;
     private ScheduledFuture<?> idleTimer;
-    private boolean spliced;
+    private boolean splicedOnce;
     private long lastBytes = -1;
     private long lastActivity;
 
@@ -60,32 +63,23 @@ final class Relay {
         Relay relay = new Relay(conn);
         Channel client = conn.client;
         Channel backend = conn.backend;
-        client.pipeline().addLast("relay", relay.new Side(backend, true));
-        backend.pipeline().addLast("relay", relay.new Side(client, false));
-        boolean splice = config.splice() && client instanceof AbstractEpollStreamChannel
+        boolean spliceable = config.splice() && client instanceof AbstractEpollStreamChannel
                 && backend instanceof AbstractEpollStreamChannel && client.eventLoop() == backend.eventLoop();
+        client.pipeline().addLast("relay", relay.new Side(backend, true, spliceable));
+        backend.pipeline().addLast("relay", relay.new Side(client, false, spliceable));
         backend.flush();
-        if (splice) {
-            relay.spliced = true;
-            conn.engine.spliced();
-            if (!clientInputShutdown) {
-                relay.splice((AbstractEpollStreamChannel) client, (AbstractEpollStreamChannel) backend);
-            }
-            relay.splice((AbstractEpollStreamChannel) backend, (AbstractEpollStreamChannel) client);
-        }
         if (clientInputShutdown) {
             relay.inputDone(client, backend);
         } else {
             client.config().setAutoRead(true);
         }
-        backend.config().setAutoRead(true);
         if (!config.idleTimeout().isZero()) {
             relay.lastActivity = System.nanoTime();
             relay.scheduleIdleCheck(config.idleTimeout().toNanos());
         }
         if (log.isDebugEnabled()) {
             log.debug("[{}] relaying {} <-> {} ({})", conn.id, client.remoteAddress(), backend.remoteAddress(),
-                    splice ? "splice" : "copy");
+                    spliceable ? "copy, splice once bulk" : "copy");
         }
     }
 
@@ -127,7 +121,7 @@ final class Relay {
     private void drainAfterSplice(Channel from, Channel to, CountingRecvByteBufAllocator counter) {
         FileDescriptor fd = ((UnixChannel) from).fd();
         for (;;) {
-            ByteBuf buf = from.alloc().directBuffer(64 * 1024);
+            ByteBuf buf = from.alloc().ioBuffer(16 * 1024);
             int n;
             try {
                 n = buf.hasMemoryAddress()
@@ -164,14 +158,22 @@ final class Relay {
         client.closeFuture().addListener(f -> idleTimer.cancel(false));
     }
 
-    /** The relay handler of one channel; forwards what it reads to the peer. */
+    /**
+     * The relay handler of one channel; forwards what it reads to the peer. It starts by copying buffers, which is
+     * cheapest for the short exchanges most connections are; when one read brings {@value #SPLICE_AFTER_READ_BYTES}
+     * bytes or more (a bulk transfer, the socket had more queued) and splicing is possible, this direction switches
+     * to {@code splice(2)} for the rest of the connection. The buffer just read is written first, so order holds.
+     */
     private final class Side extends ChannelInboundHandlerAdapter {
         private final Channel peer;
         private final boolean isClient;
+        private final boolean spliceable;
+        private boolean spliced;
 
-        Side(Channel peer, boolean isClient) {
+        Side(Channel peer, boolean isClient, boolean spliceable) {
             this.peer = peer;
             this.isClient = isClient;
+            this.spliceable = spliceable;
         }
 
         @Override
@@ -180,7 +182,16 @@ final class Relay {
                 ReferenceCountUtil.release(msg);
                 return;
             }
+            int bytes = ((ByteBuf) msg).readableBytes();
             peer.write(msg, peer.voidPromise());
+            if (spliceable && !spliced && bytes >= SPLICE_AFTER_READ_BYTES) {
+                spliced = true;
+                if (!splicedOnce) {
+                    splicedOnce = true;
+                    conn.engine.spliced();
+                }
+                splice((AbstractEpollStreamChannel) ctx.channel(), (AbstractEpollStreamChannel) peer);
+            }
             if (!peer.isWritable()) {
                 peer.flush();
                 if (!peer.isWritable()) {
@@ -205,6 +216,7 @@ final class Relay {
         public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
             if (evt instanceof ChannelInputShutdownEvent) {
                 if (spliced) {
+                    peer.flush();
                     drainAfterSplice(ctx.channel(), peer, isClient ? conn.clientCounter : conn.backendCounter);
                 }
                 inputDone(ctx.channel(), peer);
