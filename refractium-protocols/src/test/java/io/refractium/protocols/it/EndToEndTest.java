@@ -27,7 +27,12 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SSLContext;
@@ -124,6 +129,34 @@ class EndToEndTest {
 
         assertThat(tlsRequest(address, certificate, "a.test", List.of("h2"))).isEqualTo("backend-h2 h2");
         assertThat(tlsRequest(address, certificate, "a.test", List.of("http/1.1"))).isEqualTo("backend-h1 http/1.1");
+        assertAllConnectionsEnd();
+    }
+
+    @ParameterizedTest(name = "epoll={0}")
+    @ValueSource(booleans = {false, true})
+    void concurrentTlsClientsEachReachTheirBackend(boolean epoll) throws Exception {
+        TestBackends.Pki pki = TestBackends.pki();
+        Backend a = backends.tls("backend-a", pki.server());
+        Backend b = backends.tls("backend-b", pki.server());
+        InetSocketAddress address = startProxy(epoll, builder -> builder
+                .route(Route.builder("tls").sni("a.test").to(ForwardTarget.of("a", a.address())))
+                .route(Route.builder("tls").sni("b.test").to(ForwardTarget.of("b", b.address()))));
+
+        ExecutorService clients = Executors.newFixedThreadPool(8);
+        try {
+            List<Future<String>> answers = new ArrayList<>();
+            for (int i = 0; i < 64; i++) {
+                String name = i % 2 == 0 ? "a.test" : "b.test";
+                answers.add(clients.submit(() -> name + " " + tlsRequest(address, pki.authority(), name, List.of())));
+            }
+            for (Future<String> answer : answers) {
+                assertThat(answer.get(20, TimeUnit.SECONDS)).isIn("a.test backend-a -", "b.test backend-b -");
+            }
+        } finally {
+            clients.shutdownNow();
+        }
+        assertThat(a.received()).hasSize(32);
+        assertThat(b.received()).hasSize(32);
         assertAllConnectionsEnd();
     }
 
