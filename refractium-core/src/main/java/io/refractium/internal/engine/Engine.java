@@ -150,6 +150,8 @@ public final class Engine {
                 transports.epoll() && config.splice() ? ", splice" : "");
     }
 
+    // TCP_NODELAY is not set here: Netty's socket channels enable it by default, and setting it again costs a
+    // setsockopt per socket.
     private InetSocketAddress bind(InetSocketAddress address) {
         // With epoll, one listener per event loop shares the port through SO_REUSEPORT, so every loop accepts.
         int listeners = transports.epoll() && ownsGroups ? config.workerThreads() : 1;
@@ -164,7 +166,6 @@ public final class Engine {
                     .channel(transports.serverChannel())
                     .option(ChannelOption.SO_BACKLOG, 4096)
                     .option(ChannelOption.SO_REUSEADDR, true)
-                    .childOption(ChannelOption.TCP_NODELAY, true)
                     .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
                     .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
                     .childHandler(new ChannelInitializer<SocketChannel>() {
@@ -220,7 +221,6 @@ public final class Engine {
                 .group(loop)
                 .channel(transports.socketChannel())
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, Math.max(1, connectTimeoutMillis))
-                .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 .option(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
                 .option(ChannelOption.RCVBUF_ALLOCATOR, counter)

@@ -95,7 +95,6 @@ final class HealthChecker {
                 .group(loop)
                 .channel(transports.socketChannel())
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, check.timeout().toMillis()))
-                .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.AUTO_READ, check.kind() == HealthCheck.Kind.SEND_EXPECT)
                 .handler(attempt);
         ChannelFuture f = b.connect(state.connectAddress);
