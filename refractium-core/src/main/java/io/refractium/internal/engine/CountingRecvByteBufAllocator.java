@@ -16,10 +16,22 @@ final class CountingRecvByteBufAllocator implements RecvByteBufAllocator {
 
     private static final AdaptiveRecvByteBufAllocator DELEGATE = new AdaptiveRecvByteBufAllocator(512, 16 * 1024, 64 * 1024);
 
+    /** How much one splice from the socket may move: more than a pipe holds, so each splice fills the pipe. */
+    private static final int SPLICE_GUESS = 1024 * 1024;
+
     private long bytesRead;
+    private boolean splicing;
 
     long bytesRead() {
         return bytesRead;
+    }
+
+    /**
+     * The channel's input now goes through {@code splice(2)}: its reads no longer allocate buffers, and the read
+     * size guess (which bounds each splice) becomes large, so one wake-up moves a whole pipe.
+     */
+    void splicing() {
+        splicing = true;
     }
 
     /** Counts bytes read from the channel outside the allocator's handle. */
@@ -54,7 +66,7 @@ final class CountingRecvByteBufAllocator implements RecvByteBufAllocator {
 
         @Override
         public int guess() {
-            return delegate.guess();
+            return splicing ? SPLICE_GUESS : delegate.guess();
         }
 
         @Override

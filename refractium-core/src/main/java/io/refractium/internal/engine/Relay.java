@@ -190,6 +190,7 @@ final class Relay {
                     splicedOnce = true;
                     conn.engine.spliced();
                 }
+                (isClient ? conn.clientCounter : conn.backendCounter).splicing();
                 splice((AbstractEpollStreamChannel) ctx.channel(), (AbstractEpollStreamChannel) peer);
             }
             if (!peer.isWritable()) {
