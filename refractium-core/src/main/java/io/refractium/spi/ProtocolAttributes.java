@@ -1,5 +1,6 @@
 package io.refractium.spi;
 
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -13,12 +14,14 @@ import java.util.Objects;
 public final class ProtocolAttributes {
 
     /** No attributes. */
-    public static final ProtocolAttributes EMPTY = new ProtocolAttributes(Map.of());
+    public static final ProtocolAttributes EMPTY = new ProtocolAttributes(new Object[0]);
 
-    private final Map<AttributeKey<?>, Object> values;
+    /** Keys and values alternating, in insertion order: a detector reports a handful, so a scan beats hashing. */
+    private final Object[] entries;
+    private volatile Map<AttributeKey<?>, Object> map;
 
-    private ProtocolAttributes(Map<AttributeKey<?>, Object> values) {
-        this.values = values;
+    private ProtocolAttributes(Object[] entries) {
+        this.entries = entries;
     }
 
     /** Returns a new, empty builder. */
@@ -35,42 +38,57 @@ public final class ProtocolAttributes {
      */
     @SuppressWarnings("unchecked")
     public <T> T get(AttributeKey<T> key) {
-        return (T) values.get(Objects.requireNonNull(key, "key"));
+        Objects.requireNonNull(key, "key");
+        for (int i = 0; i < entries.length; i += 2) {
+            if (entries[i] == key || entries[i].equals(key)) {
+                return (T) entries[i + 1];
+            }
+        }
+        return null;
     }
 
     /** Returns whether the attribute is present. */
     public boolean has(AttributeKey<?> key) {
-        return values.containsKey(Objects.requireNonNull(key, "key"));
+        return get(key) != null;
     }
 
     /** Returns the attributes as an unmodifiable map, in the order they were added. */
     public Map<AttributeKey<?>, Object> asMap() {
-        return values;
+        Map<AttributeKey<?>, Object> m = map;
+        if (m == null) {
+            Map<AttributeKey<?>, Object> built = new LinkedHashMap<>();
+            for (int i = 0; i < entries.length; i += 2) {
+                built.put((AttributeKey<?>) entries[i], entries[i + 1]);
+            }
+            map = m = Collections.unmodifiableMap(built);
+        }
+        return m;
     }
 
     /** Returns whether there are no attributes. */
     public boolean isEmpty() {
-        return values.isEmpty();
+        return entries.length == 0;
     }
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof ProtocolAttributes && ((ProtocolAttributes) o).values.equals(values);
+        return o instanceof ProtocolAttributes && ((ProtocolAttributes) o).asMap().equals(asMap());
     }
 
     @Override
     public int hashCode() {
-        return values.hashCode();
+        return asMap().hashCode();
     }
 
     @Override
     public String toString() {
-        return values.toString();
+        return asMap().toString();
     }
 
     /** Builds {@link ProtocolAttributes}; not thread-safe, reusable after {@link #build()}. */
     public static final class Builder {
-        private final Map<AttributeKey<?>, Object> values = new LinkedHashMap<>();
+        private Object[] entries = new Object[8];
+        private int size;
 
         private Builder() {
         }
@@ -87,16 +105,26 @@ public final class ProtocolAttributes {
         public <T> Builder put(AttributeKey<T> key, T value) {
             Objects.requireNonNull(key, "key");
             if (value != null) {
-                Object v = value instanceof List ? List.copyOf((List<?>) value) : value;
-                values.put(key, key.cast(v));
+                Object v = key.cast(value instanceof List ? List.copyOf((List<?>) value) : value);
+                for (int i = 0; i < size * 2; i += 2) {
+                    if (entries[i].equals(key)) {
+                        entries[i + 1] = v;
+                        return this;
+                    }
+                }
+                if (size * 2 == entries.length) {
+                    entries = Arrays.copyOf(entries, entries.length * 2);
+                }
+                entries[size * 2] = key;
+                entries[size * 2 + 1] = v;
+                size++;
             }
             return this;
         }
 
         /** Returns the immutable attributes. */
         public ProtocolAttributes build() {
-            return values.isEmpty() ? EMPTY
-                    : new ProtocolAttributes(Collections.unmodifiableMap(new LinkedHashMap<>(values)));
+            return size == 0 ? EMPTY : new ProtocolAttributes(Arrays.copyOf(entries, size * 2));
         }
     }
 }

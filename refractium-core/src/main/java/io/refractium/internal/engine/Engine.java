@@ -9,12 +9,14 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPromise;
 import io.netty.channel.EventLoop;
 import io.netty.channel.IoEventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollMode;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.resolver.DefaultAddressResolverGroup;
 import io.refractium.ForwardTarget;
 import io.refractium.RoutingTable;
 import io.refractium.hook.CloseReason;
@@ -56,6 +58,7 @@ public final class Engine {
     private final Set<ConnectionState> connections = ConcurrentHashMap.newKeySet();
     private final AtomicLong splicedConnections = new AtomicLong();
     private final AtomicInteger liveCheckers = new AtomicInteger();
+    private final Map<EventLoop, Bootstrap> backendBootstraps = new ConcurrentHashMap<>();
     private final Cache<ForwardTarget, TargetRuntime> reroutes = Caffeine.newBuilder().maximumSize(1024).build();
     private volatile RoutingSnapshot snapshot;
     private volatile State state = State.NEW;
@@ -215,25 +218,62 @@ public final class Engine {
         ch.pipeline().addLast("frontend", new FrontendHandler(this, conn));
     }
 
-    /** Returns a bootstrap for a backend connection on the client's event loop. */
-    Bootstrap backendBootstrap(EventLoop loop, CountingRecvByteBufAllocator counter, int connectTimeoutMillis) {
+    /**
+     * Opens a backend connection on the client's event loop. The channel is registered from a bootstrap kept per
+     * event loop, given its own counter and timeout, then connected; an unresolved (named) address is resolved
+     * first, on the event loop, like Netty's default resolver does.
+     */
+    ChannelFuture connectBackend(EventLoop loop, InetSocketAddress address, CountingRecvByteBufAllocator counter,
+                                int connectTimeoutMillis) {
+        ChannelFuture registered = backendBootstraps.computeIfAbsent(loop, this::newBackendBootstrap).register();
+        Channel ch = registered.channel();
+        if (registered.isDone() && !registered.isSuccess()) {
+            return registered;
+        }
+        ch.config().setRecvByteBufAllocator(counter);
+        ch.config().setConnectTimeoutMillis(Math.max(1, connectTimeoutMillis));
+        ChannelPromise connected = ch.newPromise();
+        registered.addListener((ChannelFutureListener) r -> {
+            if (!r.isSuccess()) {
+                connected.setFailure(r.cause());
+            } else if (address.isUnresolved()) {
+                DefaultAddressResolverGroup.INSTANCE.getResolver(loop).resolve(address).addListener(resolved -> {
+                    if (resolved.isSuccess()) {
+                        ch.connect((InetSocketAddress) resolved.getNow(), connected);
+                    } else {
+                        ch.close();
+                        connected.setFailure(resolved.cause());
+                    }
+                });
+            } else {
+                ch.connect(address, connected);
+            }
+        });
+        return connected;
+    }
+
+    private Bootstrap newBackendBootstrap(EventLoop loop) {
         Bootstrap b = new Bootstrap()
                 .group(loop)
                 .channel(transports.socketChannel())
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, Math.max(1, connectTimeoutMillis))
                 .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 .option(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
-                .option(ChannelOption.RCVBUF_ALLOCATOR, counter)
-                .handler(new ChannelInitializer<Channel>() {
-                    @Override
-                    protected void initChannel(Channel ch) {
-                        // The relay handler is added once the connection is up.
-                    }
-                });
+                .handler(NoopInitializer.INSTANCE);
         if (transports.epoll()) {
             b.option(EpollChannelOption.EPOLL_MODE, EpollMode.LEVEL_TRIGGERED);
         }
         return b;
+    }
+
+    /** The backend pipeline starts empty; the relay adds its handler once the connection is up. */
+    @io.netty.channel.ChannelHandler.Sharable
+    private static final class NoopInitializer extends ChannelInitializer<Channel> {
+        static final NoopInitializer INSTANCE = new NoopInitializer();
+
+        @Override
+        protected void initChannel(Channel ch) {
+            // nothing to add
+        }
     }
 
     void connectionFinished(ConnectionState conn, ConnectionSummary summary) {

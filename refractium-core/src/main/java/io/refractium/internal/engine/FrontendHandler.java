@@ -1,6 +1,5 @@
 package io.refractium.internal.engine;
 
-import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -351,8 +350,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Dete
         BackendState state = runtime.backends[index];
         Backend backend = state.backend;
         CountingRecvByteBufAllocator counter = new CountingRecvByteBufAllocator();
-        Bootstrap b = engine.backendBootstrap(client.eventLoop(), counter, (int) timeoutMillis);
-        ChannelFuture f = b.connect(state.connectAddress);
+        ChannelFuture f = engine.connectBackend(client.eventLoop(), state.connectAddress, counter, (int) timeoutMillis);
         Channel ch = f.channel();
         conn.backend = ch;
         conn.backendCounter = counter;
