@@ -1,6 +1,5 @@
 package io.refractium;
 
-import io.refractium.internal.route.Cidr;
 import io.refractium.internal.route.NamePattern;
 import io.refractium.spi.AttributeKey;
 import io.refractium.spi.ProtocolAttributes;
@@ -283,7 +282,17 @@ public final class Route {
          * @return this builder
          */
         public Builder clientCidr(String cidr) {
-            this.clientCidr = Cidr.parse(cidr);
+            return clientCidr(Cidr.parse(cidr));
+        }
+
+        /**
+         * Requires the client's address to be in the network.
+         *
+         * @param network the network
+         * @return this builder
+         */
+        public Builder clientCidr(Cidr network) {
+            this.clientCidr = Objects.requireNonNull(network, "network");
             return this;
         }
 

@@ -120,8 +120,8 @@ class RoutingTableTest {
         assertThatThrownBy(() -> Route.builder("tls").sni("*")).hasMessageStartingWith("sni: \"*\" (expected:");
         assertThatThrownBy(() -> Route.builder("tls").sni("a.*.b")).hasMessageStartingWith("sni: \"a.*.b\"");
         assertThatThrownBy(() -> Route.builder("http").pathPrefix("api")).hasMessage("pathPrefix: \"api\" (expected: a path starting with /)");
-        assertThatThrownBy(() -> Route.builder("ssh").clientCidr("10.0.0.0/33")).hasMessage("clientCidr: \"10.0.0.0/33\" (expected: a prefix length 0-32)");
-        assertThatThrownBy(() -> Route.builder("ssh").clientCidr("example.com")).hasMessageStartingWith("clientCidr: \"example.com\"");
+        assertThatThrownBy(() -> Route.builder("ssh").clientCidr("10.0.0.0/33")).hasMessage("cidr: \"10.0.0.0/33\" (expected: a prefix length 0-32)");
+        assertThatThrownBy(() -> Route.builder("ssh").clientCidr("example.com")).hasMessageStartingWith("cidr: \"example.com\"");
         assertThatThrownBy(() -> Route.builder("TLS")).hasMessageStartingWith("protocol: \"TLS\"");
     }
 }

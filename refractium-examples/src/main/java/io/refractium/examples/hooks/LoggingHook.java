@@ -1,5 +1,6 @@
 package io.refractium.examples.hooks;
 
+import io.refractium.Cidr;
 import io.refractium.hook.Admission;
 import io.refractium.hook.ConnectionInfo;
 import io.refractium.hook.ConnectionSummary;
@@ -33,7 +34,7 @@ import java.util.function.Consumer;
 public final class LoggingHook implements Hook {
 
     private final Consumer<String> sink;
-    private final List<ClientNetwork> refused;
+    private final List<Cidr> refused;
     private final Set<Long> refusedHere = ConcurrentHashMap.newKeySet();
 
     /**
@@ -51,7 +52,7 @@ public final class LoggingHook implements Hook {
      * @param sink receives one line per event
      * @param refusedNetworks client networks to refuse, e.g. {@code 10.0.0.0/8}
      */
-    public LoggingHook(Consumer<String> sink, List<ClientNetwork> refusedNetworks) {
+    public LoggingHook(Consumer<String> sink, List<Cidr> refusedNetworks) {
         this.sink = Objects.requireNonNull(sink, "sink");
         this.refused = List.copyOf(refusedNetworks);
     }
@@ -60,7 +61,7 @@ public final class LoggingHook implements Hook {
     @Override
     public Admission onAccepted(ConnectionInfo connection) {
         InetSocketAddress client = connection.clientAddress();
-        for (ClientNetwork n : refused) {
+        for (Cidr n : refused) {
             if (client != null && n.contains(client.getAddress())) {
                 refusedHere.add(connection.id());
                 sink.accept("#" + connection.id() + " " + address(client) + " refused: in " + n);

@@ -1,5 +1,6 @@
 package io.refractium.examples.hooks;
 
+import io.refractium.Cidr;
 import io.refractium.ForwardTarget;
 import io.refractium.Refractium;
 import io.refractium.examples.backends.DemoBackends;
@@ -32,10 +33,10 @@ public final class LoggingHookExample {
      * @throws InterruptedException if interrupted while running
      */
     public static void main(String[] args) throws InterruptedException {
-        List<ClientNetwork> refused = new ArrayList<>();
+        List<Cidr> refused = new ArrayList<>();
         for (String cidr : args.length == 0 ? new String[] {"127.0.0.2/32"} : args) {
             try {
-                refused.add(ClientNetwork.parse(cidr));
+                refused.add(Cidr.parse(cidr));
             } catch (IllegalArgumentException e) {
                 System.err.println("LoggingHookExample: " + e.getMessage());
                 System.exit(2);

@@ -1,5 +1,6 @@
 package io.refractium.examples.hooks;
 
+import io.refractium.Cidr;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -113,7 +114,7 @@ class LoggingHookTest {
     @Test
     void refusesClientsFromTheNetworksWithOneLine() {
         LoggingHook hook = new LoggingHook(lines::add,
-                List.of(ClientNetwork.parse("10.0.0.0/8"), ClientNetwork.parse("127.0.0.2")));
+                List.of(Cidr.parse("10.0.0.0/8"), Cidr.parse("127.0.0.2")));
         ConnectionInfo refused = connection(9, "10.1.2.3", null, ProtocolAttributes.EMPTY);
         ConnectionInfo alsoRefused = connection(10, "127.0.0.2", null, ProtocolAttributes.EMPTY);
         ConnectionInfo accepted = connection(11, "127.0.0.1", "http", ProtocolAttributes.EMPTY);
@@ -125,7 +126,7 @@ class LoggingHookTest {
         hook.onClosed(accepted, summary(80, 120, CloseReason.COMPLETED, new InetSocketAddress("127.0.0.1", 9080)));
         assertThat(lines).containsExactly(
                 "#9 10.1.2.3:40000 refused: in 10.0.0.0/8",
-                "#10 127.0.0.2:40000 refused: in 127.0.0.2",
+                "#10 127.0.0.2:40000 refused: in 127.0.0.2/32",
                 "#11 127.0.0.1:40000 http -> 127.0.0.1:9080: 80 B in, 120 B out, 41 ms, COMPLETED");
     }
 
@@ -140,7 +141,7 @@ class LoggingHookTest {
 
     @Test
     void networksMatchTheirAddressesOnly() throws Exception {
-        ClientNetwork ten = ClientNetwork.parse("10.0.0.0/8");
+        Cidr ten = Cidr.parse("10.0.0.0/8");
         assertThat(ten.contains(InetAddress.getByName("10.255.0.1"))).isTrue();
         assertThat(ten.contains(InetAddress.getByName("11.0.0.1"))).isFalse();
         assertThat(ten.contains(InetAddress.getByAddress(new byte[] {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, -1, -1, 10, 1, 2, 3})))
@@ -148,17 +149,17 @@ class LoggingHookTest {
         assertThat(ten.contains(InetAddress.getByName("::1"))).isFalse();
         assertThat(ten.contains(null)).isFalse();
 
-        ClientNetwork odd = ClientNetwork.parse("192.168.1.128/25");
+        Cidr odd = Cidr.parse("192.168.1.128/25");
         assertThat(odd.contains(InetAddress.getByName("192.168.1.200"))).isTrue();
         assertThat(odd.contains(InetAddress.getByName("192.168.1.127"))).isFalse();
 
-        ClientNetwork v6 = ClientNetwork.parse("fd00::/8");
+        Cidr v6 = Cidr.parse("fd00::/8");
         assertThat(v6.contains(InetAddress.getByName("fd12::1"))).isTrue();
         assertThat(v6.contains(InetAddress.getByName("fe80::1"))).isFalse();
 
-        ClientNetwork all = ClientNetwork.parse("0.0.0.0/0");
+        Cidr all = Cidr.parse("0.0.0.0/0");
         assertThat(all.contains(InetAddress.getByName("203.0.113.9"))).isTrue();
-        assertThat(ClientNetwork.parse("10.0.0.1/8")).isEqualTo(ten).hasSameHashCodeAs(ten);
+        assertThat(Cidr.parse("10.0.0.1/8")).isEqualTo(ten).hasSameHashCodeAs(ten);
         assertThat(ten).hasToString("10.0.0.0/8");
     }
 
@@ -166,8 +167,8 @@ class LoggingHookTest {
     @ValueSource(strings = {"", "example.com", "10.0.0/8", "10.0.0.0/33", "10.0.0.0/", "10.0.0.0/x", "fd00::/129",
         "localhost", "1.2.3.4.5"})
     void badNetworksAreRejectedWithTheirValue(String cidr) {
-        assertThatThrownBy(() -> ClientNetwork.parse(cidr))
+        assertThatThrownBy(() -> Cidr.parse(cidr))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageStartingWith("network: \"" + cidr + "\" (expected: ");
+                .hasMessageStartingWith("cidr: \"" + cidr + "\" (expected: ");
     }
 }

@@ -1,25 +1,31 @@
-package io.refractium.internal.route;
+package io.refractium;
 
+import io.netty.util.NetUtil;
 import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.util.Arrays;
 import java.util.Objects;
 
-/** An IPv4 or IPv6 network in CIDR notation; immutable. IPv4-mapped IPv6 clients match IPv4 networks. */
+/**
+ * An IPv4 or IPv6 network in CIDR notation, such as {@code 10.0.0.0/8} or {@code fd00::/8}, as routes
+ * ({@link Route.Builder#clientCidr(String)}) and hooks use to test client addresses. An IPv4-mapped IPv6 address
+ * ({@code ::ffff:10.1.2.3}) is in the IPv4 networks that hold its IPv4 address.
+ *
+ * <p>Immutable and thread-safe. Two networks are equal when they hold the same addresses: {@code 10.0.0.1/8} equals
+ * {@code 10.0.0.0/8}.
+ */
 public final class Cidr {
 
     private final byte[] network;
     private final int prefixLength;
-    private final String text;
 
-    private Cidr(byte[] network, int prefixLength, String text) {
+    private Cidr(byte[] network, int prefixLength) {
         this.network = network;
         this.prefixLength = prefixLength;
-        this.text = text;
     }
 
     /**
-     * Parses {@code ADDRESS/BITS}, or a bare address (a /32 or /128 network).
+     * Parses {@code ADDRESS/BITS}, or a bare address (a /32 or /128 network). Only IP literals are accepted; nothing
+     * is looked up.
      *
      * @param cidr the text
      * @return the network
@@ -29,42 +35,35 @@ public final class Cidr {
         Objects.requireNonNull(cidr, "cidr");
         String s = cidr.trim();
         int slash = s.indexOf('/');
-        String addr = slash < 0 ? s : s.substring(0, slash);
-        if (addr.isEmpty() || !(addr.indexOf(':') >= 0 || addr.chars().allMatch(c -> c == '.' || Character.isDigit(c)))) {
-            throw new IllegalArgumentException("clientCidr: \"" + cidr + "\" (expected: an IP network such as 10.0.0.0/8 or fd00::/8)");
-        }
-        byte[] bytes;
-        try {
-            bytes = InetAddress.getByName(addr).getAddress();
-        } catch (UnknownHostException e) {
-            throw new IllegalArgumentException("clientCidr: \"" + cidr + "\" (expected: an IP network such as 10.0.0.0/8 or fd00::/8)");
+        byte[] bytes = NetUtil.createByteArrayFromIpAddressString(slash < 0 ? s : s.substring(0, slash));
+        if (bytes == null) {
+            throw new IllegalArgumentException("cidr: \"" + cidr
+                    + "\" (expected: an IP network such as 10.0.0.0/8 or fd00::/8)");
         }
         int max = bytes.length * 8;
         int bits = max;
         if (slash >= 0) {
-            try {
-                bits = Integer.parseInt(s.substring(slash + 1));
-            } catch (NumberFormatException e) {
-                bits = -1;
-            }
+            String b = s.substring(slash + 1);
+            bits = b.isEmpty() || b.length() > 3 || !b.chars().allMatch(Character::isDigit) ? -1 : Integer.parseInt(b);
             if (bits < 0 || bits > max) {
-                throw new IllegalArgumentException("clientCidr: \"" + cidr + "\" (expected: a prefix length 0-" + max + ")");
+                throw new IllegalArgumentException("cidr: \"" + cidr + "\" (expected: a prefix length 0-" + max + ")");
             }
         }
-        mask(bytes, bits);
-        return new Cidr(bytes, bits, s);
-    }
-
-    private static void mask(byte[] bytes, int bits) {
         for (int i = 0; i < bytes.length; i++) {
             int keep = Math.max(0, Math.min(8, bits - i * 8));
             bytes[i] &= (byte) (0xff << (8 - keep));
         }
+        return new Cidr(bytes, bits);
     }
 
     /** Returns the prefix length in bits. */
     public int prefixLength() {
         return prefixLength;
+    }
+
+    /** Returns whether this is an IPv6 network. */
+    public boolean isIpv6() {
+        return network.length == 16;
     }
 
     /**
@@ -117,8 +116,9 @@ public final class Cidr {
         return Arrays.hashCode(network) * 31 + prefixLength;
     }
 
+    /** Returns the network in CIDR notation, with the host bits cleared: {@code 10.0.0.0/8}. */
     @Override
     public String toString() {
-        return text;
+        return NetUtil.bytesToIpAddress(network) + "/" + prefixLength;
     }
 }
