@@ -325,8 +325,10 @@ public final class RefractiumBuilder {
     }
 
     /**
-     * Sets whether relayed bytes may move with {@code splice(2)} (epoll only), never entering the JVM heap.
-     * Default {@code true}; {@code false} relays through buffers.
+     * Sets whether relayed bytes may move with {@code splice(2)} (epoll only), never entering the JVM heap. When
+     * enabled, a connection starts on buffers and each direction switches to {@code splice(2)} at its first read of
+     * 16 KiB or more, so short exchanges do not pay for pipes and bulk transfers do not pay for copies.
+     * Default {@code true}; {@code false} always relays through buffers.
      *
      * @param splice whether to splice when possible
      * @return this builder
