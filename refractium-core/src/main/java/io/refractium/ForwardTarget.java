@@ -24,6 +24,8 @@ public final class ForwardTarget {
     private final HealthCheck healthCheck;
     private final int ejectAfter;
     private final Duration ejectionCooldown;
+    /** Cached: a target is looked up by value for every connection routed to it. */
+    private int hash;
 
     private ForwardTarget(Builder b) {
         this.name = b.name;
@@ -126,11 +128,14 @@ public final class ForwardTarget {
 
     @Override
     public boolean equals(Object o) {
+        if (o == this) {
+            return true;
+        }
         if (!(o instanceof ForwardTarget)) {
             return false;
         }
         ForwardTarget t = (ForwardTarget) o;
-        return name.equals(t.name) && backends.equals(t.backends) && loadBalancer.equals(t.loadBalancer)
+        return hashCode() == t.hashCode() && name.equals(t.name) && backends.equals(t.backends) && loadBalancer.equals(t.loadBalancer)
                 && maxAttempts == t.maxAttempts && Objects.equals(connectDeadline, t.connectDeadline)
                 && healthCheck.equals(t.healthCheck) && ejectAfter == t.ejectAfter
                 && ejectionCooldown.equals(t.ejectionCooldown);
@@ -138,8 +143,13 @@ public final class ForwardTarget {
 
     @Override
     public int hashCode() {
-        return Objects.hash(name, backends, loadBalancer, maxAttempts, connectDeadline, healthCheck, ejectAfter,
-                ejectionCooldown);
+        int h = hash;
+        if (h == 0) {
+            h = Objects.hash(name, backends, loadBalancer, maxAttempts, connectDeadline, healthCheck, ejectAfter,
+                    ejectionCooldown);
+            hash = h;
+        }
+        return h;
     }
 
     @Override
