@@ -52,6 +52,37 @@ class BulkTransferTest {
         assertThat(transfer(false, true)).isZero();
     }
 
+    @Test
+    @EnabledOnOs(OS.LINUX)
+    void aBackendThatClosesRightAfterABulkResponseLosesNothingForASlowClient() throws Exception {
+        assumeTrue(Epoll.isAvailable(), "epoll is not available");
+        int size = 8 * 1024 * 1024;
+        String expected = expectedDigest(null, 3, size);
+        try (TestServer backend = TestServer.start(s -> {
+            s.getInputStream().readNBytes(HEADER.length);
+            writeSeeded(s, 3, size);
+        })) {
+            for (boolean splice : new boolean[] {true, false}) {
+                Refractium r = Refractium.builder().listen("127.0.0.1", 0).splice(splice)
+                        .protocol(new PrefixProtocol("bulk", "BULK\n"))
+                        .route("bulk", ForwardTarget.of("source", backend.hostAndPort()))
+                        .build().start();
+                try (r) {
+                    for (int i = 0; i < 30; i++) {
+                        try (Socket c = new Socket()) {
+                            c.connect(r.localAddress(), 2000);
+                            c.setSoTimeout(20_000);
+                            c.getOutputStream().write(HEADER);
+                            Thread.sleep(50); // the backend finishes and closes while the proxy still holds bytes
+                            assertThat(digestUntilEof(c.getInputStream())).as("splice=%s, connection %d", splice, i)
+                                    .isEqualTo(expected);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /** Returns how many connections were spliced. */
     private static long transfer(boolean nativeTransport, boolean splice) throws Exception {
         CompletableFuture<String> backendReceived = new CompletableFuture<>();

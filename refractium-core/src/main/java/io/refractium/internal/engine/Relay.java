@@ -39,6 +39,8 @@ final class Relay {
     private final ConnectionState conn;
     private final Channel client;
     private final Channel backend;
+    private boolean clientInputDone;
+    private boolean backendInputDone;
     private boolean clientToBackendDone;
     private boolean backendToClientDone;
     private ScheduledFuture<?> idleTimer;
@@ -86,17 +88,21 @@ final class Relay {
     private void splice(AbstractEpollStreamChannel from, AbstractEpollStreamChannel to) {
         from.spliceTo(to, Integer.MAX_VALUE).addListener((ChannelFutureListener) f -> {
             if (!f.isSuccess() && from.isOpen() && to.isOpen()) {
-                log.debug("[{}] splice failed: {}", conn.id, f.cause().toString());
-                conn.close(CloseReason.ERROR);
+                failed(from, f.cause());
             }
         });
     }
 
     /** The input of {@code from} ended: send a FIN to {@code to} once everything before it is written. */
     private void inputDone(Channel from, Channel to) {
+        if (from == client) {
+            clientInputDone = true;
+        } else {
+            backendInputDone = true;
+        }
         to.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener((ChannelFutureListener) f -> {
             if (!f.isSuccess()) {
-                conn.close(CloseReason.ERROR);
+                failed(to, f.cause());
                 return;
             }
             ChannelFuture shut = to instanceof DuplexChannel ? ((DuplexChannel) to).shutdownOutput() : to.close();
@@ -140,6 +146,22 @@ final class Relay {
             counter.add(n);
             to.write(buf, to.voidPromise());
         }
+    }
+
+    /**
+     * One side failed. Only that side is closed at once; its {@code channelInactive} then flushes what is queued for
+     * the other side before closing it, so bytes already received are still delivered. An error on a side whose
+     * input had already ended (Netty can fail to re-arm reading on such a socket) does not count as a failure of
+     * the connection.
+     */
+    private void failed(Channel ch, Throwable cause) {
+        boolean inputDone = ch == client ? clientInputDone : backendInputDone;
+        log.debug("[{}] {} error{}: {}", conn.id, ch == client ? "client" : "backend",
+                inputDone ? " after its input ended" : "", cause.toString());
+        if (!inputDone) {
+            conn.reason(CloseReason.ERROR);
+        }
+        ch.close();
     }
 
     private void scheduleIdleCheck(long idleNanos) {
@@ -208,7 +230,7 @@ final class Relay {
 
         @Override
         public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-            if (ctx.channel().isWritable() && peer.isActive()) {
+            if (ctx.channel().isWritable() && peer.isActive() && !(peer == client ? clientInputDone : backendInputDone)) {
                 peer.config().setAutoRead(true);
             }
         }
@@ -234,8 +256,7 @@ final class Relay {
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            log.debug("[{}] {} error: {}", conn.id, isClient ? "client" : "backend", cause.toString());
-            conn.close(CloseReason.ERROR);
+            failed(ctx.channel(), cause);
         }
     }
 }
