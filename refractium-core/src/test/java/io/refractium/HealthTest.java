@@ -255,6 +255,44 @@ class HealthTest {
     }
 
     @Test
+    void theConnectDeadlineBoundsAllAttemptsTogether() throws Exception {
+        // A listener whose accept queue is full and never drained: further SYNs go unanswered, so connects hang.
+        java.net.ServerSocket blackHole = keep(new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress()));
+        List<Socket> fillers = new ArrayList<>();
+        try {
+            for (int i = 0; i < 4; i++) {
+                Socket f = new Socket();
+                try {
+                    f.connect(blackHole.getLocalSocketAddress(), 200);
+                    fillers.add(f);
+                } catch (IOException e) {
+                    f.close();
+                    break;
+                }
+            }
+            String hole = "127.0.0.1:" + blackHole.getLocalPort();
+            TestServer live = keep(TestServer.greeter("live"));
+            Refractium r = keep(Refractium.builder().listen("127.0.0.1", 0)
+                    .protocol(new PrefixProtocol("alpha", "ALPHA"))
+                    .connectTimeout(Duration.ofSeconds(5))
+                    .route("alpha", ForwardTarget.builder("slow").backend(hole).backend(live.hostAndPort())
+                            .connectDeadline(Duration.ofMillis(400)).ejectAfter(0).build())
+                    .build().start());
+            long t0 = System.nanoTime();
+            // Round robin tries the black hole first: the deadline, not the 5 s connect timeout, ends the attempt,
+            // and no time is left for the second backend.
+            assertThat(ask(r)).isNull();
+            Duration took = Duration.ofNanos(System.nanoTime() - t0);
+            assertThat(took).isBetween(Duration.ofMillis(300), Duration.ofSeconds(2));
+            assertThat(ask(r)).as("the next connection starts at the live backend").isEqualTo("live");
+        } finally {
+            for (Socket f : fillers) {
+                f.close();
+            }
+        }
+    }
+
+    @Test
     void aThousandRouteSwapsLeaveNoCheckOfRemovedBackendsRunning() throws Exception {
         TestServer a = keep(TestServer.greeter("a"));
         TestServer b = keep(TestServer.greeter("b"));
