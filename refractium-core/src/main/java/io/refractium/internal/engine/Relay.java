@@ -41,8 +41,6 @@ final class Relay {
     private final Channel backend;
     private boolean clientInputDone;
     private boolean backendInputDone;
-    private boolean clientToBackendDone;
-    private boolean backendToClientDone;
     private ScheduledFuture<?> idleTimer;
     private boolean splicedOnce;
     private long lastBytes = -1;
@@ -93,29 +91,33 @@ final class Relay {
         });
     }
 
-    /** The input of {@code from} ended: send a FIN to {@code to} once everything before it is written. */
+    /**
+     * The input of {@code from} ended: send a FIN to {@code to} once everything before it is written, and keep the
+     * other direction going. When {@code to} had already finished sending, both peers are done: each channel is
+     * closed once what is queued for it is written, which also spares a {@code shutdown(2)}.
+     */
     private void inputDone(Channel from, Channel to) {
+        boolean toInputDone;
         if (from == client) {
             clientInputDone = true;
+            toInputDone = backendInputDone;
         } else {
             backendInputDone = true;
+            toInputDone = clientInputDone;
+        }
+        if (toInputDone) {
+            to.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+            from.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+            return;
         }
         to.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener((ChannelFutureListener) f -> {
             if (!f.isSuccess()) {
                 failed(to, f.cause());
-                return;
+            } else if (to instanceof DuplexChannel) {
+                ((DuplexChannel) to).shutdownOutput();
+            } else {
+                to.close();
             }
-            ChannelFuture shut = to instanceof DuplexChannel ? ((DuplexChannel) to).shutdownOutput() : to.close();
-            shut.addListener((ChannelFutureListener) s -> {
-                if (from == client) {
-                    clientToBackendDone = true;
-                } else {
-                    backendToClientDone = true;
-                }
-                if (clientToBackendDone && backendToClientDone) {
-                    conn.close(CloseReason.COMPLETED);
-                }
-            });
         });
     }
 
