@@ -129,6 +129,9 @@ public final class Refractium implements AutoCloseable {
      * Stops accepting, lets open connections finish for the grace period (see
      * {@link RefractiumBuilder#shutdownGracePeriod}), then closes the rest and releases the event loops it owns.
      * Blocks until done. Calling it again does nothing.
+     *
+     * @throws IllegalStateException when called on one of the instance's event loop threads (inside a hook, say),
+     *         where blocking would stop the connections it waits for
      */
     @Override
     public void close() {

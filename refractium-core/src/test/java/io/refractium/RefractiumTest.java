@@ -568,6 +568,32 @@ class RefractiumTest {
     }
 
     @Test
+    void closeOnAnEventLoopIsRefusedInsteadOfDeadlocking() throws Exception {
+        TestServer a = greeter("a");
+        CompletableFuture<Throwable> thrown = new CompletableFuture<>();
+        Refractium[] self = new Refractium[1];
+        Refractium r = start(builder().route("alpha", ForwardTarget.of("a", a.hostAndPort())).hook(new Hook() {
+            @Override
+            public Admission onAccepted(ConnectionInfo c) {
+                try {
+                    self[0].close();
+                    thrown.complete(null);
+                } catch (Throwable t) {
+                    thrown.complete(t);
+                }
+                return Admission.ACCEPT;
+            }
+        }));
+        self[0] = r;
+        Socket c = connect(r);
+        send(c, "ALPHA\n");
+        assertThat(line(c)).isEqualTo("a");
+        assertThat(thrown.get(5, TimeUnit.SECONDS)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("event loops");
+        assertThat(r.isRunning()).isTrue();
+    }
+
+    @Test
     void aBindFailureNamesTheAddress() throws Exception {
         TestServer taken = greeter("x");
         Refractium r = Refractium.builder().listen("127.0.0.1", taken.port())

@@ -360,6 +360,15 @@ public final class Engine {
 
     /** Stops accepting, drains for the grace period, closes the rest; idempotent and blocking. */
     public void close() {
+        IoEventLoopGroup group = workerGroup;
+        if (group != null) {
+            for (io.netty.util.concurrent.EventExecutor e : group) {
+                if (e.inEventLoop()) {
+                    throw new IllegalStateException("close() blocks until connections drain and cannot run on one of "
+                            + "Refractium's event loops (for example inside a hook); call it from another thread");
+                }
+            }
+        }
         synchronized (this) {
             if (state == State.CLOSED) {
                 return;
