@@ -6,6 +6,7 @@ import io.refractium.RefractiumBuilder;
 import io.refractium.Route;
 import io.refractium.examples.backends.DemoBackends;
 import io.refractium.examples.hooks.LoggingHook;
+import io.refractium.examples.launcher.Main;
 import io.refractium.spi.RefractiumProtocol;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -16,7 +17,6 @@ import java.net.Socket;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.CountDownLatch;
 import java.util.function.Consumer;
 import java.util.function.IntFunction;
 
@@ -76,23 +76,10 @@ public final class Demo implements AutoCloseable {
         }
         Demo demo = start(port);
         System.out.println(demo.instructions());
-        CountDownLatch closed = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        Main.awaitShutdown("refractium-demo-shutdown", () -> {
             System.out.println("demo: stopping");
             demo.close();
-            closed.countDown();
-        }, "refractium-demo-shutdown"));
-        boolean interrupted = false;
-        while (closed.getCount() > 0) {
-            try {
-                closed.await();
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
+        });
     }
 
     private static int parsePort(String[] args) {

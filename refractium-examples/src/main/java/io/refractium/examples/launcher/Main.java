@@ -124,14 +124,30 @@ public final class Main {
 
     /** Blocks until the JVM shuts down; the shutdown hook drains and closes the instance. */
     private static void runUntilShutdown(Refractium refractium) {
-        CountDownLatch closed = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        awaitShutdown("refractium-shutdown", () -> {
             System.out.println("refractium: stopping, draining open connections ("
                     + refractium.activeConnections() + " open)");
             refractium.close();
             System.out.println("refractium: stopped");
-            closed.countDown();
-        }, "refractium-shutdown"));
+        });
+    }
+
+    /**
+     * Blocks until the JVM is asked to shut down (SIGTERM, SIGINT/Ctrl-C); the shutdown hook runs {@code stop} and
+     * lets the JVM exit once it returns.
+     *
+     * @param threadName the name of the shutdown hook's thread
+     * @param stop what to do before exiting, such as closing the proxy
+     */
+    public static void awaitShutdown(String threadName, Runnable stop) {
+        CountDownLatch closed = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                stop.run();
+            } finally {
+                closed.countDown();
+            }
+        }, threadName));
         boolean interrupted = false;
         while (closed.getCount() > 0) {
             try {
