@@ -40,6 +40,8 @@ public final class RedisDetector implements RefractiumProtocol {
     /** The longest command name accepted. */
     public static final int MAX_NAME_LENGTH = 32;
 
+    private static final int NEED_MORE = -1;
+    private static final int NO_MATCH = -2;
     private static final int MAX_ELEMENTS = 1024 * 1024;
     private static final int MAX_COUNT_DIGITS = 7;
     private static final int MAX_LENGTH_DIGITS = 2;
@@ -71,81 +73,21 @@ public final class RedisDetector implements RefractiumProtocol {
      */
     @Override
     public DetectionResult detect(ByteBuf buf, DetectionContext context) {
-        int i = buf.readerIndex();
         int end = buf.writerIndex();
-        if (i == end) {
-            return DetectionResult.needMore();
+        // The array header, then the first element's bulk string header: "*<count>\r\n$<length>\r\n".
+        long count = header(buf, buf.readerIndex(), end, '*', MAX_COUNT_DIGITS, MAX_ELEMENTS);
+        if (count < 0) {
+            return count == NEED_MORE ? DetectionResult.needMore() : DetectionResult.noMatch();
         }
-        if (buf.getByte(i++) != '*') {
-            return DetectionResult.noMatch();
+        long length = header(buf, (int) count, end, '$', MAX_LENGTH_DIGITS, MAX_NAME_LENGTH);
+        if (length < 0) {
+            return length == NEED_MORE ? DetectionResult.needMore() : DetectionResult.noMatch();
         }
-        // Element count.
-        long count = 0;
-        int digits = 0;
-        for (; i < end; i++) {
-            byte b = buf.getByte(i);
-            if (b == '\r') {
-                break;
-            }
-            if (b < '0' || b > '9' || (digits == 0 && b == '0') || ++digits > MAX_COUNT_DIGITS) {
-                return DetectionResult.noMatch();
-            }
-            count = count * 10 + (b - '0');
-        }
-        if (count > MAX_ELEMENTS) {
-            return DetectionResult.noMatch();
-        }
-        if (i == end) {
-            return DetectionResult.needMore();
-        }
-        if (digits == 0) {
-            return DetectionResult.noMatch();
-        }
-        i++; // '\r'
-        if (i == end) {
-            return DetectionResult.needMore();
-        }
-        if (buf.getByte(i++) != '\n') {
-            return DetectionResult.noMatch();
-        }
-        // The first element: a bulk string header.
-        if (i == end) {
-            return DetectionResult.needMore();
-        }
-        if (buf.getByte(i++) != '$') {
-            return DetectionResult.noMatch();
-        }
-        int length = 0;
-        digits = 0;
-        for (; i < end; i++) {
-            byte b = buf.getByte(i);
-            if (b == '\r') {
-                break;
-            }
-            if (b < '0' || b > '9' || (digits == 0 && b == '0') || ++digits > MAX_LENGTH_DIGITS) {
-                return DetectionResult.noMatch();
-            }
-            length = length * 10 + (b - '0');
-        }
-        if (length > MAX_NAME_LENGTH) {
-            return DetectionResult.noMatch();
-        }
-        if (i == end) {
-            return DetectionResult.needMore();
-        }
-        if (digits == 0) {
-            return DetectionResult.noMatch();
-        }
-        i++; // '\r'
-        if (i == end) {
-            return DetectionResult.needMore();
-        }
-        if (buf.getByte(i++) != '\n') {
-            return DetectionResult.noMatch();
-        }
-        // The command name.
-        int nameStart = i;
-        for (int n = 0; n < length; n++, i++) {
+        int nameLength = (int) (length >>> 32);
+        int nameStart = (int) length;
+        // The command name, then its "\r\n".
+        int i = nameStart;
+        for (int n = 0; n < nameLength; n++, i++) {
             if (i == end) {
                 return DetectionResult.needMore();
             }
@@ -155,23 +97,68 @@ public final class RedisDetector implements RefractiumProtocol {
                 return DetectionResult.noMatch();
             }
         }
-        if (i == end) {
-            return DetectionResult.needMore();
+        int afterCrLf = crLf(buf, i, end);
+        if (afterCrLf < 0) {
+            return afterCrLf == NEED_MORE ? DetectionResult.needMore() : DetectionResult.noMatch();
         }
-        if (buf.getByte(i++) != '\r') {
-            return DetectionResult.noMatch();
-        }
-        if (i == end) {
-            return DetectionResult.needMore();
-        }
-        if (buf.getByte(i) != '\n') {
-            return DetectionResult.noMatch();
-        }
-        char[] name = new char[length];
-        for (int n = 0; n < length; n++) {
+        char[] name = new char[nameLength];
+        for (int n = 0; n < nameLength; n++) {
             name[n] = Character.toUpperCase((char) buf.getByte(nameStart + n));
         }
         return DetectionResult.match(ProtocolAttributes.builder().put(COMMAND, new String(name)).build());
+    }
+
+    /**
+     * Reads {@code <type><number>\r\n} at {@code i}: a positive decimal without a leading zero, of at most
+     * {@code maxDigits} digits and at most {@code max}.
+     *
+     * @return the number in the high 32 bits and the index after the line in the low 32 bits, or {@link #NEED_MORE}
+     *         or {@link #NO_MATCH}
+     */
+    private static long header(ByteBuf buf, int i, int end, char type, int maxDigits, int max) {
+        if (i == end) {
+            return NEED_MORE;
+        }
+        if (buf.getByte(i++) != type) {
+            return NO_MATCH;
+        }
+        long value = 0;
+        int digits = 0;
+        for (; i < end; i++) {
+            byte b = buf.getByte(i);
+            if (b == '\r') {
+                break;
+            }
+            if (b < '0' || b > '9' || (digits == 0 && b == '0') || ++digits > maxDigits) {
+                return NO_MATCH;
+            }
+            value = value * 10 + (b - '0');
+        }
+        if (value > max) {
+            return NO_MATCH;
+        }
+        if (i == end) {
+            return NEED_MORE;
+        }
+        if (digits == 0) {
+            return NO_MATCH;
+        }
+        int next = crLf(buf, i, end);
+        return next < 0 ? next : value << 32 | next;
+    }
+
+    /** Returns the index after a {@code \r\n} at {@code i}, or {@link #NEED_MORE} or {@link #NO_MATCH}. */
+    private static int crLf(ByteBuf buf, int i, int end) {
+        if (i == end) {
+            return NEED_MORE;
+        }
+        if (buf.getByte(i) != '\r') {
+            return NO_MATCH;
+        }
+        if (i + 1 == end) {
+            return NEED_MORE;
+        }
+        return buf.getByte(i + 1) == '\n' ? i + 2 : NO_MATCH;
     }
 
     @Override
