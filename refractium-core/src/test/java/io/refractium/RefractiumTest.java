@@ -123,6 +123,26 @@ class RefractiumTest {
     }
 
     @Test
+    void backendsMayBeIpv6LiteralsOrNames() throws Exception {
+        // Bound to the wildcard address, so "localhost" works whether it resolves to 127.0.0.1 or ::1.
+        TestServer any = TestServer.greeter(new InetSocketAddress(0), "any");
+        closeables.add(any);
+        Refractium r = start(builder()
+                .route("alpha", ForwardTarget.of("named", "localhost:" + any.port()))
+                .route("beta", ForwardTarget.of("v6", "[::1]:" + any.port())));
+        Socket c = connect(r);
+        send(c, "ALPHA\n");
+        assertThat(line(c)).isEqualTo("any");
+        boolean ipv6 = java.net.NetworkInterface.networkInterfaces().anyMatch(n -> n.inetAddresses()
+                .anyMatch(a -> a instanceof java.net.Inet6Address && a.isLoopbackAddress()));
+        if (ipv6) {
+            Socket d = connect(r);
+            send(d, "BETAx\n");
+            assertThat(line(d)).isEqualTo("any");
+        }
+    }
+
+    @Test
     void theMostSpecificRouteWinsThenDeclaredOrder() throws Exception {
         TestServer exact = greeter("exact");
         TestServer wild = greeter("wild");

@@ -29,10 +29,10 @@ public final class TestServer implements AutoCloseable {
     private final List<Socket> sockets = new CopyOnWriteArrayList<>();
     private final AtomicInteger accepted = new AtomicInteger();
 
-    private TestServer(int port, Handler handler) throws IOException {
+    private TestServer(InetSocketAddress bindTo, Handler handler) throws IOException {
         server = new ServerSocket();
         server.setReuseAddress(true);
-        server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 512);
+        server.bind(bindTo, 512);
         Thread t = new Thread(() -> {
             while (!server.isClosed()) {
                 try {
@@ -63,8 +63,13 @@ public final class TestServer implements AutoCloseable {
 
     /** Starts a server on the given port of 127.0.0.1 (0 for any free port). */
     public static TestServer start(int port, Handler handler) {
+        return start(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), handler);
+    }
+
+    /** Starts a server bound to the given address. */
+    public static TestServer start(InetSocketAddress bindTo, Handler handler) {
         try {
-            return new TestServer(port, handler);
+            return new TestServer(bindTo, handler);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -77,7 +82,12 @@ public final class TestServer implements AutoCloseable {
 
     /** A greeter on the given port (0 for any free port). */
     public static TestServer greeter(int port, String name) {
-        return start(port, s -> {
+        return greeter(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), name);
+    }
+
+    /** A greeter bound to the given address. */
+    public static TestServer greeter(InetSocketAddress bindTo, String name) {
+        return start(bindTo, s -> {
             OutputStream out = s.getOutputStream();
             out.write((name + "\n").getBytes(StandardCharsets.US_ASCII));
             out.flush();
