@@ -61,11 +61,6 @@ public final class Cidr {
         return prefixLength;
     }
 
-    /** Returns whether this is an IPv6 network. */
-    public boolean isIpv6() {
-        return network.length == 16;
-    }
-
     /**
      * Returns whether the address is in this network.
      *

@@ -127,6 +127,19 @@ class HealthTest {
     }
 
     @Test
+    void backendsCanStartDownUntilTheyPassRiseChecks() throws Exception {
+        TestServer a = keep(TestServer.greeter("a"));
+        Refractium r = start(ForwardTarget.builder("cold").backend(a.hostAndPort())
+                .healthCheck(HealthCheck.connect().withInterval(INTERVAL).withRise(2).withStartsUp(false))
+                .build());
+        assertThat(health(r, "cold", a)).isEqualTo(Health.DOWN);
+        assertThat(ask(r)).as("no traffic before the first checks pass").isNull();
+        Duration up = await(() -> health(r, "cold", a) == Health.UP, Duration.ofSeconds(5));
+        assertThat(up).isLessThan(INTERVAL.multipliedBy(2 + 2).plusMillis(300));
+        assertThat(ask(r)).isEqualTo("a");
+    }
+
+    @Test
     void checksCanSendAndExpectAReplyPrefix() throws Exception {
         TestServer good = keep(TestServer.start(s -> {
             byte[] req = new byte[5];

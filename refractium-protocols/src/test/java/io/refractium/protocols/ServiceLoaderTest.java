@@ -2,12 +2,18 @@ package io.refractium.protocols;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.refractium.ForwardTarget;
+import io.refractium.Refractium;
 import io.refractium.protocols.dns.DnsDetector;
 import io.refractium.protocols.http.Http2PrefaceDetector;
 import io.refractium.protocols.http.HttpDetector;
 import io.refractium.protocols.ssh.SshDetector;
 import io.refractium.protocols.tls.TlsDetector;
 import io.refractium.spi.RefractiumProtocol;
+import io.refractium.testing.PrefixProtocol;
+import io.refractium.testing.TestServer;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.ServiceLoader;
 import java.util.stream.Collectors;
@@ -25,5 +31,23 @@ class ServiceLoaderTest {
         assertThat(found).extracting(p -> (Object) p.getClass()).containsExactlyInAnyOrder(TlsDetector.class,
                 HttpDetector.class, Http2PrefaceDetector.class, SshDetector.class, DnsDetector.class);
         assertThat(found).allSatisfy(p -> assertThat(p.maxBytes()).isPositive());
+    }
+
+    @Test
+    void discoveryAddsTheDetectorsInPriorityOrderAndAnExplicitOneWinsItsId() throws Exception {
+        try (TestServer backend = TestServer.greeter("explicit")) {
+            Refractium r = Refractium.builder().listen("127.0.0.1", 0)
+                    .protocol(new PrefixProtocol("http", "HELLO"))
+                    .discoverProtocols()
+                    .route("http", ForwardTarget.of("web", backend.hostAndPort()))
+                    .build().start();
+            try (r; Socket c = new Socket()) {
+                assertThat(r.protocols()).containsExactly("http", "http2", "ssh", "tls", "dns");
+                c.connect(r.localAddress(), 2000);
+                c.setSoTimeout(5000);
+                c.getOutputStream().write("HELLO\n".getBytes(StandardCharsets.US_ASCII));
+                assertThat(TestServer.readLine(c.getInputStream())).isEqualTo("explicit");
+            }
+        }
     }
 }

@@ -141,12 +141,11 @@ final class BackendState {
         synchronized (this) {
             consecutiveConnectFailures++;
             if (threshold > 0 && consecutiveConnectFailures >= threshold && health() == Health.UP) {
-                Health before = health();
                 cooldown = target.ejectionCooldown().multipliedBy(1L << Math.min(ejections, MAX_COOLDOWN_DOUBLINGS));
                 ejections++;
                 consecutiveConnectFailures = 0;
                 ejectedUntil = nonZero(System.nanoTime() + cooldown.toNanos());
-                change = change(before, threshold + " consecutive connect failures (last: " + describe(cause)
+                change = change(Health.UP, threshold + " consecutive connect failures (last: " + describe(cause)
                         + "); ejected for " + format(cooldown));
             }
         }

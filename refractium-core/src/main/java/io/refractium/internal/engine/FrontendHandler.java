@@ -95,7 +95,6 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Dete
         if (conn.snapshot.table().silenceTarget() != null) {
             silenceTimer = ctx.executor().schedule(this::onSilence, config.silenceTimeout().toNanos(), TimeUnit.NANOSECONDS);
         }
-        ctx.read();
     }
 
     @Override
@@ -111,13 +110,6 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Dete
         } else if (peeked.readableBytes() >= config.maxPeekBytes()) {
             // Connecting: hold at most the peek cap; the rest waits in the kernel until the relay starts.
             ctx.channel().config().setAutoRead(false);
-        }
-    }
-
-    @Override
-    public void channelReadComplete(ChannelHandlerContext ctx) {
-        if (phase == Phase.DETECTING && !ctx.channel().config().isAutoRead()) {
-            ctx.read();
         }
     }
 
