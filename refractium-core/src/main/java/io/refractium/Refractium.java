@@ -32,8 +32,19 @@ public final class Refractium implements AutoCloseable {
         this.engine = new Engine(config, routes);
     }
 
-    Engine engine() {
-        return engine;
+    /** Returns how many connections a direction of which switched to {@code splice(2)}; a seam for tests. */
+    long splicedConnections() {
+        return engine.splicedConnections();
+    }
+
+    /** Returns how many backends' active health check loops run now; a seam for tests. */
+    int liveHealthCheckers() {
+        return engine.liveHealthCheckers();
+    }
+
+    /** Returns the bytes held in peek buffers now; a seam for tests. */
+    long peekMemoryBytes() {
+        return engine.peekMemoryBytes();
     }
 
     /** Returns a new builder. */

@@ -34,8 +34,16 @@ public final class RefractiumBuilder {
     /** Default {@link #shutdownGracePeriod(Duration)}: 10 seconds. */
     public static final Duration DEFAULT_SHUTDOWN_GRACE_PERIOD = Duration.ofSeconds(10);
 
+    /**
+     * Default {@link #maxPeekMemoryBytes(long)}: 4 % of the JVM's maximum direct memory (Netty's
+     * {@code PlatformDependent.maxDirectMemory()}), at least 4 MiB.
+     */
+    public static final long DEFAULT_MAX_PEEK_MEMORY_BYTES =
+            Math.max(4L << 20, io.netty.util.internal.PlatformDependent.maxDirectMemory() / 25);
+
     private final List<InetSocketAddress> listenAddresses = new ArrayList<>();
     private int maxPeekBytes = DEFAULT_MAX_PEEK_BYTES;
+    private long maxPeekMemoryBytes = DEFAULT_MAX_PEEK_MEMORY_BYTES;
     private Duration peekTimeout = DEFAULT_PEEK_TIMEOUT;
     private Duration silenceTimeout = DEFAULT_SILENCE_TIMEOUT;
     private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
@@ -102,6 +110,23 @@ public final class RefractiumBuilder {
             throw new IllegalArgumentException("maxPeekBytes: " + maxPeekBytes + " (expected: 1-16777216)");
         }
         this.maxPeekBytes = maxPeekBytes;
+        return this;
+    }
+
+    /**
+     * Sets the most memory all connections together may hold in peek buffers (the bytes read before a backend is
+     * connected). Each connection holds memory proportional to the bytes it sent, up to {@link #maxPeekBytes}; when
+     * the total reaches this limit, new connections are closed at once (reported to hooks as refused) until
+     * connections finish detecting. Default {@link #DEFAULT_MAX_PEEK_MEMORY_BYTES}.
+     *
+     * @param bytes at least 64 KiB
+     * @return this builder
+     */
+    public RefractiumBuilder maxPeekMemoryBytes(long bytes) {
+        if (bytes < 64 * 1024) {
+            throw new IllegalArgumentException("maxPeekMemoryBytes: " + bytes + " (expected: >= 65536)");
+        }
+        this.maxPeekMemoryBytes = bytes;
         return this;
     }
 
@@ -247,6 +272,19 @@ public final class RefractiumBuilder {
     }
 
     /**
+     * Declares a target that no route uses, so that a hook can {@link io.refractium.hook.RouteDecision#reroute
+     * reroute} connections to it; it gets health checks and connection counts like route targets. A hook can only
+     * reroute to targets the routing table names.
+     *
+     * @param target the target
+     * @return this builder
+     */
+    public RefractiumBuilder target(ForwardTarget target) {
+        routes.target(target);
+        return this;
+    }
+
+    /**
      * Sets where connections go when detection fails (no match, too many bytes, deadline) or no route matches.
      * Default none: they are closed.
      *
@@ -357,7 +395,7 @@ public final class RefractiumBuilder {
         }
         ProtocolRegistry registry = ProtocolRegistry.create(protocols, discoverProtocols, discoveryClassLoader);
         registry.checkRoutes(table);
-        EngineConfig config = new EngineConfig(List.copyOf(listenAddresses), maxPeekBytes, peekTimeout,
+        EngineConfig config = new EngineConfig(List.copyOf(listenAddresses), maxPeekBytes, maxPeekMemoryBytes, peekTimeout,
                 silenceTimeout, connectTimeout, idleTimeout, shutdownGracePeriod, registry, List.copyOf(hooks),
                 bossGroup, workerGroup, workerThreads == 0 ? Runtime.getRuntime().availableProcessors() : workerThreads,
                 nativeTransport, splice);

@@ -29,6 +29,7 @@ public final class RoutingTable {
     private final ForwardTarget fallback;
     private final ForwardTarget silenceTarget;
     private final Map<String, ForwardTarget> targets;
+    private final List<ForwardTarget> declaredTargets;
 
     private RoutingTable(Builder b) {
         this.routes = List.copyOf(b.routes);
@@ -50,6 +51,10 @@ public final class RoutingTable {
         }
         if (silenceTarget != null) {
             addTarget(named, silenceTarget, "onSilence");
+        }
+        this.declaredTargets = List.copyOf(b.declaredTargets);
+        for (ForwardTarget t : declaredTargets) {
+            addTarget(named, t, "target()");
         }
         this.targets = java.util.Collections.unmodifiableMap(named);
     }
@@ -87,7 +92,11 @@ public final class RoutingTable {
         return silenceTarget;
     }
 
-    /** Returns every target of the table by name: route targets, the fallback and the silent-client target. */
+    /**
+     * Returns every target of the table by name: route targets, the fallback, the silent-client target and the
+     * targets declared for hooks to reroute to. Only these targets have health checks and connection counts, and
+     * only these can be the target of a {@link io.refractium.hook.RouteDecision#reroute reroute}.
+     */
     public Map<String, ForwardTarget> targets() {
         return targets;
     }
@@ -120,6 +129,7 @@ public final class RoutingTable {
     /** Returns a builder holding this table's content, to derive a new table from it. */
     public Builder toBuilder() {
         Builder b = new Builder().routes(routes);
+        b.declaredTargets.addAll(declaredTargets);
         b.fallback = fallback;
         b.silenceTarget = silenceTarget;
         return b;
@@ -134,6 +144,7 @@ public final class RoutingTable {
     /** Builds a {@link RoutingTable}; not thread-safe, reusable after {@link #build()}. */
     public static final class Builder {
         private final List<Route> routes = new ArrayList<>();
+        private final List<ForwardTarget> declaredTargets = new ArrayList<>();
         private ForwardTarget fallback;
         private ForwardTarget silenceTarget;
 
@@ -172,6 +183,19 @@ public final class RoutingTable {
             for (Route r : Objects.requireNonNull(routes, "routes")) {
                 route(r);
             }
+            return this;
+        }
+
+        /**
+         * Declares a target that no route uses, so that a hook can reroute connections to it (like an HAProxy
+         * {@code backend} that only {@code use_backend} rules name). It gets health checks and connection counts
+         * like any other target of the table.
+         *
+         * @param target the target
+         * @return this builder
+         */
+        public Builder target(ForwardTarget target) {
+            declaredTargets.add(Objects.requireNonNull(target, "target"));
             return this;
         }
 

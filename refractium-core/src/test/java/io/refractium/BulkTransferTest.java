@@ -111,7 +111,7 @@ class BulkTransferTest {
                 sent.get(60, TimeUnit.SECONDS);
                 assertThat(clientReceived).isEqualTo(expectedDigest(null, 2, SIZE));
                 assertThat(backendReceived.get(60, TimeUnit.SECONDS)).isEqualTo(expectedDigest(HEADER, 1, SIZE));
-                return r.engine().splicedConnections();
+                return r.splicedConnections();
             }
         }
     }

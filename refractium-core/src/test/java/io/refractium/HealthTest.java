@@ -311,7 +311,7 @@ class HealthTest {
         TestServer b = keep(TestServer.greeter("b"));
         HealthCheck check = HealthCheck.connect().withInterval(Duration.ofMillis(50));
         Refractium r = start(ForwardTarget.builder("t0").backend(a.hostAndPort()).healthCheck(check).build());
-        await(() -> r.engine().liveHealthCheckers() == 1, Duration.ofSeconds(2));
+        await(() -> r.liveHealthCheckers() == 1, Duration.ofSeconds(2));
         for (int i = 1; i <= 1000; i++) {
             ForwardTarget t = ForwardTarget.builder("t" + (i % 7))
                     .backend(a.hostAndPort()).backend(i % 2 == 0 ? b.hostAndPort() : "127.0.0.1:" + (20000 + i % 13))
@@ -319,12 +319,12 @@ class HealthTest {
             r.updateRoutes(RoutingTable.builder().route("alpha", t).build());
         }
         // The last table has one target of two backends: exactly two check loops remain.
-        await(() -> r.engine().liveHealthCheckers() == 2, Duration.ofSeconds(5));
+        await(() -> r.liveHealthCheckers() == 2, Duration.ofSeconds(5));
         Thread.sleep(300);
-        assertThat(r.engine().liveHealthCheckers()).isEqualTo(2);
+        assertThat(r.liveHealthCheckers()).isEqualTo(2);
         assertThat(ask(r)).isIn("a", "b");
         r.close();
-        await(() -> r.engine().liveHealthCheckers() == 0, Duration.ofSeconds(5));
+        await(() -> r.liveHealthCheckers() == 0, Duration.ofSeconds(5));
     }
 
     @Test

@@ -18,6 +18,7 @@ import io.refractium.hook.RouteDecision;
 import io.refractium.spi.DetectionContext;
 import io.refractium.spi.DetectionResult;
 import io.refractium.spi.RefractiumProtocol;
+import io.refractium.testing.Await;
 import io.refractium.testing.PrefixProtocol;
 import io.refractium.testing.TestServer;
 import java.io.IOException;
@@ -396,6 +397,7 @@ class RefractiumTest {
         Refractium r = start(builder()
                 .route("alpha", ForwardTarget.of("a", a.hostAndPort()))
                 .route("beta", ForwardTarget.of("a2", a.hostAndPort()))
+                .target(toB)
                 .hook(new Hook() {
                     @Override
                     public RouteDecision onRouteChosen(ConnectionInfo c, ForwardTarget t) {
@@ -408,6 +410,45 @@ class RefractiumTest {
         Socket c2 = connect(r);
         send(c2, "BETAx\n");
         assertThat(c2.getInputStream().read()).isEqualTo(-1);
+        assertThat(a.accepted()).isZero();
+        // The declared target has its runtime: the rerouted connection was counted and returned to zero.
+        c1.close();
+        Await.until("counts back to zero", () -> r.target("b").backends().get(0).activeConnections() == 0
+                && r.activeConnections() == 0);
+        assertThat(r.target("b").backends().get(0).connectFailures()).isZero();
+    }
+
+    @Test
+    void aRerouteByNameGoesToTheTableTargetAndAnUnknownOneIsClosed() throws Exception {
+        TestServer a = greeter("a");
+        TestServer b = greeter("b");
+        List<CloseReason> reasons = new CopyOnWriteArrayList<>();
+        Refractium r = start(builder()
+                .route("alpha", ForwardTarget.of("a", a.hostAndPort()))
+                .route("beta", ForwardTarget.of("a2", a.hostAndPort()))
+                .target(ForwardTarget.of("b", b.hostAndPort()))
+                .hook(new Hook() {
+                    @Override
+                    public RouteDecision onRouteChosen(ConnectionInfo c, ForwardTarget t) {
+                        return c.protocol().equals("alpha") ? RouteDecision.reroute("b")
+                                : RouteDecision.reroute(ForwardTarget.of("elsewhere", b.hostAndPort()));
+                    }
+
+                    @Override
+                    public void onClosed(ConnectionInfo c, ConnectionSummary s) {
+                        reasons.add(s.reason());
+                    }
+                }));
+        Socket c1 = connect(r);
+        send(c1, "ALPHA\n");
+        assertThat(line(c1)).isEqualTo("b");
+        c1.close();
+        Socket c2 = connect(r);
+        send(c2, "BETAx\n");
+        assertThat(c2.getInputStream().read()).isEqualTo(-1);
+        Await.until("both closed", () -> reasons.size() == 2);
+        assertThat(reasons).containsExactlyInAnyOrder(CloseReason.COMPLETED, CloseReason.NO_ROUTE);
+        assertThat(b.accepted()).isEqualTo(1);
         assertThat(a.accepted()).isZero();
     }
 

@@ -9,13 +9,15 @@ import java.util.Objects;
  */
 public final class RouteDecision {
 
-    private static final RouteDecision PROCEED = new RouteDecision(null, null);
+    private static final RouteDecision PROCEED = new RouteDecision(null, null, null);
 
     private final ForwardTarget reroute;
+    private final String rerouteName;
     private final String refusal;
 
-    private RouteDecision(ForwardTarget reroute, String refusal) {
+    private RouteDecision(ForwardTarget reroute, String rerouteName, String refusal) {
         this.reroute = reroute;
+        this.rerouteName = rerouteName;
         this.refusal = refusal;
     }
 
@@ -31,17 +33,31 @@ public final class RouteDecision {
      * @return the decision
      */
     public static RouteDecision refuse(String reason) {
-        return new RouteDecision(null, Objects.requireNonNull(reason, "reason"));
+        return new RouteDecision(null, null, Objects.requireNonNull(reason, "reason"));
     }
 
     /**
-     * Go to another target instead.
+     * Go to another target instead. The routing table must name that target (in a route, as the fallback or the
+     * silent-client target, or declared with {@link io.refractium.RoutingTable.Builder#target}), so that its health
+     * checks run and its connection counts are kept; a reroute to a target the table does not name closes the
+     * connection and logs a warning.
      *
-     * @param target the target to use
+     * @param target the target to use, equal to the table's target of that name
      * @return the decision
      */
     public static RouteDecision reroute(ForwardTarget target) {
-        return new RouteDecision(Objects.requireNonNull(target, "target"), null);
+        Objects.requireNonNull(target, "target");
+        return new RouteDecision(target, target.name(), null);
+    }
+
+    /**
+     * Go to the routing table's target of the given name instead (see {@link #reroute(ForwardTarget)}).
+     *
+     * @param targetName the name of a target of the routing table
+     * @return the decision
+     */
+    public static RouteDecision reroute(String targetName) {
+        return new RouteDecision(null, Objects.requireNonNull(targetName, "targetName"), null);
     }
 
     /** Returns whether this refuses the connection. */
@@ -54,13 +70,18 @@ public final class RouteDecision {
         return refusal;
     }
 
-    /** Returns the target of a reroute, or {@code null}. */
+    /** Returns the target of a reroute given as a target, or {@code null} (also for a reroute by name). */
     public ForwardTarget reroute() {
         return reroute;
     }
 
+    /** Returns the name of the target of a reroute, or {@code null} when this is not a reroute. */
+    public String rerouteName() {
+        return rerouteName;
+    }
+
     @Override
     public String toString() {
-        return refusal != null ? "refuse(" + refusal + ")" : reroute != null ? "reroute(" + reroute.name() + ")" : "proceed";
+        return refusal != null ? "refuse(" + refusal + ")" : rerouteName != null ? "reroute(" + rerouteName + ")" : "proceed";
     }
 }

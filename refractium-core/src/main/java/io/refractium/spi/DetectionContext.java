@@ -22,4 +22,31 @@ public interface DetectionContext {
      * more bytes will come, so {@link DetectionResult#needMore()} will be read as no match.
      */
     boolean isInputComplete();
+
+    /**
+     * Returns what this detector saved with {@link #saveProgress(long)} during an earlier call for the same
+     * connection, or {@code 0} on the first call.
+     *
+     * <p>Detectors are stateless, so without it each call re-reads the bytes from the start; a client that sends a
+     * long header one byte per segment would then cost time quadratic in its length. A detector that saves how far
+     * it got (for example the offset, relative to the reader index, of the first line or record it has not
+     * finished) can resume there, so the total cost stays linear in the bytes received. The bytes before the saved
+     * point are guaranteed unchanged between calls: the engine only appends. The default returns {@code 0}, which
+     * every detector must accept (it means: start from the beginning).
+     *
+     * @return the saved progress, or {@code 0}
+     */
+    default long progress() {
+        return 0;
+    }
+
+    /**
+     * Saves this detector's progress for the next call on the same connection (see {@link #progress()}). Only the
+     * last value saved is kept; it is discarded when the detector answers {@code MATCH} or {@code NO_MATCH}. The
+     * default does nothing.
+     *
+     * @param progress an opaque value for the detector, {@code 0} meaning "from the beginning"
+     */
+    default void saveProgress(long progress) {
+    }
 }

@@ -1,61 +1,114 @@
 package io.refractium.internal.engine;
 
 import io.netty.channel.Channel;
+import io.netty.util.concurrent.Ticker;
 import io.refractium.ForwardTarget;
 import io.refractium.Route;
 import io.refractium.hook.CloseReason;
 import io.refractium.hook.ConnectionInfo;
 import io.refractium.hook.ConnectionSummary;
 import io.refractium.hook.DetectionFailure;
+import io.refractium.internal.relay.CountingRecvByteBufAllocator;
+import io.refractium.internal.route.RoutingSnapshot;
 import io.refractium.spi.ProtocolAttributes;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.Instant;
 
 /**
- * One client connection's state from accept to close. Mutated only on the connection's event loop; the hook view
- * ({@link ConnectionInfo}) is read there too.
+ * One client connection's state from accept to close, filled in by each stage of the path (detect, route, connect,
+ * relay). Mutated only on the connection's event loop; the hook view ({@link ConnectionInfo}) is read there too.
+ * Time comes from the event loop's {@link Ticker}, so an {@code EmbeddedChannel} test drives it.
  */
-final class ConnectionState implements ConnectionInfo {
+public final class ConnectionState implements ConnectionInfo {
 
-    final long id;
-    final Channel client;
-    final Engine engine;
-    final RoutingSnapshot snapshot;
-    final CountingRecvByteBufAllocator clientCounter;
+    /** Told when a connection ends and when it first splices. */
+    public interface Listener {
+        /** The connection's channels are all closed; called once, on its event loop. */
+        void finished(ConnectionState conn, ConnectionSummary summary);
+
+        /** A direction of the connection switched to {@code splice(2)}; called at most once per connection. */
+        void spliced(ConnectionState conn);
+    }
+
+    private final long id;
+    private final Channel client;
+    private final Listener listener;
+    private final RoutingSnapshot snapshot;
+    private final CountingRecvByteBufAllocator clientCounter;
     private final InetSocketAddress clientAddress;
     private final InetSocketAddress localAddress;
+    private final Ticker ticker;
     private final Instant acceptedAt = Instant.now();
-    final long acceptedNanos = System.nanoTime();
+    private final long acceptedNanos;
 
-    String protocol;
-    ProtocolAttributes attributes = ProtocolAttributes.EMPTY;
-    Route route;
-    DetectionFailure detectionFailure;
-    ForwardTarget target;
+    private String protocol;
+    private ProtocolAttributes attributes = ProtocolAttributes.EMPTY;
+    private Route route;
+    private DetectionFailure detectionFailure;
+    private ForwardTarget target;
 
-    Channel backend;
-    CountingRecvByteBufAllocator backendCounter;
-    InetSocketAddress backendAddress;
-    boolean backendConnected;
+    private Channel backend;
+    private CountingRecvByteBufAllocator backendCounter;
+    private InetSocketAddress backendAddress;
+    private boolean backendConnected;
+    private boolean spliced;
 
     private CloseReason reason;
     private boolean finished;
 
-    ConnectionState(long id, Channel client, Engine engine, RoutingSnapshot snapshot,
-                    CountingRecvByteBufAllocator clientCounter) {
+    /**
+     * Creates the state of a just accepted connection.
+     *
+     * @param id the connection id, unique per process
+     * @param client the client channel
+     * @param clientAddress the client's address
+     * @param localAddress the listening address the client connected to
+     * @param snapshot the routing snapshot the connection keeps for its whole life
+     * @param clientCounter counts the bytes read from the client
+     * @param listener told when the connection ends
+     */
+    public ConnectionState(long id, Channel client, InetSocketAddress clientAddress, InetSocketAddress localAddress,
+                           RoutingSnapshot snapshot, CountingRecvByteBufAllocator clientCounter, Listener listener) {
         this.id = id;
         this.client = client;
-        this.engine = engine;
+        this.clientAddress = clientAddress;
+        this.localAddress = localAddress;
         this.snapshot = snapshot;
         this.clientCounter = clientCounter;
-        this.clientAddress = (InetSocketAddress) client.remoteAddress();
-        this.localAddress = (InetSocketAddress) client.localAddress();
+        this.listener = listener;
+        this.ticker = client.eventLoop().ticker();
+        this.acceptedNanos = ticker.nanoTime();
     }
 
     @Override
     public long id() {
         return id;
+    }
+
+    /** Returns the client channel. */
+    public Channel client() {
+        return client;
+    }
+
+    /** Returns the routing snapshot the connection started with. */
+    public RoutingSnapshot snapshot() {
+        return snapshot;
+    }
+
+    /** Returns the counter of bytes read from the client. */
+    public CountingRecvByteBufAllocator clientCounter() {
+        return clientCounter;
+    }
+
+    /** Returns the clock of the connection's event loop. */
+    public Ticker ticker() {
+        return ticker;
+    }
+
+    /** Returns nanoseconds since the connection was accepted, by the event loop's clock. */
+    public long ageNanos() {
+        return ticker.nanoTime() - acceptedNanos;
     }
 
     @Override
@@ -98,15 +151,74 @@ final class ConnectionState implements ConnectionInfo {
         return target;
     }
 
+    /** Records the detected protocol and its attributes. */
+    public void detected(String protocol, ProtocolAttributes attributes) {
+        this.protocol = protocol;
+        this.attributes = attributes;
+    }
+
+    /** Records why detection failed. */
+    public void detectionFailure(DetectionFailure failure) {
+        this.detectionFailure = failure;
+    }
+
+    /** Records the route that matched, or {@code null}. */
+    public void route(Route route) {
+        this.route = route;
+    }
+
+    /** Records the target the connection goes to. */
+    public void target(ForwardTarget target) {
+        this.target = target;
+    }
+
+    /** Returns the backend channel of the current or last connect attempt, or {@code null}. */
+    public Channel backend() {
+        return backend;
+    }
+
+    /** Returns the counter of bytes read from the backend, or {@code null} before the first attempt. */
+    public CountingRecvByteBufAllocator backendCounter() {
+        return backendCounter;
+    }
+
+    /** Records a connect attempt: its channel, the channel's counter and the backend's configured address. */
+    public void attempt(Channel channel, CountingRecvByteBufAllocator counter, InetSocketAddress address) {
+        this.backend = channel;
+        this.backendCounter = counter;
+        this.backendAddress = address;
+    }
+
+    /** Records that the current attempt connected, to the given address. */
+    public void backendConnected(InetSocketAddress address) {
+        this.backendConnected = true;
+        if (address != null) {
+            this.backendAddress = address;
+        }
+    }
+
+    /** Returns the backend's address: the connected one, else the configured one of the last attempt. */
+    public InetSocketAddress backendAddress() {
+        return backendAddress;
+    }
+
+    /** Reports, once per connection, that a direction switched to {@code splice(2)}. */
+    public void spliced() {
+        if (!spliced) {
+            spliced = true;
+            listener.spliced(this);
+        }
+    }
+
     /** Records why the connection ends, if no reason was recorded yet. */
-    void reason(CloseReason r) {
+    public void reason(CloseReason r) {
         if (reason == null) {
             reason = r;
         }
     }
 
     /** Records the reason (first one wins) and closes both sides at once. */
-    void close(CloseReason r) {
+    public void close(CloseReason r) {
         reason(r);
         client.close();
         Channel b = backend;
@@ -115,18 +227,25 @@ final class ConnectionState implements ConnectionInfo {
         }
     }
 
-    /** Called whenever one of the connection's channels closes; reports the end once both are closed. */
-    void channelClosed() {
+    /**
+     * Called whenever one of the connection's channels closes (the client, or a backend attempt); reports the end
+     * once the client and the current backend channel are both closed.
+     */
+    public void channelClosed() {
         if (finished || client.isOpen() || (backend != null && backend.isOpen())) {
             return;
         }
         finished = true;
         reason(CloseReason.COMPLETED);
         ConnectionSummary summary = new ConnectionSummary(clientCounter.bytesRead(),
-                backendCounter == null ? 0 : backendCounter.bytesRead(),
-                Duration.ofNanos(System.nanoTime() - acceptedNanos), reason,
+                backendCounter == null ? 0 : backendCounter.bytesRead(), Duration.ofNanos(ageNanos()), reason,
                 backendConnected ? backendAddress : null);
-        engine.connectionFinished(this, summary);
+        listener.finished(this, summary);
+    }
+
+    /** Returns whether the end was reported. */
+    public boolean isFinished() {
+        return finished;
     }
 
     @Override

@@ -1,38 +1,33 @@
 package io.refractium.internal.engine;
 
-import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
-import io.netty.bootstrap.Bootstrap;
-import io.netty.bootstrap.ServerBootstrap;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
-import io.netty.channel.ChannelPromise;
-import io.netty.channel.EventLoop;
 import io.netty.channel.IoEventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
-import io.netty.channel.epoll.EpollChannelOption;
-import io.netty.channel.epoll.EpollMode;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.resolver.DefaultAddressResolverGroup;
+import io.netty.util.concurrent.EventExecutor;
 import io.refractium.ForwardTarget;
 import io.refractium.RoutingTable;
-import io.refractium.hook.CloseReason;
 import io.refractium.TargetStatus;
+import io.refractium.hook.CloseReason;
 import io.refractium.hook.ConnectionSummary;
 import io.refractium.hook.HealthChange;
-import java.io.UncheckedIOException;
-import java.net.BindException;
+import io.refractium.internal.detect.DetectHandler;
+import io.refractium.internal.detect.PeekBudget;
+import io.refractium.internal.health.TargetRuntime;
+import io.refractium.internal.relay.CountingRecvByteBufAllocator;
+import io.refractium.internal.route.RoutingSnapshot;
+import io.refractium.internal.transport.BootstrapDialer;
+import io.refractium.internal.transport.Listeners;
+import io.refractium.internal.transport.Transports;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -40,10 +35,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The running engine behind a {@code Refractium}: listeners, event loops, the routing snapshot, the open
- * connections, and the lifecycle.
+ * The running engine behind a {@code Refractium}: the event loops and listeners, the routing snapshot and the
+ * targets' run-time state, the open connections, and the lifecycle. Each accepted connection goes through the
+ * stages of its path: admission (here, before any handler is added), {@link DetectHandler detect} (which routes),
+ * connect, relay.
  */
-public final class Engine {
+public final class Engine implements ConnectionState.Listener {
 
     private static final Logger log = LoggerFactory.getLogger(Engine.class);
     private static final AtomicLong IDS = new AtomicLong();
@@ -55,16 +52,16 @@ public final class Engine {
     private final HookDispatcher hooks;
     private final Transports transports;
     private final boolean ownsGroups;
+    private final ConnectionPath path;
+    private final PeekBudget peekBudget;
     private final Set<ConnectionState> connections = ConcurrentHashMap.newKeySet();
     private final AtomicLong splicedConnections = new AtomicLong();
+    private final AtomicLong refusedOverBudget = new AtomicLong();
     private final AtomicInteger liveCheckers = new AtomicInteger();
-    private final Map<EventLoop, Bootstrap> backendBootstraps = new ConcurrentHashMap<>();
-    private final Cache<ForwardTarget, TargetRuntime> reroutes = Caffeine.newBuilder().maximumSize(1024).build();
     private volatile RoutingSnapshot snapshot;
     private volatile State state = State.NEW;
-    private IoEventLoopGroup bossGroup;
     private IoEventLoopGroup workerGroup;
-    private final List<Channel> serverChannels = new ArrayList<>();
+    private Listeners listeners;
     private volatile List<InetSocketAddress> localAddresses;
 
     /**
@@ -78,15 +75,13 @@ public final class Engine {
         this.hooks = new HookDispatcher(config.hooks());
         this.ownsGroups = config.workerGroup() == null;
         this.transports = ownsGroups ? Transports.choose(config.nativeTransport()) : Transports.of(config.workerGroup());
+        this.peekBudget = new PeekBudget(config.maxPeekMemoryBytes());
+        this.path = new ConnectionPath(config, hooks, new BootstrapDialer(transports, WATER_MARK), peekBudget);
         this.snapshot = newSnapshot(routes, null);
     }
 
     public EngineConfig config() {
         return config;
-    }
-
-    HookDispatcher hooks() {
-        return hooks;
     }
 
     public RoutingTable routes() {
@@ -102,12 +97,13 @@ public final class Engine {
         return splicedConnections.get();
     }
 
-    void spliced() {
-        splicedConnections.incrementAndGet();
-    }
-
     public int activeConnections() {
         return connections.size();
+    }
+
+    /** Returns the bytes held in peek buffers now. */
+    public long peekMemoryBytes() {
+        return peekBudget.held();
     }
 
     public List<InetSocketAddress> localAddresses() {
@@ -126,6 +122,7 @@ public final class Engine {
         if (state == State.CLOSED) {
             throw new IllegalStateException("closed: a closed Refractium cannot be started again");
         }
+        IoEventLoopGroup bossGroup;
         if (ownsGroups) {
             workerGroup = transports.newGroup(config.workerThreads(), "refractium");
             bossGroup = workerGroup;
@@ -133,13 +130,15 @@ public final class Engine {
             bossGroup = config.bossGroup();
             workerGroup = config.workerGroup();
         }
+        listeners = new Listeners(transports, bossGroup, workerGroup, ownsGroups, config.workerThreads(), WATER_MARK,
+                this::accept);
         List<InetSocketAddress> bound = new ArrayList<>();
         try {
             for (InetSocketAddress address : config.listenAddresses()) {
-                bound.add(bind(address));
+                bound.add(listeners.bind(address));
             }
         } catch (RuntimeException e) {
-            closeServerChannels();
+            listeners.close();
             shutdownGroups();
             state = State.CLOSED;
             throw e;
@@ -153,136 +152,47 @@ public final class Engine {
                 transports.epoll() && config.splice() ? ", splice" : "");
     }
 
-    // TCP_NODELAY is not set here: Netty's socket channels enable it by default, and setting it again costs a
-    // setsockopt per socket.
-    private InetSocketAddress bind(InetSocketAddress address) {
-        // With epoll, one listener per event loop shares the port through SO_REUSEPORT, so every loop accepts.
-        int listeners = transports.epoll() && ownsGroups ? config.workerThreads() : 1;
-        if (listeners > 1 && address.getPort() != 0) {
-            // SO_REUSEPORT would let this instance silently share a port another process already listens on.
-            ensureFree(address);
-        }
-        InetSocketAddress actual = null;
-        for (int i = 0; i < listeners; i++) {
-            ServerBootstrap sb = new ServerBootstrap()
-                    .group(bossGroup, workerGroup)
-                    .channel(transports.serverChannel())
-                    .option(ChannelOption.SO_BACKLOG, 4096)
-                    .option(ChannelOption.SO_REUSEADDR, true)
-                    .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
-                    .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
-                    .childHandler(new ChannelInitializer<SocketChannel>() {
-                        @Override
-                        protected void initChannel(SocketChannel ch) {
-                            accept(ch);
-                        }
-                    });
-            if (transports.epoll()) {
-                sb.childOption(EpollChannelOption.EPOLL_MODE, EpollMode.LEVEL_TRIGGERED);
-                if (listeners > 1) {
-                    sb.option(EpollChannelOption.SO_REUSEPORT, true);
-                }
-            }
-            InetSocketAddress bindTo = actual == null ? address : actual;
-            ChannelFuture f = sb.bind(bindTo).awaitUninterruptibly();
-            if (!f.isSuccess()) {
-                Throwable cause = f.cause();
-                String msg = "listen " + bindTo + ": bind failed: " + cause.getMessage();
-                throw new UncheckedIOException(msg, cause instanceof java.io.IOException
-                        ? (java.io.IOException) cause : new BindException(cause.toString()));
-            }
-            serverChannels.add(f.channel());
-            actual = (InetSocketAddress) f.channel().localAddress();
-        }
-        return actual;
-    }
-
-    private static void ensureFree(InetSocketAddress address) {
-        try (java.net.ServerSocket probe = new java.net.ServerSocket()) {
-            probe.bind(address, 1);
-        } catch (java.io.IOException e) {
-            throw new UncheckedIOException("listen " + address + ": bind failed: " + e.getMessage(), e);
-        }
-    }
-
+    /**
+     * Admits an accepted channel and builds its pipeline. Admission runs first, before any handler or state is
+     * created, so that a refused connection costs almost nothing; a PROXY protocol decoder, when a listener accepts
+     * one, goes in front of the detect stage.
+     */
     private void accept(SocketChannel ch) {
         if (state != State.RUNNING) {
             ch.close();
             return;
         }
+        if (peekBudget.isExhausted()) {
+            long n = refusedOverBudget.incrementAndGet();
+            if ((n & (n - 1)) == 0) {
+                log.warn("peek memory limit reached ({} of {} bytes held by connections in detection): refusing new "
+                        + "connections ({} so far)", peekBudget.held(), peekBudget.limit(), n);
+            }
+            ch.close();
+            return;
+        }
         CountingRecvByteBufAllocator counter = new CountingRecvByteBufAllocator();
         ch.config().setRecvByteBufAllocator(counter);
-        ConnectionState conn = new ConnectionState(IDS.incrementAndGet(), ch, this, snapshot, counter);
+        ConnectionState conn = new ConnectionState(IDS.incrementAndGet(), ch, ch.remoteAddress(), ch.localAddress(),
+                snapshot, counter, this);
         connections.add(conn);
         ch.closeFuture().addListener((ChannelFutureListener) f -> conn.channelClosed());
-        ch.pipeline().addLast("frontend", new FrontendHandler(this, conn));
+        ch.pipeline().addLast("detect", new DetectHandler(path, conn));
     }
 
-    /**
-     * Opens a backend connection on the client's event loop. The channel is registered from a bootstrap kept per
-     * event loop, given its own counter and timeout, then connected; an unresolved (named) address is resolved
-     * first, on the event loop, like Netty's default resolver does.
-     */
-    ChannelFuture connectBackend(EventLoop loop, InetSocketAddress address, CountingRecvByteBufAllocator counter,
-                                int connectTimeoutMillis) {
-        ChannelFuture registered = backendBootstraps.computeIfAbsent(loop, this::newBackendBootstrap).register();
-        Channel ch = registered.channel();
-        if (registered.isDone() && !registered.isSuccess()) {
-            return registered;
-        }
-        ch.config().setRecvByteBufAllocator(counter);
-        ch.config().setConnectTimeoutMillis(Math.max(1, connectTimeoutMillis));
-        ChannelPromise connected = ch.newPromise();
-        registered.addListener((ChannelFutureListener) r -> {
-            if (!r.isSuccess()) {
-                connected.setFailure(r.cause());
-            } else if (address.isUnresolved()) {
-                DefaultAddressResolverGroup.INSTANCE.getResolver(loop).resolve(address).addListener(resolved -> {
-                    if (resolved.isSuccess()) {
-                        ch.connect((InetSocketAddress) resolved.getNow(), connected);
-                    } else {
-                        ch.close();
-                        connected.setFailure(resolved.cause());
-                    }
-                });
-            } else {
-                ch.connect(address, connected);
-            }
-        });
-        return connected;
-    }
-
-    private Bootstrap newBackendBootstrap(EventLoop loop) {
-        Bootstrap b = new Bootstrap()
-                .group(loop)
-                .channel(transports.socketChannel())
-                .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
-                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
-                .handler(NoopInitializer.INSTANCE);
-        if (transports.epoll()) {
-            b.option(EpollChannelOption.EPOLL_MODE, EpollMode.LEVEL_TRIGGERED);
-        }
-        return b;
-    }
-
-    /** The backend pipeline starts empty; the relay adds its handler once the connection is up. */
-    @io.netty.channel.ChannelHandler.Sharable
-    private static final class NoopInitializer extends ChannelInitializer<Channel> {
-        static final NoopInitializer INSTANCE = new NoopInitializer();
-
-        @Override
-        protected void initChannel(Channel ch) {
-            // nothing to add
-        }
-    }
-
-    void connectionFinished(ConnectionState conn, ConnectionSummary summary) {
+    @Override
+    public void finished(ConnectionState conn, ConnectionSummary summary) {
         connections.remove(conn);
         if (log.isDebugEnabled()) {
-            log.debug("[{}] closed: {} in={} out={} {} ms", conn.id, summary.reason(), summary.bytesFromClient(),
+            log.debug("[{}] closed: {} in={} out={} {} ms", conn.id(), summary.reason(), summary.bytesFromClient(),
                     summary.bytesToClient(), summary.duration().toMillis());
         }
         hooks.closed(conn, summary);
+    }
+
+    @Override
+    public void spliced(ConnectionState conn) {
+        splicedConnections.incrementAndGet();
     }
 
     // ---------------------------------------------------------------- routing
@@ -296,7 +206,7 @@ public final class Engine {
         RoutingSnapshot old = snapshot;
         RoutingSnapshot next = newSnapshot(table, old);
         snapshot = next;
-        Set<TargetRuntime> kept = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        Set<TargetRuntime> kept = Collections.newSetFromMap(new IdentityHashMap<>());
         kept.addAll(next.runtimes().values());
         for (TargetRuntime rt : old.runtimes().values()) {
             if (!kept.contains(rt)) {
@@ -316,7 +226,7 @@ public final class Engine {
         Map<String, TargetRuntime> previousByName = new HashMap<>();
         if (previous != null) {
             for (TargetRuntime rt : previous.runtimes().values()) {
-                previousByName.put(rt.target.name(), rt);
+                previousByName.put(rt.target().name(), rt);
             }
         }
         for (ForwardTarget t : table.targets().values()) {
@@ -347,22 +257,13 @@ public final class Engine {
         return liveCheckers.get();
     }
 
-    /** Returns the runtime of a target of the snapshot, or of a target a hook rerouted to. */
-    TargetRuntime runtime(RoutingSnapshot s, ForwardTarget target) {
-        TargetRuntime rt = s.runtimes().get(target);
-        if (rt == null) {
-            rt = snapshot.runtimes().get(target);
-        }
-        return rt != null ? rt : reroutes.get(target, t -> new TargetRuntime(t, null, this::healthChanged));
-    }
-
     // ---------------------------------------------------------------- lifecycle
 
     /** Stops accepting, drains for the grace period, closes the rest; idempotent and blocking. */
     public void close() {
         IoEventLoopGroup group = workerGroup;
         if (group != null) {
-            for (io.netty.util.concurrent.EventExecutor e : group) {
+            for (EventExecutor e : group) {
                 if (e.inEventLoop()) {
                     throw new IllegalStateException("close() blocks until connections drain and cannot run on one of "
                             + "Refractium's event loops (for example inside a hook); call it from another thread");
@@ -379,57 +280,44 @@ public final class Engine {
                 return;
             }
         }
-        closeServerChannels();
+        listeners.close();
         synchronized (this) {
             for (TargetRuntime rt : snapshot.runtimes().values()) {
                 rt.stop();
             }
         }
         long deadline = System.nanoTime() + config.shutdownGracePeriod().toNanos();
-        while (!connections.isEmpty() && System.nanoTime() < deadline) {
-            sleep(Math.min(50, Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()))));
-        }
+        awaitNoConnections(deadline);
         if (!connections.isEmpty()) {
             log.info("grace period over: closing {} open connections", connections.size());
-            CountDownLatch done = new CountDownLatch(connections.size());
             for (ConnectionState c : connections) {
-                c.client.eventLoop().execute(() -> {
-                    c.close(CloseReason.SHUTDOWN);
-                    done.countDown();
-                });
+                c.client().eventLoop().execute(() -> c.close(CloseReason.SHUTDOWN));
             }
-            try {
-                done.await(5, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-            while (!connections.isEmpty() && System.nanoTime() < until) {
-                sleep(5);
-            }
+            awaitNoConnections(System.nanoTime() + TimeUnit.SECONDS.toNanos(5));
         }
         shutdownGroups();
         log.info("closed");
     }
 
-    private void closeServerChannels() {
-        for (Channel c : serverChannels) {
-            c.close().awaitUninterruptibly();
+    /** Waits until every connection has finished or the deadline passes, polling briefly. */
+    private void awaitNoConnections(long deadlineNanos) {
+        while (!connections.isEmpty()) {
+            long left = deadlineNanos - System.nanoTime();
+            if (left <= 0) {
+                return;
+            }
+            try {
+                Thread.sleep(Math.max(1, Math.min(20, TimeUnit.NANOSECONDS.toMillis(left))));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
         }
-        serverChannels.clear();
     }
 
     private void shutdownGroups() {
         if (ownsGroups && workerGroup != null) {
             workerGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
-        }
-    }
-
-    private static void sleep(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         }
     }
 }

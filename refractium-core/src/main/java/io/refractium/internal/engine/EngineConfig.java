@@ -10,6 +10,7 @@ import java.util.List;
 public record EngineConfig(
         List<InetSocketAddress> listenAddresses,
         int maxPeekBytes,
+        long maxPeekMemoryBytes,
         Duration peekTimeout,
         Duration silenceTimeout,
         Duration connectTimeout,

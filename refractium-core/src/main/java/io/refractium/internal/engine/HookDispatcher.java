@@ -15,21 +15,21 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /** Calls the registered hooks in order; a hook that throws is logged and treated as returning the default. */
-final class HookDispatcher {
+public final class HookDispatcher {
 
     private static final Logger log = LoggerFactory.getLogger(HookDispatcher.class);
 
     private final Hook[] hooks;
 
-    HookDispatcher(List<Hook> hooks) {
+    public HookDispatcher(List<Hook> hooks) {
         this.hooks = hooks.toArray(new Hook[0]);
     }
 
-    boolean isEmpty() {
+    public boolean isEmpty() {
         return hooks.length == 0;
     }
 
-    Admission accepted(ConnectionInfo c) {
+    public Admission accepted(ConnectionInfo c) {
         for (Hook h : hooks) {
             try {
                 if (h.onAccepted(c) == Admission.REFUSE) {
@@ -42,7 +42,7 @@ final class HookDispatcher {
         return Admission.ACCEPT;
     }
 
-    void detected(ConnectionInfo c, Detection d) {
+    public void detected(ConnectionInfo c, Detection d) {
         for (Hook h : hooks) {
             try {
                 h.onDetected(c, d);
@@ -52,7 +52,7 @@ final class HookDispatcher {
         }
     }
 
-    void detectionFailed(ConnectionInfo c, DetectionFailure reason, int peekedBytes) {
+    public void detectionFailed(ConnectionInfo c, DetectionFailure reason, int peekedBytes) {
         for (Hook h : hooks) {
             try {
                 h.onDetectionFailed(c, reason, peekedBytes);
@@ -63,7 +63,7 @@ final class HookDispatcher {
     }
 
     /** Returns the decision of the first hook that does not proceed, or proceed. */
-    RouteDecision routeChosen(ConnectionInfo c, ForwardTarget target) {
+    public RouteDecision routeChosen(ConnectionInfo c, ForwardTarget target) {
         for (Hook h : hooks) {
             try {
                 RouteDecision d = h.onRouteChosen(c, target);
@@ -77,7 +77,7 @@ final class HookDispatcher {
         return RouteDecision.proceed();
     }
 
-    void backendConnected(ConnectionInfo c, InetSocketAddress backend) {
+    public void backendConnected(ConnectionInfo c, InetSocketAddress backend) {
         for (Hook h : hooks) {
             try {
                 h.onBackendConnected(c, backend);
@@ -87,7 +87,7 @@ final class HookDispatcher {
         }
     }
 
-    void backendFailed(ConnectionInfo c, InetSocketAddress backend, Throwable cause) {
+    public void backendFailed(ConnectionInfo c, InetSocketAddress backend, Throwable cause) {
         for (Hook h : hooks) {
             try {
                 h.onBackendFailed(c, backend, cause);
@@ -97,7 +97,7 @@ final class HookDispatcher {
         }
     }
 
-    void healthChanged(HealthChange change) {
+    public void healthChanged(HealthChange change) {
         for (Hook h : hooks) {
             try {
                 h.onHealthChanged(change);
@@ -107,7 +107,7 @@ final class HookDispatcher {
         }
     }
 
-    void closed(ConnectionInfo c, ConnectionSummary s) {
+    public void closed(ConnectionInfo c, ConnectionSummary s) {
         for (Hook h : hooks) {
             try {
                 h.onClosed(c, s);

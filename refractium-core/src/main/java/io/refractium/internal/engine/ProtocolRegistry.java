@@ -105,7 +105,7 @@ public final class ProtocolRegistry {
     }
 
     /** Returns the TCP detectors in detection order; do not modify. */
-    RefractiumProtocol[] tcp() {
+    public RefractiumProtocol[] tcp() {
         return tcp;
     }
 

@@ -1,4 +1,4 @@
-package io.refractium.internal.engine;
+package io.refractium.internal.relay;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -15,6 +15,8 @@ import io.netty.channel.socket.DuplexChannel;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.refractium.hook.CloseReason;
+import io.refractium.internal.engine.ConnectionState;
+import io.refractium.internal.engine.EngineConfig;
 import java.io.IOException;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -30,7 +32,7 @@ import org.slf4j.LoggerFactory;
  * going, and the connection closes when both directions are done. An idle timer closes connections that move no
  * bytes either way.
  */
-final class Relay {
+public final class Relay {
 
     private static final Logger log = LoggerFactory.getLogger(Relay.class);
     /** A read at least this large means a bulk transfer: that direction switches to {@code splice(2)}. */
@@ -42,14 +44,13 @@ final class Relay {
     private boolean clientInputDone;
     private boolean backendInputDone;
     private ScheduledFuture<?> idleTimer;
-    private boolean splicedOnce;
     private long lastBytes = -1;
     private long lastActivity;
 
     private Relay(ConnectionState conn) {
         this.conn = conn;
-        this.client = conn.client;
-        this.backend = conn.backend;
+        this.client = conn.client();
+        this.backend = conn.backend();
     }
 
     /**
@@ -59,10 +60,10 @@ final class Relay {
      * @param config the settings
      * @param clientInputShutdown whether the client already sent its FIN during detection
      */
-    static void start(ConnectionState conn, EngineConfig config, boolean clientInputShutdown) {
+    public static void start(ConnectionState conn, EngineConfig config, boolean clientInputShutdown) {
         Relay relay = new Relay(conn);
-        Channel client = conn.client;
-        Channel backend = conn.backend;
+        Channel client = conn.client();
+        Channel backend = conn.backend();
         boolean spliceable = config.splice() && client instanceof AbstractEpollStreamChannel
                 && backend instanceof AbstractEpollStreamChannel && client.eventLoop() == backend.eventLoop();
         client.pipeline().addLast("relay", relay.new Side(backend, true, spliceable));
@@ -74,11 +75,11 @@ final class Relay {
             client.config().setAutoRead(true);
         }
         if (!config.idleTimeout().isZero()) {
-            relay.lastActivity = System.nanoTime();
+            relay.lastActivity = conn.ticker().nanoTime();
             relay.scheduleIdleCheck(config.idleTimeout().toNanos());
         }
         if (log.isDebugEnabled()) {
-            log.debug("[{}] relaying {} <-> {} ({})", conn.id, client.remoteAddress(), backend.remoteAddress(),
+            log.debug("[{}] relaying {} <-> {} ({})", conn.id(), client.remoteAddress(), backend.remoteAddress(),
                     spliceable ? "copy, splice once bulk" : "copy");
         }
     }
@@ -137,7 +138,7 @@ final class Relay {
                         : fd.read(buf.internalNioBuffer(0, buf.capacity()), 0, buf.capacity());
             } catch (IOException e) {
                 buf.release();
-                log.debug("[{}] reading the rest after splice failed: {}", conn.id, e.toString());
+                log.debug("[{}] reading the rest after splice failed: {}", conn.id(), e.toString());
                 return;
             }
             if (n <= 0) {
@@ -158,7 +159,7 @@ final class Relay {
      */
     private void failed(Channel ch, Throwable cause) {
         boolean inputDone = ch == client ? clientInputDone : backendInputDone;
-        log.debug("[{}] {} error{}: {}", conn.id, ch == client ? "client" : "backend",
+        log.debug("[{}] {} error{}: {}", conn.id(), ch == client ? "client" : "backend",
                 inputDone ? " after its input ended" : "", cause.toString());
         if (!inputDone) {
             conn.reason(CloseReason.ERROR);
@@ -169,13 +170,13 @@ final class Relay {
     private void scheduleIdleCheck(long idleNanos) {
         long period = Math.max(TimeUnit.MILLISECONDS.toNanos(10), idleNanos / 4);
         idleTimer = client.eventLoop().scheduleAtFixedRate(() -> {
-            long bytes = conn.clientCounter.bytesRead() + conn.backendCounter.bytesRead();
-            long now = System.nanoTime();
+            long bytes = conn.clientCounter().bytesRead() + conn.backendCounter().bytesRead();
+            long now = conn.ticker().nanoTime();
             if (bytes != lastBytes) {
                 lastBytes = bytes;
                 lastActivity = now;
             } else if (now - lastActivity >= idleNanos) {
-                log.debug("[{}] idle for {} ms; closing", conn.id, TimeUnit.NANOSECONDS.toMillis(now - lastActivity));
+                log.debug("[{}] idle for {} ms; closing", conn.id(), TimeUnit.NANOSECONDS.toMillis(now - lastActivity));
                 conn.close(CloseReason.IDLE_TIMEOUT);
             }
         }, period, period, TimeUnit.NANOSECONDS);
@@ -210,11 +211,8 @@ final class Relay {
             peer.write(msg, peer.voidPromise());
             if (spliceable && !spliced && bytes >= SPLICE_AFTER_READ_BYTES) {
                 spliced = true;
-                if (!splicedOnce) {
-                    splicedOnce = true;
-                    conn.engine.spliced();
-                }
-                (isClient ? conn.clientCounter : conn.backendCounter).splicing();
+                conn.spliced();
+                (isClient ? conn.clientCounter() : conn.backendCounter()).splicing();
                 splice((AbstractEpollStreamChannel) ctx.channel(), (AbstractEpollStreamChannel) peer);
             }
             if (!peer.isWritable()) {
@@ -242,7 +240,7 @@ final class Relay {
             if (evt instanceof ChannelInputShutdownEvent) {
                 if (spliced) {
                     peer.flush();
-                    drainAfterSplice(ctx.channel(), peer, isClient ? conn.clientCounter : conn.backendCounter);
+                    drainAfterSplice(ctx.channel(), peer, isClient ? conn.clientCounter() : conn.backendCounter());
                 }
                 inputDone(ctx.channel(), peer);
             }

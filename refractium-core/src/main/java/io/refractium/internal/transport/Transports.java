@@ -1,4 +1,4 @@
-package io.refractium.internal.engine;
+package io.refractium.internal.transport;
 
 import io.netty.channel.IoEventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
@@ -15,23 +15,23 @@ import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 
 /** The socket channel classes and event loop factory of one transport: native epoll or NIO. */
-record Transports(boolean epoll, Class<? extends ServerChannel> serverChannel,
+public record Transports(boolean epoll, Class<? extends ServerChannel> serverChannel,
                   Class<? extends SocketChannel> socketChannel) {
 
     private static final Transports EPOLL = new Transports(true, EpollServerSocketChannel.class, EpollSocketChannel.class);
     private static final Transports NIO = new Transports(false, NioServerSocketChannel.class, NioSocketChannel.class);
 
     /** Returns epoll when preferred and available, NIO otherwise. */
-    static Transports choose(boolean preferNative) {
+    public static Transports choose(boolean preferNative) {
         return preferNative && isEpollAvailable() ? EPOLL : NIO;
     }
 
     /** Returns the transport that matches a caller-supplied group. */
-    static Transports of(IoEventLoopGroup group) {
+    public static Transports of(IoEventLoopGroup group) {
         return isEpollAvailable() && group.isIoType(EpollIoHandler.class) ? EPOLL : NIO;
     }
 
-    static boolean isEpollAvailable() {
+    public static boolean isEpollAvailable() {
         try {
             return Epoll.isAvailable();
         } catch (LinkageError e) {
@@ -40,7 +40,7 @@ record Transports(boolean epoll, Class<? extends ServerChannel> serverChannel,
     }
 
     /** Creates an event loop group of this transport. */
-    IoEventLoopGroup newGroup(int threads, String name) {
+    public IoEventLoopGroup newGroup(int threads, String name) {
         IoHandlerFactory factory = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         return new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory(name, true), factory);
     }

@@ -1,4 +1,4 @@
-package io.refractium.internal.engine;
+package io.refractium.internal.health;
 
 import io.netty.channel.EventLoopGroup;
 import io.refractium.Backend;
@@ -9,6 +9,7 @@ import io.refractium.TargetStatus;
 import io.refractium.balance.LoadBalancer;
 import io.refractium.balance.SelectionContext;
 import io.refractium.hook.HealthChange;
+import io.refractium.internal.transport.Transports;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -22,7 +23,7 @@ import java.util.function.Consumer;
  * health checks. Shared by every connection routed to the target; kept across routing-table swaps while the
  * target is unchanged, and when it changes, backends that stay keep their state. Thread-safe.
  */
-final class TargetRuntime {
+public final class TargetRuntime {
 
     final ForwardTarget target;
     final BackendState[] backends;
@@ -38,7 +39,7 @@ final class TargetRuntime {
      * @param previous the runtime of the target with the same name in the previous table, or {@code null}
      * @param listener receives health changes
      */
-    TargetRuntime(ForwardTarget target, TargetRuntime previous, Consumer<HealthChange> listener) {
+    public TargetRuntime(ForwardTarget target, TargetRuntime previous, Consumer<HealthChange> listener) {
         this.target = target;
         List<Backend> list = target.backends();
         this.backends = new BackendState[list.size()];
@@ -52,6 +53,21 @@ final class TargetRuntime {
         this.selector = target.loadBalancer().newSelector(list);
     }
 
+    /** Returns the target. */
+    public ForwardTarget target() {
+        return target;
+    }
+
+    /** Returns how many backends the target has. */
+    public int size() {
+        return backends.length;
+    }
+
+    /** Returns the state of the backend at an index. */
+    public BackendState backend(int index) {
+        return backends[index];
+    }
+
     private BackendState state(String hostAndPort) {
         for (BackendState s : backends) {
             if (s.backend.hostAndPort().equals(hostAndPort)) {
@@ -62,7 +78,7 @@ final class TargetRuntime {
     }
 
     /** Starts the active checks, if the target has any. Idempotent per runtime; synchronized with {@link #stop()}. */
-    synchronized void start(EventLoopGroup group, Transports transports, AtomicInteger liveCheckers) {
+    public synchronized void start(EventLoopGroup group, Transports transports, AtomicInteger liveCheckers) {
         if (this.group != null) {
             return;
         }
@@ -79,7 +95,7 @@ final class TargetRuntime {
     }
 
     /** Stops the active checks for good. */
-    synchronized void stop() {
+    public synchronized void stop() {
         for (HealthChecker c : checkers) {
             c.stop();
         }
@@ -94,7 +110,7 @@ final class TargetRuntime {
      * @param serverName the SNI or Host, or {@code null}
      * @return the chosen backend's index, or {@code -1} when none is eligible
      */
-    int acquire(long[] tried, InetSocketAddress client, String serverName) {
+    public int acquire(long[] tried, InetSocketAddress client, String serverName) {
         Context ctx = new Context(tried, client, serverName);
         for (int attempt = 0; attempt < 3; attempt++) {
             ctx.backupTier = false;
@@ -113,12 +129,12 @@ final class TargetRuntime {
         return -1;
     }
 
-    void release(int index) {
+    public void release(int index) {
         backends[index].release();
     }
 
     /** Reports a connect failure of real traffic (passive health). */
-    void connectFailed(int index, Throwable cause) {
+    public void connectFailed(int index, Throwable cause) {
         BackendState s = backends[index];
         Duration cooldown = s.connectFailed(cause);
         EventLoopGroup g = group;
@@ -129,11 +145,11 @@ final class TargetRuntime {
     }
 
     /** Reports a successful connect of real traffic. */
-    void connectSucceeded(int index) {
+    public void connectSucceeded(int index) {
         backends[index].connectSucceeded();
     }
 
-    TargetStatus status() {
+    public TargetStatus status() {
         List<BackendStatus> list = new ArrayList<>(backends.length);
         for (BackendState s : backends) {
             list.add(new BackendStatus(s.backend, s.health(), s.active.get(), s.connectFailures.get(), s.lastChange()));

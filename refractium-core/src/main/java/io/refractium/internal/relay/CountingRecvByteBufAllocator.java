@@ -1,4 +1,4 @@
-package io.refractium.internal.engine;
+package io.refractium.internal.relay;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -12,7 +12,7 @@ import io.netty.util.UncheckedBooleanSupplier;
  * pipeline or are moved by {@code splice(2)} (epoll reports spliced bytes to the same handle). One instance per
  * channel; read {@link #bytesRead()} on the channel's event loop.
  */
-final class CountingRecvByteBufAllocator implements RecvByteBufAllocator {
+public final class CountingRecvByteBufAllocator implements RecvByteBufAllocator {
 
     private static final AdaptiveRecvByteBufAllocator DELEGATE = new AdaptiveRecvByteBufAllocator(512, 16 * 1024, 64 * 1024);
 
@@ -22,7 +22,7 @@ final class CountingRecvByteBufAllocator implements RecvByteBufAllocator {
     private long bytesRead;
     private boolean splicing;
 
-    long bytesRead() {
+    public long bytesRead() {
         return bytesRead;
     }
 
@@ -30,12 +30,12 @@ final class CountingRecvByteBufAllocator implements RecvByteBufAllocator {
      * The channel's input now goes through {@code splice(2)}: its reads no longer allocate buffers, and the read
      * size guess (which bounds each splice) becomes large, so one wake-up moves a whole pipe.
      */
-    void splicing() {
+    public void splicing() {
         splicing = true;
     }
 
     /** Counts bytes read from the channel outside the allocator's handle. */
-    void add(int bytes) {
+    public void add(int bytes) {
         bytesRead += bytes;
     }
 

@@ -1,4 +1,4 @@
-package io.refractium.internal.engine;
+package io.refractium.internal.health;
 
 import io.netty.util.NetUtil;
 import io.refractium.Backend;
@@ -20,7 +20,7 @@ import java.util.function.Consumer;
  * ejection. Reads are lock-free (volatile); transitions are synchronized and reported once through the listener.
  * State carries over to a new {@link TargetRuntime} when the routing table changes but the backend stays.
  */
-final class BackendState {
+public final class BackendState {
 
     private static final int MAX_COOLDOWN_DOUBLINGS = 5;
 
@@ -63,6 +63,16 @@ final class BackendState {
             this.connectFailures = new AtomicLong();
             this.checkUp = check.kind() == HealthCheck.Kind.NONE || check.startsUp();
         }
+    }
+
+    /** Returns the configured backend. */
+    public Backend backend() {
+        return backend;
+    }
+
+    /** Returns the address to connect to: resolved for an IP literal, unresolved for a host name. */
+    public InetSocketAddress connectAddress() {
+        return connectAddress;
     }
 
     private static InetSocketAddress connectAddress(Backend backend) {
@@ -241,7 +251,7 @@ final class BackendState {
         return nanos == 0 ? 1 : nanos;
     }
 
-    static String describe(Throwable cause) {
+    public static String describe(Throwable cause) {
         String m = cause.getMessage();
         return m == null ? cause.getClass().getSimpleName() : m;
     }

@@ -1,0 +1,185 @@
+package io.refractium.internal.connect;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ConnectTimeoutException;
+import io.netty.channel.EventLoop;
+import io.refractium.Backend;
+import io.refractium.ForwardTarget;
+import io.refractium.internal.engine.ConnectionPath;
+import io.refractium.internal.engine.ConnectionState;
+import io.refractium.internal.health.BackendState;
+import io.refractium.internal.health.TargetRuntime;
+import io.refractium.internal.relay.CountingRecvByteBufAllocator;
+import io.refractium.spi.AttributeKey;
+import java.net.InetSocketAddress;
+import java.nio.channels.ClosedChannelException;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Connects one connection to a backend of its target: the load balancer picks an eligible backend, a failed or
+ * timed-out attempt is closed (its slot released) and the next backend is tried, up to the target's attempts and
+ * connect deadline. Every callback runs on the client's event loop; time comes from its clock.
+ *
+ * <p>What counts against a backend's passive health: a refused, reset or timed-out connect. What does not: a local
+ * failure to create a socket ({@link LocalDialException}), an attempt aborted because the client left, and a
+ * timeout cut short by the target's connect deadline (the backend was not given its full connect timeout).
+ */
+public final class BackendConnector {
+
+    private static final Logger log = LoggerFactory.getLogger(BackendConnector.class);
+
+    /** Told how the connect stage ended. */
+    public interface Callback {
+        /** A backend accepted; {@code backend} is active and registered on the client's loop. */
+        void connected(Channel backend);
+
+        /** No backend could be connected within the attempts and deadline. */
+        void unavailable();
+    }
+
+    private final ConnectionPath path;
+    private final ConnectionState conn;
+    private final TargetRuntime runtime;
+    private final ForwardTarget target;
+    private final Callback callback;
+    private final long[] tried;
+    private final long connectDeadline;
+    private int attempts;
+    private boolean cancelled;
+    private Channel inFlight;
+
+    /**
+     * Creates the connector of one connection.
+     *
+     * @param path the instance's shared services
+     * @param conn the connection, with its target recorded
+     * @param runtime the target's run-time state
+     * @param callback told the outcome
+     */
+    public BackendConnector(ConnectionPath path, ConnectionState conn, TargetRuntime runtime, Callback callback) {
+        this.path = path;
+        this.conn = conn;
+        this.runtime = runtime;
+        this.target = runtime.target();
+        this.callback = callback;
+        this.tried = new long[(runtime.size() + 63) >>> 6];
+        this.connectDeadline = target.connectDeadline() == null ? 0
+                : conn.ticker().nanoTime() + target.connectDeadline().toNanos();
+    }
+
+    /** Starts the first attempt. */
+    public void start() {
+        next();
+    }
+
+    /** Gives up: the attempt in flight is closed and no other starts. */
+    public void cancel() {
+        cancelled = true;
+        Channel ch = inFlight;
+        inFlight = null;
+        if (ch != null) {
+            ch.close();
+        }
+    }
+
+    private void next() {
+        if (cancelled) {
+            return;
+        }
+        long timeoutMillis = path.config().connectTimeout().toMillis();
+        boolean cutByDeadline = false;
+        if (connectDeadline != 0) {
+            long left = TimeUnit.NANOSECONDS.toMillis(connectDeadline - conn.ticker().nanoTime());
+            if (left <= 0) {
+                log.debug("[{}] target {}: connect deadline passed after {} attempts", conn.id(), target.name(), attempts);
+                callback.unavailable();
+                return;
+            }
+            if (left < timeoutMillis) {
+                timeoutMillis = left;
+                cutByDeadline = true;
+            }
+        }
+        if (attempts >= target.maxAttempts()) {
+            log.debug("[{}] target {}: no backend could be connected after {} attempts", conn.id(), target.name(), attempts);
+            callback.unavailable();
+            return;
+        }
+        String serverName = conn.attributes().get(AttributeKey.SNI);
+        if (serverName == null) {
+            serverName = conn.attributes().get(AttributeKey.HTTP_HOST);
+        }
+        int index = runtime.acquire(tried, conn.clientAddress(), serverName);
+        if (index < 0) {
+            log.debug("[{}] target {}: no eligible backend", conn.id(), target.name());
+            callback.unavailable();
+            return;
+        }
+        tried[index >>> 6] |= 1L << index;
+        attempts++;
+        BackendState state = runtime.backend(index);
+        CountingRecvByteBufAllocator counter = new CountingRecvByteBufAllocator();
+        EventLoop loop = conn.client().eventLoop();
+        ChannelFuture f = path.dialer().dial(loop, state.connectAddress(), counter, (int) Math.min(Integer.MAX_VALUE, timeoutMillis));
+        if (f.isDone() && f.cause() instanceof LocalDialException) {
+            // No channel came to life: nothing to close, the slot is given back now.
+            runtime.release(index);
+            log.debug("[{}] backend {}: {} (local error, not held against the backend)", conn.id(),
+                    state.backend().hostAndPort(), f.cause().getMessage());
+            path.hooks().backendFailed(conn, state.backend().address(), f.cause());
+            next();
+            return;
+        }
+        Channel ch = f.channel();
+        inFlight = ch;
+        conn.attempt(ch, counter, state.backend().address());
+        // The slot is held until the channel closes, whatever the outcome, so counts return to zero.
+        ch.closeFuture().addListener((ChannelFutureListener) cf -> {
+            runtime.release(index);
+            conn.channelClosed();
+        });
+        boolean cut = cutByDeadline;
+        f.addListener((ChannelFutureListener) cf -> done(cf, state.backend(), index, cut));
+    }
+
+    private void done(ChannelFuture f, Backend backend, int index, boolean cutByDeadline) {
+        Channel ch = f.channel();
+        if (inFlight == ch) {
+            inFlight = null;
+        }
+        if (!f.isSuccess()) {
+            // A failed attempt's channel can stay open (epoll keeps the fd after ECONNREFUSED): close it, which
+            // releases its slot on the backend.
+            ch.close();
+            Throwable cause = f.cause();
+            boolean abortedByClient = cancelled || cause instanceof ClosedChannelException && !conn.client().isActive();
+            boolean local = cause instanceof LocalDialException;
+            boolean cutShort = cutByDeadline && cause instanceof ConnectTimeoutException;
+            if (!abortedByClient && !local && !cutShort) {
+                runtime.connectFailed(index, cause);
+            }
+            log.debug("[{}] backend {} failed{}: {}", conn.id(), backend.hostAndPort(),
+                    local ? " (local error, not held against the backend)" : cutShort ? " (connect deadline)" : "",
+                    cause.toString());
+            if (cancelled) {
+                return;
+            }
+            path.hooks().backendFailed(conn, backend.address(), cause);
+            next();
+            return;
+        }
+        runtime.connectSucceeded(index);
+        if (cancelled) {
+            ch.close();
+            return;
+        }
+        InetSocketAddress remote = ch.remoteAddress() instanceof InetSocketAddress
+                ? (InetSocketAddress) ch.remoteAddress() : null;
+        conn.backendConnected(remote);
+        callback.connected(ch);
+    }
+}

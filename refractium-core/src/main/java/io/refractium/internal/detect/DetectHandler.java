@@ -1,0 +1,260 @@
+package io.refractium.internal.detect;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.refractium.ForwardTarget;
+import io.refractium.hook.Admission;
+import io.refractium.hook.CloseReason;
+import io.refractium.hook.Detection;
+import io.refractium.hook.DetectionFailure;
+import io.refractium.internal.connect.ConnectHandler;
+import io.refractium.internal.engine.ConnectionPath;
+import io.refractium.internal.engine.ConnectionState;
+import io.refractium.internal.engine.EngineConfig;
+import io.refractium.internal.route.Router;
+import io.refractium.spi.DetectionResult;
+import io.refractium.spi.RefractiumProtocol;
+import io.refractium.spi.Transport;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The detect stage of a TCP connection: asks the hooks whether to accept it, peeks at the first bytes without
+ * losing them (they are kept in a {@link PeekBuffer}), runs a {@link DetectionSession} after each read, and on a
+ * decision routes the connection ({@link Router}) and replaces itself with the {@link ConnectHandler}, handing it
+ * the peeked bytes. The detection deadline and the silence deadline run on the channel's event loop and its clock.
+ *
+ * <p>Buffer ownership: bytes read are appended to the peek buffer, which this handler owns until it hands it over,
+ * and releases in {@link #handlerRemoved} otherwise.
+ */
+public final class DetectHandler extends ChannelInboundHandlerAdapter {
+
+    private static final Logger log = LoggerFactory.getLogger(DetectHandler.class);
+
+    private final ConnectionPath path;
+    private final EngineConfig config;
+    private final ConnectionState conn;
+    private final DetectionSession session;
+    private PeekBuffer peeked;
+    private ChannelHandlerContext ctx;
+    private boolean done;
+    private boolean inputShutdown;
+    private boolean deadlinePassed;
+    private ScheduledFuture<?> deadlineTimer;
+    private ScheduledFuture<?> silenceTimer;
+
+    /**
+     * Creates the stage for one connection.
+     *
+     * @param path the instance's shared services
+     * @param conn the connection
+     */
+    public DetectHandler(ConnectionPath path, ConnectionState conn) {
+        this.path = path;
+        this.config = path.config();
+        this.conn = conn;
+        this.session = new DetectionSession(config.protocols().tcp(), Transport.TCP, conn.clientAddress(),
+                conn.localAddress(), conn.id());
+        this.peeked = new PeekBuffer(path.peekBudget());
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+        if (ctx.channel().isActive()) {
+            start();
+        }
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        cancelTimers();
+        if (peeked != null) {
+            peeked.release();
+        }
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        start();
+        ctx.fireChannelActive();
+    }
+
+    private void start() {
+        if (done || deadlineTimer != null) {
+            return;
+        }
+        if (path.hooks().accepted(conn) == Admission.REFUSE) {
+            log.debug("[{}] refused by a hook", conn.id());
+            end(CloseReason.REFUSED);
+            return;
+        }
+        deadlineTimer = ctx.executor().schedule(this::onDeadline, config.peekTimeout().toNanos(), TimeUnit.NANOSECONDS);
+        if (conn.snapshot().table().silenceTarget() != null) {
+            silenceTimer = ctx.executor().schedule(this::onSilence, config.silenceTimeout().toNanos(),
+                    TimeUnit.NANOSECONDS);
+        }
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (!(msg instanceof ByteBuf) || done) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        peeked.append(ctx.alloc(), (ByteBuf) msg);
+        detect();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof ChannelInputShutdownEvent) {
+            inputShutdown = true;
+            if (!done) {
+                if (peeked.readableBytes() == 0) {
+                    failed(DetectionFailure.CLIENT_CLOSED);
+                } else {
+                    detect();
+                }
+            }
+        }
+        ReferenceCountUtil.release(evt);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        if (!done) {
+            done = true;
+            conn.detectionFailure(DetectionFailure.CLIENT_CLOSED);
+            path.hooks().detectionFailed(conn, DetectionFailure.CLIENT_CLOSED, peeked.readableBytes());
+            conn.reason(CloseReason.DETECTION_FAILED);
+        }
+        cancelTimers();
+        if (peeked != null) {
+            peeked.release();
+        }
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        log.debug("[{}] client error during detection: {}", conn.id(), cause.toString());
+        end(CloseReason.ERROR);
+    }
+
+    private void detect() {
+        if (session.update(peeked.buffer(), config.maxPeekBytes(), inputShutdown, deadlinePassed)) {
+            if (session.protocol() != null) {
+                detected(session.protocol(), session.result());
+            } else {
+                failed(session.failure());
+            }
+        }
+    }
+
+    private void onDeadline() {
+        if (done) {
+            return;
+        }
+        if (peeked.readableBytes() == 0) {
+            failed(DetectionFailure.SILENCE);
+        } else {
+            // Last pass: detectors still waiting for bytes drop out, so a lower-priority match can still win.
+            deadlinePassed = true;
+            detect();
+        }
+    }
+
+    private void onSilence() {
+        if (!done && peeked.readableBytes() == 0) {
+            failed(DetectionFailure.SILENCE);
+        }
+    }
+
+    private void detected(RefractiumProtocol p, DetectionResult r) {
+        done = true;
+        cancelTimers();
+        conn.detected(p.id(), r.attributes());
+        int bytes = peeked.readableBytes();
+        if (log.isDebugEnabled()) {
+            log.debug("[{}] detected {} {} after {} bytes", conn.id(), p.id(), r.attributes(), bytes);
+        }
+        if (!path.hooks().isEmpty()) {
+            path.hooks().detected(conn, new Detection(p.id(), r.attributes(), bytes, Duration.ofNanos(conn.ageNanos())));
+        }
+        if (!ctx.channel().isActive()) {
+            return; // a hook closed the connection
+        }
+        ForwardTarget t = Router.targetFor(conn, p.id(), r.attributes());
+        if (t == null) {
+            log.debug("[{}] no route for {} and no fallback; closing", conn.id(), p.id());
+            end(CloseReason.NO_ROUTE);
+            return;
+        }
+        routeTo(t);
+    }
+
+    private void failed(DetectionFailure reason) {
+        done = true;
+        cancelTimers();
+        session.fail(reason);
+        int bytes = peeked.readableBytes();
+        log.debug("[{}] detection failed: {} after {} bytes", conn.id(), reason, bytes);
+        conn.detectionFailure(reason);
+        path.hooks().detectionFailed(conn, reason, bytes);
+        if (!ctx.channel().isActive()) {
+            return;
+        }
+        ForwardTarget t = Router.targetFor(conn, reason);
+        if (t == null) {
+            end(CloseReason.DETECTION_FAILED);
+            return;
+        }
+        routeTo(t);
+    }
+
+    private void routeTo(ForwardTarget chosen) {
+        switch (Router.decide(conn, path.hooks(), chosen)) {
+            case REFUSED:
+                end(CloseReason.REFUSED);
+                return;
+            case UNKNOWN_TARGET:
+                end(CloseReason.NO_ROUTE);
+                return;
+            default:
+                break;
+        }
+        if (!ctx.channel().isActive()) {
+            return;
+        }
+        PeekBuffer bytes = peeked;
+        peeked = null;
+        ctx.pipeline().replace(this, "connect",
+                new ConnectHandler(path, conn, Router.runtime(conn), bytes, inputShutdown));
+    }
+
+    private void end(CloseReason reason) {
+        done = true;
+        cancelTimers();
+        if (peeked != null) {
+            peeked.release();
+        }
+        conn.close(reason);
+    }
+
+    private void cancelTimers() {
+        if (deadlineTimer != null) {
+            deadlineTimer.cancel(false);
+        }
+        if (silenceTimer != null) {
+            silenceTimer.cancel(false);
+            silenceTimer = null;
+        }
+    }
+}

@@ -1,0 +1,189 @@
+package io.refractium.internal.detect;
+
+import io.netty.buffer.ByteBuf;
+import io.refractium.hook.DetectionFailure;
+import io.refractium.spi.DetectionContext;
+import io.refractium.spi.DetectionResult;
+import io.refractium.spi.RefractiumProtocol;
+import io.refractium.spi.Transport;
+import java.net.SocketAddress;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The detection of one connection or flow, independent of the transport: the candidates narrow on each
+ * {@link #update}; the first {@code MATCH} in priority order wins once no higher-priority candidate still says
+ * {@code NEED_MORE}; the peek cap, the deadline or the end of input turn every {@code NEED_MORE} into a drop-out.
+ *
+ * <p>A detector that throws, returns {@code null} or moves the buffer's indexes counts as {@code NO_MATCH} (the
+ * indexes are restored). Each detector's {@link DetectionContext#progress() progress} is kept here between calls.
+ * Not thread-safe: used on one event loop.
+ */
+public final class DetectionSession implements DetectionContext {
+
+    private static final Logger log = LoggerFactory.getLogger(DetectionSession.class);
+
+    private final RefractiumProtocol[] candidates;
+    private final boolean[] ruledOut;
+    private final long[] progress;
+    private final Transport transport;
+    private final SocketAddress remoteAddress;
+    private final SocketAddress localAddress;
+    private final Object logId;
+    private int current = -1;
+    private boolean inputComplete;
+
+    private RefractiumProtocol protocol;
+    private DetectionResult result;
+    private DetectionFailure failure;
+
+    /**
+     * Creates a session.
+     *
+     * @param candidates the detectors for this transport, in priority order
+     * @param transport the transport the bytes arrive on
+     * @param remoteAddress the client's address
+     * @param localAddress the listening address
+     * @param logId what log lines name the connection by
+     */
+    public DetectionSession(RefractiumProtocol[] candidates, Transport transport, SocketAddress remoteAddress,
+                            SocketAddress localAddress, Object logId) {
+        this.candidates = candidates;
+        this.ruledOut = new boolean[candidates.length];
+        this.progress = new long[candidates.length];
+        this.transport = transport;
+        this.remoteAddress = remoteAddress;
+        this.localAddress = localAddress;
+        this.logId = logId;
+    }
+
+    /**
+     * Runs the remaining candidates over the bytes received so far.
+     *
+     * @param buf every byte received so far, from its reader index; not modified, not retained
+     * @param maxPeekBytes the peek cap: at or over it, waiting detectors drop out
+     * @param inputComplete whether no more bytes will come (FIN, or a whole datagram)
+     * @param deadlinePassed whether the detection deadline has passed
+     * @return whether detection is decided: then {@link #protocol()} or {@link #failure()} is set
+     */
+    public boolean update(ByteBuf buf, int maxPeekBytes, boolean inputComplete, boolean deadlinePassed) {
+        this.inputComplete = inputComplete;
+        int readable = buf.readableBytes();
+        boolean atCap = readable >= maxPeekBytes;
+        boolean starved = false;
+        boolean waiting = false;
+        int readerIndex = buf.readerIndex();
+        int writerIndex = buf.writerIndex();
+        for (int i = 0; i < candidates.length; i++) {
+            if (ruledOut[i]) {
+                continue;
+            }
+            RefractiumProtocol p = candidates[i];
+            DetectionResult r;
+            current = i;
+            try {
+                r = p.detect(buf, this);
+                if (r == null) {
+                    throw new NullPointerException("detect() returned null");
+                }
+            } catch (Throwable t) {
+                log.warn("[{}] detector {} threw; treating it as no match: {}", logId, p.id(), t.toString(), t);
+                r = DetectionResult.noMatch();
+            } finally {
+                current = -1;
+            }
+            if (buf.readerIndex() != readerIndex || buf.writerIndex() != writerIndex) {
+                log.warn("[{}] detector {} moved the buffer's indexes; restoring them", logId, p.id());
+                buf.setIndex(readerIndex, writerIndex);
+            }
+            switch (r.status()) {
+                case NO_MATCH:
+                    ruleOut(i);
+                    break;
+                case NEED_MORE:
+                    if (inputComplete || deadlinePassed || readable >= p.maxBytes()) {
+                        ruleOut(i);
+                    } else if (atCap) {
+                        ruleOut(i);
+                        starved = true;
+                    } else {
+                        waiting = true;
+                    }
+                    break;
+                default:
+                    if (waiting) {
+                        // A higher-priority detector still needs more bytes: wait for it.
+                        return false;
+                    }
+                    protocol = p;
+                    result = r;
+                    return true;
+            }
+        }
+        if (waiting) {
+            return false;
+        }
+        failure = deadlinePassed ? DetectionFailure.DEADLINE
+                : starved ? DetectionFailure.TOO_MANY_BYTES : DetectionFailure.NO_MATCH;
+        return true;
+    }
+
+    private void ruleOut(int i) {
+        ruledOut[i] = true;
+        progress[i] = 0;
+    }
+
+    /** Ends the session without a match (silence, the client left, a refusal). */
+    public void fail(DetectionFailure reason) {
+        failure = reason;
+    }
+
+    /** Returns the detector that matched, or {@code null}. */
+    public RefractiumProtocol protocol() {
+        return protocol;
+    }
+
+    /** Returns the match, or {@code null}. */
+    public DetectionResult result() {
+        return result;
+    }
+
+    /** Returns why detection failed, or {@code null}. */
+    public DetectionFailure failure() {
+        return failure;
+    }
+
+    // ---------------------------------------------------------------- DetectionContext
+
+    @Override
+    public Transport transport() {
+        return transport;
+    }
+
+    @Override
+    public SocketAddress remoteAddress() {
+        return remoteAddress;
+    }
+
+    @Override
+    public SocketAddress localAddress() {
+        return localAddress;
+    }
+
+    @Override
+    public boolean isInputComplete() {
+        return inputComplete;
+    }
+
+    @Override
+    public long progress() {
+        return current < 0 ? 0 : progress[current];
+    }
+
+    @Override
+    public void saveProgress(long value) {
+        if (current >= 0) {
+            progress[current] = value;
+        }
+    }
+}

@@ -1,0 +1,91 @@
+package io.refractium.internal.route;
+
+import io.refractium.ForwardTarget;
+import io.refractium.Route;
+import io.refractium.RoutingTable;
+import io.refractium.hook.DetectionFailure;
+import io.refractium.hook.RouteDecision;
+import io.refractium.internal.engine.ConnectionState;
+import io.refractium.internal.engine.HookDispatcher;
+import io.refractium.internal.health.TargetRuntime;
+import io.refractium.spi.ProtocolAttributes;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The route stage: turns a detection outcome into a target of the connection's routing snapshot, and applies the
+ * hooks' verdict (proceed, refuse, or reroute to another target the table names).
+ */
+public final class Router {
+
+    private static final Logger log = LoggerFactory.getLogger(Router.class);
+
+    private Router() {
+    }
+
+    /**
+     * Returns the target for a detected protocol: the most specific matching route's, else the fallback, else
+     * {@code null}. Records the route on the connection.
+     */
+    public static ForwardTarget targetFor(ConnectionState conn, String protocol, ProtocolAttributes attributes) {
+        RoutingTable table = conn.snapshot().table();
+        Route route = table.select(protocol, attributes, conn.clientAddress().getAddress());
+        conn.route(route);
+        return route != null ? route.target() : table.fallback();
+    }
+
+    /**
+     * Returns the target for a failed detection: the silent-client target (else the fallback) for silence, nothing
+     * for a client that left, the fallback otherwise; {@code null} when there is none.
+     */
+    public static ForwardTarget targetFor(ConnectionState conn, DetectionFailure failure) {
+        RoutingTable table = conn.snapshot().table();
+        switch (failure) {
+            case SILENCE:
+                return table.silenceTarget() != null ? table.silenceTarget() : table.fallback();
+            case CLIENT_CLOSED:
+                return null;
+            default:
+                return table.fallback();
+        }
+    }
+
+    /** The outcome of {@link #decide}. */
+    public enum Verdict {
+        /** Connect to {@link ConnectionState#target()}. */
+        PROCEED,
+        /** A hook refused the connection. */
+        REFUSED,
+        /** A hook rerouted to a target the routing table does not name. */
+        UNKNOWN_TARGET
+    }
+
+    /**
+     * Asks the hooks about the chosen target and records the final one on the connection.
+     *
+     * @return the verdict; on {@link Verdict#PROCEED} the target's runtime is {@link #runtime(ConnectionState)}
+     */
+    public static Verdict decide(ConnectionState conn, HookDispatcher hooks, ForwardTarget chosen) {
+        RouteDecision d = hooks.routeChosen(conn, chosen);
+        if (d.isRefused()) {
+            log.debug("[{}] refused by a hook: {}", conn.id(), d.refusal());
+            return Verdict.REFUSED;
+        }
+        ForwardTarget target = chosen;
+        if (d.rerouteName() != null) {
+            target = conn.snapshot().named(d.rerouteName(), d.reroute());
+            if (target == null) {
+                log.warn("[{}] a hook rerouted to target {}, which the routing table does not name; closing "
+                        + "(declare hook-only targets with RoutingTable.Builder.target)", conn.id(), d.rerouteName());
+                return Verdict.UNKNOWN_TARGET;
+            }
+        }
+        conn.target(target);
+        return Verdict.PROCEED;
+    }
+
+    /** Returns the run-time state of the connection's target in its snapshot. */
+    public static TargetRuntime runtime(ConnectionState conn) {
+        return conn.snapshot().runtimes().get(conn.target());
+    }
+}

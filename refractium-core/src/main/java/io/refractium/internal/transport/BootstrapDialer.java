@@ -1,0 +1,101 @@
+package io.refractium.internal.transport;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPromise;
+import io.netty.channel.DefaultChannelPromise;
+import io.netty.channel.EventLoop;
+import io.netty.channel.RecvByteBufAllocator;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.epoll.EpollChannelOption;
+import io.netty.channel.epoll.EpollMode;
+import io.netty.resolver.DefaultAddressResolverGroup;
+import io.refractium.internal.connect.Dialer;
+import io.refractium.internal.connect.LocalDialException;
+import java.net.InetSocketAddress;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The production {@link Dialer}: one {@link Bootstrap} per event loop (no per-connection bootstrap, reflection or
+ * option maps), channels registered on the client's loop so that {@code spliceTo} can join them.
+ */
+public final class BootstrapDialer implements Dialer {
+
+    private final Transports transports;
+    private final WriteBufferWaterMark waterMark;
+    private final Map<EventLoop, Bootstrap> bootstraps = new ConcurrentHashMap<>();
+
+    /**
+     * Creates the dialer.
+     *
+     * @param transports the transport of the engine's event loops
+     * @param waterMark the write buffer water marks of backend channels
+     */
+    public BootstrapDialer(Transports transports, WriteBufferWaterMark waterMark) {
+        this.transports = transports;
+        this.waterMark = waterMark;
+    }
+
+    @Override
+    public ChannelFuture dial(EventLoop loop, InetSocketAddress address, RecvByteBufAllocator allocator,
+                              int connectTimeoutMillis) {
+        ChannelFuture registered = bootstraps.computeIfAbsent(loop, this::newBootstrap).register();
+        Channel ch = registered.channel();
+        if (registered.isDone() && !registered.isSuccess()) {
+            // No socket (EMFILE, ENFILE, ...): the channel is a placeholder whose future would notify off the loop.
+            ChannelPromise failed = new DefaultChannelPromise(ch, loop);
+            failed.setFailure(new LocalDialException("no socket for a backend connection: " + registered.cause(),
+                    registered.cause()));
+            return failed;
+        }
+        ch.config().setRecvByteBufAllocator(allocator);
+        ch.config().setConnectTimeoutMillis(Math.max(1, connectTimeoutMillis));
+        ChannelPromise connected = ch.newPromise();
+        registered.addListener((ChannelFutureListener) r -> {
+            if (!r.isSuccess()) {
+                connected.tryFailure(new LocalDialException("registering a backend channel failed", r.cause()));
+            } else if (address.isUnresolved()) {
+                DefaultAddressResolverGroup.INSTANCE.getResolver(loop).resolve(address).addListener(resolved -> {
+                    if (resolved.isSuccess()) {
+                        ch.connect((InetSocketAddress) resolved.getNow(), connected);
+                    } else {
+                        connected.tryFailure(resolved.cause());
+                    }
+                });
+            } else {
+                ch.connect(address, connected);
+            }
+        });
+        return connected;
+    }
+
+    private Bootstrap newBootstrap(EventLoop loop) {
+        Bootstrap b = new Bootstrap()
+                .group(loop)
+                .channel(transports.socketChannel())
+                .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
+                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, waterMark)
+                .handler(NoopInitializer.INSTANCE);
+        if (transports.epoll()) {
+            b.option(EpollChannelOption.EPOLL_MODE, EpollMode.LEVEL_TRIGGERED);
+        }
+        return b;
+    }
+
+    /** The backend pipeline starts empty; the relay adds its handler once the connection is up. */
+    @ChannelHandler.Sharable
+    private static final class NoopInitializer extends ChannelInitializer<Channel> {
+        static final NoopInitializer INSTANCE = new NoopInitializer();
+
+        @Override
+        protected void initChannel(Channel ch) {
+            // nothing to add
+        }
+    }
+}
