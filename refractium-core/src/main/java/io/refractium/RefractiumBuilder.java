@@ -116,8 +116,8 @@ public final class RefractiumBuilder {
     /**
      * Sets the most memory all connections together may hold in peek buffers (the bytes read before a backend is
      * connected). Each connection holds memory proportional to the bytes it sent, up to {@link #maxPeekBytes}; when
-     * the total reaches this limit, new connections are closed at once (reported to hooks as refused) until
-     * connections finish detecting. Default {@link #DEFAULT_MAX_PEEK_MEMORY_BYTES}.
+     * the total reaches this limit, new connections are closed as soon as they are accepted, before any hook or
+     * buffer is involved (a warning is logged), until connections holding peeked bytes move on. Default {@link #DEFAULT_MAX_PEEK_MEMORY_BYTES}.
      *
      * @param bytes at least 64 KiB
      * @return this builder
