@@ -22,6 +22,10 @@ import java.util.Random;
  * Runs a detector the way the engine does, on buffers of every kind, and checks the contract: the buffer's indexes
  * stay where they were, the detector never reads past the writer index, and it answers {@code NEED_MORE} until a
  * decisive byte and the same answer from then on. Every buffer is released.
+ *
+ * <p>Calls that follow each other on growing bytes run twice: with a context that keeps what the detector saves with
+ * {@link DetectionContext#saveProgress(long)} from one call to the next ({@link Memo}, as the engine does), and with
+ * one that does not; both must give the same answers.
  */
 public final class DetectorChecks {
 
@@ -116,7 +120,7 @@ public final class DetectorChecks {
                                          DetectionContext context, Kind kind, int junk) {
         ByteBuf buf = kind.buffer(bytes, offset, length, junk);
         try {
-            DetectionResult r = p.detect(buf, context);
+            DetectionResult r = context instanceof Memo memo ? memo.detect(p, buf) : p.detect(buf, context);
             assertThat(r).as("result").isNotNull();
             assertThat(buf.readerIndex()).as("reader index").isEqualTo(junk);
             assertThat(buf.writerIndex()).as("writer index").isEqualTo(junk + length);
@@ -130,22 +134,31 @@ public final class DetectorChecks {
     /**
      * Feeds the bytes one more byte at a time, as the engine does after each read, on every kind of buffer, with
      * and without junk before the reader index: {@code NEED_MORE} for every prefix shorter than {@code decisive},
-     * then the same answer (with the same attributes) for every longer one.
+     * then the same answer (with the same attributes) for every longer one. It runs twice, without and with the
+     * detector's progress kept from one call to the next.
      *
      * @return the answer at the decisive byte
      */
     public static DetectionResult assertDecidesAt(RefractiumProtocol p, byte[] bytes, int decisive, Status expected,
                                                   DetectionContext context) {
+        DetectionResult decided = assertDecidesAt(p, bytes, decisive, expected, context, 0);
+        DetectionResult withProgress = assertDecidesAt(p, bytes, decisive, expected, new Memo(context), 1);
+        assertThat(withProgress.attributes()).as("attributes with progress kept").isEqualTo(decided.attributes());
+        return decided;
+    }
+
+    private static DetectionResult assertDecidesAt(RefractiumProtocol p, byte[] bytes, int decisive, Status expected,
+                                                   DetectionContext context, int shift) {
         assertThat(decisive).as("decisive length").isBetween(1, bytes.length);
         DetectionResult decided = null;
         Kind[] kinds = Kind.values();
         for (int n = 0; n <= bytes.length; n++) {
-            Kind kind = kinds[n % kinds.length];
-            int junk = n % 3 == 0 ? 0 : 1 + n % 7;
+            Kind kind = kinds[(n + shift) % kinds.length];
+            int junk = (n + shift) % 3 == 0 ? 0 : 1 + (n + shift) % 7;
             DetectionResult r = detect(p, bytes, 0, n, context, kind, junk);
             if (n < decisive) {
-                assertThat(r.status()).as("answer after %d of %d bytes (decisive: %d)", n, bytes.length, decisive)
-                        .isEqualTo(Status.NEED_MORE);
+                assertThat(r.status()).as("answer after %d of %d bytes (decisive: %d), %s", n, bytes.length, decisive,
+                        context).isEqualTo(Status.NEED_MORE);
             } else if (n == decisive) {
                 assertThat(r.status()).as("answer at the decisive byte %d", n).isEqualTo(expected);
                 decided = r;
@@ -159,8 +172,10 @@ public final class DetectorChecks {
 
     /**
      * Cuts the bytes into random chunks (seeded), each in a buffer of a random kind, and feeds them as the engine's
-     * cumulation would (a composite buffer that grows by one chunk per read): {@code NEED_MORE} until the bytes
-     * reach {@code decisive}, then the expected answer with the given attributes.
+     * cumulation would (a composite buffer that grows by one chunk per read), keeping the detector's progress from
+     * one call to the next as the engine does: {@code NEED_MORE} until the bytes reach {@code decisive}, then the
+     * expected answer with the given attributes; and after each chunk, the same answer from the beginning (without
+     * the progress).
      */
     public static void assertRandomSplits(RefractiumProtocol p, byte[] bytes, int decisive, DetectionResult expected,
                                           DetectionContext context, long seed, int iterations) {
@@ -175,15 +190,19 @@ public final class DetectorChecks {
                     cumulation.addComponent(true, Unpooled.wrappedBuffer(new byte[junk]));
                     cumulation.readerIndex(junk);
                 }
+                Memo memo = new Memo(context);
                 for (int offset = 0; offset < bytes.length; ) {
                     int n = Math.min(1 + random.nextInt(maxChunk), bytes.length - offset);
                     cumulation.addComponent(true, kinds[random.nextInt(kinds.length)].buffer(bytes, offset, n, 0));
                     offset += n;
-                    DetectionResult r = p.detect(cumulation, context);
+                    DetectionResult r = memo.detect(p, cumulation);
+                    DetectionResult fromStart = p.detect(cumulation, context);
                     assertThat(cumulation.readerIndex()).as("reader index").isEqualTo(junk);
                     assertThat(cumulation.writerIndex()).as("writer index").isEqualTo(junk + offset);
                     String where = "iteration " + it + " (seed " + seed + "), " + offset + " of " + bytes.length
                             + " bytes";
+                    assertThat(fromStart.status()).as(where + ", from the beginning").isEqualTo(r.status());
+                    assertThat(fromStart.attributes()).as(where + ", from the beginning").isEqualTo(r.attributes());
                     if (offset < decisive) {
                         assertThat(r.status()).as(where).isEqualTo(Status.NEED_MORE);
                     } else {
@@ -194,6 +213,211 @@ public final class DetectorChecks {
             } finally {
                 cumulation.release();
             }
+        }
+    }
+
+    /**
+     * Feeds the bytes as reads that end at {@code ends} (increasing, the last one {@code bytes.length}), on one buffer
+     * that grows as the engine's cumulation does, keeping the detector's progress from one call to the next; checks
+     * after each read that the answer is the one the detector gives from the beginning on the same bytes, and stops
+     * at the first answer other than {@code NEED_MORE}.
+     *
+     * @return the last answer
+     */
+    public static DetectionResult assertSameWithProgress(RefractiumProtocol p, byte[] bytes, int[] ends,
+                                                         DetectionContext context) {
+        ByteBuf buf = Kind.UNPOOLED_HEAP.buffer(bytes, 0, bytes.length, 3);
+        try {
+            Memo memo = new Memo(context);
+            DetectionResult r = DetectionResult.needMore();
+            for (int i = 0; i < ends.length && r.status() == Status.NEED_MORE; i++) {
+                buf.writerIndex(3 + ends[i]);
+                r = memo.detect(p, buf);
+                DetectionResult fromStart = p.detect(buf, context);
+                String where = "after " + ends[i] + " of " + bytes.length + " bytes (read " + i + ")";
+                assertThat(fromStart.status()).as(where + ", from the beginning").isEqualTo(r.status());
+                assertThat(fromStart.attributes()).as(where + ", from the beginning").isEqualTo(r.attributes());
+                assertThat(buf.readerIndex()).as("reader index").isEqualTo(3);
+            }
+            return r;
+        } finally {
+            buf.release();
+        }
+    }
+
+    /**
+     * Feeds the bytes as reads that end at {@code ends}, on one buffer that grows as the engine's cumulation does,
+     * keeping the detector's progress from one call to the next, until the first answer other than
+     * {@code NEED_MORE}; unlike {@link #assertSameWithProgress} it does not also run the detector from the beginning
+     * after each read, which costs the square of the reads.
+     *
+     * @return the last answer
+     */
+    public static DetectionResult detectWithProgress(RefractiumProtocol p, byte[] bytes, int[] ends,
+                                                     DetectionContext context) {
+        ByteBuf buf = Kind.UNPOOLED_DIRECT.buffer(bytes, 0, bytes.length, 5);
+        try {
+            Memo memo = new Memo(context);
+            DetectionResult r = DetectionResult.needMore();
+            for (int i = 0; i < ends.length && r.status() == Status.NEED_MORE; i++) {
+                buf.writerIndex(5 + ends[i]);
+                r = memo.detect(p, buf);
+            }
+            assertThat(buf.readerIndex()).as("reader index").isEqualTo(5);
+            return r;
+        } finally {
+            buf.release();
+        }
+    }
+
+    /**
+     * Returns how many bytes the detector reads from the buffer in all, over reads that end at {@code ends}, on one
+     * buffer that grows as the engine's cumulation does, keeping its progress from one call to the next (or not,
+     * when {@code keepProgress} is {@code false}); until the first answer other than {@code NEED_MORE}.
+     */
+    public static long bytesRead(RefractiumProtocol p, byte[] bytes, int[] ends, DetectionContext context,
+                                 boolean keepProgress) {
+        CountingByteBuf buf = new CountingByteBuf(bytes);
+        try {
+            Memo memo = new Memo(context);
+            DetectionResult r = DetectionResult.needMore();
+            for (int i = 0; i < ends.length && r.status() == Status.NEED_MORE; i++) {
+                buf.writerIndex(ends[i]);
+                r = keepProgress ? memo.detect(p, buf) : p.detect(buf, context);
+            }
+            return buf.bytesRead();
+        } finally {
+            buf.release();
+        }
+    }
+
+    /**
+     * Changes a few bytes of each sample at random (seeded: replaced, incremented, zeroed, deleted or inserted), feeds
+     * the result in reads of random sizes and checks with {@link #assertSameWithProgress} that keeping the progress
+     * changes no answer, whatever rule the changed bytes break.
+     */
+    public static void assertProgressChangesNothingOnMutations(RefractiumProtocol p, byte[][] samples,
+                                                               DetectionContext context, long seed, int iterations) {
+        Random random = new Random(seed);
+        for (int it = 0; it < iterations; it++) {
+            byte[] bytes = samples[random.nextInt(samples.length)];
+            if (it % 8 != 0) {
+                bytes = mutate(bytes, random);
+            }
+            int maxRead = random.nextBoolean() ? 1 : 1 + random.nextInt(64);
+            int[] ends = new int[bytes.length];
+            int count = 0;
+            for (int n = 0; n < bytes.length; ) {
+                n = Math.min(bytes.length, n + 1 + random.nextInt(maxRead));
+                ends[count++] = n;
+            }
+            assertSameWithProgress(p, bytes, Arrays.copyOf(ends, count), context);
+        }
+    }
+
+    private static byte[] mutate(byte[] bytes, Random random) {
+        byte[] b = bytes.clone();
+        for (int i = random.nextInt(3); i >= 0; i--) {
+            // half of the changes in the first 128 bytes, where most of the structure is
+            int at = random.nextInt(random.nextBoolean() ? Math.min(b.length, 128) : b.length);
+            switch (random.nextInt(5)) {
+                case 0 -> b[at] = (byte) random.nextInt(256);
+                case 1 -> b[at]++;
+                case 2 -> b[at] = 0;
+                case 3 -> {
+                    if (b.length > 1) {
+                        byte[] shorter = new byte[b.length - 1];
+                        System.arraycopy(b, 0, shorter, 0, at);
+                        System.arraycopy(b, at + 1, shorter, at, b.length - at - 1);
+                        b = shorter;
+                    }
+                }
+                default -> {
+                    byte[] longer = new byte[b.length + 1];
+                    System.arraycopy(b, 0, longer, 0, at);
+                    longer[at] = (byte) random.nextInt(256);
+                    System.arraycopy(b, at, longer, at + 1, b.length - at);
+                    b = longer;
+                }
+            }
+        }
+        return b;
+    }
+
+    /** Returns the ends of reads of one byte each: 1, 2, ..., {@code length}. */
+    public static int[] everyByte(int length) {
+        int[] ends = new int[length];
+        for (int i = 0; i < length; i++) {
+            ends[i] = i + 1;
+        }
+        return ends;
+    }
+
+    /** Returns the ends of reads of {@code chunk} bytes each (the last one shorter), up to {@code length}. */
+    public static int[] chunksOf(int chunk, int length) {
+        int[] ends = new int[(length + chunk - 1) / chunk];
+        for (int i = 0; i < ends.length; i++) {
+            ends[i] = Math.min((i + 1) * chunk, length);
+        }
+        return ends;
+    }
+
+    /**
+     * A context that keeps what the detector saves with {@link DetectionContext#saveProgress(long)} and gives it back
+     * on the next call, as the engine does, and forgets it once the detector has decided; everything else comes from
+     * another context.
+     */
+    public static final class Memo implements DetectionContext {
+        private final DetectionContext context;
+        private long progress;
+
+        /** Returns a context with no progress saved yet, otherwise like {@code context}. */
+        public Memo(DetectionContext context) {
+            this.context = context;
+        }
+
+        /** Runs the detector on the buffer with this context, and forgets the progress when it decides. */
+        public DetectionResult detect(RefractiumProtocol p, ByteBuf buf) {
+            DetectionResult r = p.detect(buf, this);
+            if (r.status() != Status.NEED_MORE) {
+                progress = 0;
+            }
+            return r;
+        }
+
+        @Override
+        public Transport transport() {
+            return context.transport();
+        }
+
+        @Override
+        public SocketAddress remoteAddress() {
+            return context.remoteAddress();
+        }
+
+        @Override
+        public SocketAddress localAddress() {
+            return context.localAddress();
+        }
+
+        @Override
+        public boolean isInputComplete() {
+            return context.isInputComplete();
+        }
+
+        @Override
+        public long progress() {
+            return progress;
+        }
+
+        @Override
+        public void saveProgress(long progress) {
+            this.progress = progress;
+        }
+
+        @Override
+        public String toString() {
+            return context + " with progress";
         }
     }
 

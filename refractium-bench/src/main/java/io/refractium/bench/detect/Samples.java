@@ -6,7 +6,9 @@ import java.util.Random;
 
 /**
  * Realistic first bytes of clients of each protocol, built in memory (no network): a ClientHello with a
- * post-quantum key share like current browsers send, a browser's HTTP request, an OpenSSH banner and a DNS query.
+ * post-quantum key share like current browsers send, a browser's HTTP request, an OpenSSH banner and a DNS query;
+ * and the worst shapes a hostile client can give them (a ClientHello with a thousand server names, 16 KiB of HTTP
+ * headers, a 64 KiB DNS query).
  *
  * <p>The unit tests have their own builders; benchmarks cannot depend on test code.
  */
@@ -58,6 +60,76 @@ public final class Samples {
      * @return the handshake message
      */
     public static byte[] postQuantumClientHello() {
+        return clientHello(true);
+    }
+
+    /**
+     * Returns the same ClientHello without the post-quantum key share (X25519 only), as browsers sent it before
+     * ML-KEM: about 600 bytes.
+     *
+     * @return the handshake message
+     */
+    public static byte[] x25519ClientHello() {
+        return clientHello(false);
+    }
+
+    /**
+     * Returns a ClientHello whose server_name extension (RFC 6066 §3) holds 999 entries of other name types (one
+     * byte each) before the {@code host_name} {@code a.test}, with ALPN {@code h2} and TLS 1.3: about 4 KB, the
+     * shape a hostile client sends to make a parser work.
+     *
+     * @return the handshake message
+     */
+    public static byte[] thousandServerNamesClientHello() {
+        ByteArrayOutputStream names = new ByteArrayOutputStream();
+        for (int i = 0; i < 999; i++) {
+            names.writeBytes(new byte[] {(byte) (1 + i % 255), 0, 1, 'x'});
+        }
+        byte[] host = ascii("a.test");
+        names.writeBytes(concat(new byte[] {0}, u16(host.length), host));
+        byte[] list = names.toByteArray();
+        ByteArrayOutputStream ext = new ByteArrayOutputStream();
+        extension(ext, 0x0000, concat(u16(list.length), list));
+        byte[] alpn = concat(new byte[] {2}, ascii("h2"));
+        extension(ext, 0x0010, concat(u16(alpn.length), alpn));
+        extension(ext, 0x002b, new byte[] {2, 3, 4});
+        byte[] extensions = ext.toByteArray();
+        byte[] body = concat(new byte[] {3, 3}, new byte[32], new byte[] {0}, u16List(0x1301, 0x1302),
+                new byte[] {1, 0}, u16(extensions.length), extensions);
+        return concat(new byte[] {1, (byte) (body.length >>> 16)}, u16(body.length), body);
+    }
+
+    /**
+     * Returns a request whose header section holds about 16 KiB of header lines before its {@code Host} header, just
+     * below the HTTP detector's cap: the most a client can make it search.
+     *
+     * @return the request
+     */
+    public static byte[] sixteenKibHeaderRequest() {
+        StringBuilder request = new StringBuilder("GET /index.html HTTP/1.1\r\n");
+        for (int i = 0; request.length() < 16_000; i++) {
+            request.append(String.format("X-Padding-%03d: %064d\r\n", i, i));
+        }
+        return ascii(request.append("Host: late.test\r\n\r\n").toString());
+    }
+
+    /**
+     * Returns a DNS query for {@code example.com} over TCP whose EDNS OPT record fills the longest message (64 KiB)
+     * with empty options, 4 bytes each.
+     *
+     * @return the length prefix and the message
+     */
+    public static byte[] longestDnsQueryOverTcp() {
+        int length = (65535 - 12 - 17 - 11) / 4 * 4;
+        byte[] message = concat(
+                new byte[] {(byte) 0xbe, (byte) 0xef, 0x01, 0x20, 0, 1, 0, 0, 0, 0, 0, 1},
+                new byte[] {7}, ascii("example"), new byte[] {3}, ascii("com"), new byte[] {0},
+                new byte[] {0, 1, 0, 1},
+                new byte[] {0, 0, 41, 0x04, (byte) 0xd0, 0, 0, 0, 0}, u16(length), new byte[length]);
+        return concat(u16(message.length), message);
+    }
+
+    private static byte[] clientHello(boolean postQuantum) {
         Random random = new Random(7);
         ByteArrayOutputStream ext = new ByteArrayOutputStream();
         extension(ext, 0x3a3a, new byte[0]);
@@ -65,7 +137,9 @@ public final class Samples {
         extension(ext, 0x0000, concat(u16(name.length + 3), new byte[] {0}, u16(name.length), name));
         extension(ext, 0x0017, new byte[0]);
         extension(ext, 0xff01, new byte[] {0});
-        extension(ext, 0x000a, u16List(0x5a5a, X25519_MLKEM768, 0x001d, 0x0017, 0x0018));
+        extension(ext, 0x000a, postQuantum
+                ? u16List(0x5a5a, X25519_MLKEM768, 0x001d, 0x0017, 0x0018)
+                : u16List(0x5a5a, 0x001d, 0x0017, 0x0018));
         extension(ext, 0x000b, new byte[] {1, 0});
         extension(ext, 0x0023, new byte[0]);
         byte[] alpn = concat(new byte[] {2}, ascii("h2"), new byte[] {8}, ascii("http/1.1"));
@@ -77,9 +151,11 @@ public final class Samples {
         random.nextBytes(mlkem);
         byte[] x25519 = new byte[32];
         random.nextBytes(x25519);
-        byte[] shares = concat(u16(0x5a5a), u16(1), new byte[] {0},
-                u16(X25519_MLKEM768), u16(mlkem.length), mlkem,
-                u16(0x001d), u16(x25519.length), x25519);
+        byte[] shares = postQuantum
+                ? concat(u16(0x5a5a), u16(1), new byte[] {0},
+                        u16(X25519_MLKEM768), u16(mlkem.length), mlkem,
+                        u16(0x001d), u16(x25519.length), x25519)
+                : concat(u16(0x5a5a), u16(1), new byte[] {0}, u16(0x001d), u16(x25519.length), x25519);
         extension(ext, 0x0033, concat(u16(shares.length), shares));
         extension(ext, 0x002d, new byte[] {1, 1});
         extension(ext, 0x002b, new byte[] {6, 0x6a, 0x6a, 3, 4, 3, 3});

@@ -34,6 +34,12 @@ import java.util.Set;
  *
  * <p>Attribute of a match: {@link #QNAME}.
  *
+ * <p>Over TCP each call resumes where the previous one on the same connection stopped
+ * ({@link DetectionContext#progress()}) once the header and the question are complete: in the options of the OPT
+ * record, or waiting for the rest of the message; so a message of up to 64 KiB that arrives one byte per read costs
+ * time linear in its length, not quadratic. Without a saved progress each call starts from the beginning, with the
+ * same answers.
+ *
  * <p>Stateless and thread-safe; it reads the buffer with absolute getters, never moves its indexes, and allocates
  * only the attributes of a match.
  */
@@ -119,7 +125,8 @@ public final class DnsDetector implements RefractiumProtocol {
      *
      * @param buf the first bytes of the connection (TCP) or the first datagram (UDP), from its reader index to its
      *        writer index; not modified
-     * @param context gives the transport: over UDP the buffer is the whole message, without a length prefix
+     * @param context gives the transport (over UDP the buffer is the whole message, without a length prefix) and,
+     *        over TCP, where the previous call stopped
      * @return {@code MATCH} with the question name, {@code NEED_MORE} (TCP only) while the bytes are a valid prefix
      *         of a request, {@code NO_MATCH} otherwise
      */
@@ -131,7 +138,7 @@ public final class DnsDetector implements RefractiumProtocol {
             if (end - start < MIN_MESSAGE_LENGTH) {
                 return DetectionResult.noMatch();
             }
-            DetectionResult r = parse(buf, start, end, end);
+            DetectionResult r = parse(buf, start, end, end, null);
             return r == DetectionResult.needMore() ? DetectionResult.noMatch() : r;
         }
         if (end - start < 2) {
@@ -143,17 +150,31 @@ public final class DnsDetector implements RefractiumProtocol {
         }
         int message = start + 2;
         int messageEnd = message + length;
-        return parse(buf, message, Math.min(end, messageEnd), messageEnd);
+        return parse(buf, message, Math.min(end, messageEnd), messageEnd, context);
     }
 
     /**
-     * Parses one message.
+     * Parses one message, from where the previous call on the same connection stopped when its header and question
+     * were complete, and saves where this one stops after them: the bytes after the question can be as long as the
+     * message, so a call does not read them again.
      *
      * @param m the offset of the message
      * @param end where the bytes received so far end, at most {@code messageEnd}
      * @param messageEnd where the message ends
+     * @param tcp the context that keeps the progress over TCP, {@code null} for a datagram
      */
-    private static DetectionResult parse(ByteBuf buf, int m, int end, int messageEnd) {
+    private static DetectionResult parse(ByteBuf buf, int m, int end, int messageEnd, DetectionContext tcp) {
+        long progress = tcp != null ? tcp.progress() : 0;
+        if (Progress.stage(progress) == Progress.OPTIONS) {
+            int p = options(buf, m, m + Progress.option(progress), m + Progress.dataEnd(progress), end, tcp);
+            if (p < 0) {
+                return p == NEED_MORE ? DetectionResult.needMore() : DetectionResult.noMatch();
+            }
+            return p != messageEnd ? DetectionResult.noMatch() : complete(buf, m, end, messageEnd, tcp);
+        }
+        if (Progress.stage(progress) == Progress.REST) {
+            return complete(buf, m, end, messageEnd, tcp);
+        }
         // ID (2 bytes, any), then QR|Opcode|AA|TC|RD
         if (end <= m + 2) {
             return DetectionResult.needMore();
@@ -231,7 +252,7 @@ public final class DnsDetector implements RefractiumProtocol {
 
         if (query) {
             if (additional == 1) {
-                p = additionalRecord(buf, m, p, end, messageEnd);
+                p = additionalRecord(buf, m, p, end, messageEnd, tcp);
                 if (p < 0) {
                     return p == NEED_MORE ? DetectionResult.needMore() : DetectionResult.noMatch();
                 }
@@ -240,10 +261,18 @@ public final class DnsDetector implements RefractiumProtocol {
                 return DetectionResult.noMatch();
             }
         }
+        return complete(buf, m, end, messageEnd, tcp);
+    }
+
+    /** The message is valid up to its last bytes, which the detector does not check: wait for them. */
+    private static DetectionResult complete(ByteBuf buf, int m, int end, int messageEnd, DetectionContext tcp) {
         if (end < messageEnd) {
+            if (tcp != null) {
+                tcp.saveProgress(Progress.of(Progress.REST, 0, 0));
+            }
             return DetectionResult.needMore();
         }
-        return DetectionResult.match(ProtocolAttributes.builder().put(QNAME, qname(buf, name)).build());
+        return DetectionResult.match(ProtocolAttributes.builder().put(QNAME, qname(buf, m + HEADER_LENGTH)).build());
     }
 
     /**
@@ -252,7 +281,7 @@ public final class DnsDetector implements RefractiumProtocol {
      *
      * @return the offset after the record, {@link #NEED_MORE} or {@link #NO_MATCH}
      */
-    private static int additionalRecord(ByteBuf buf, int m, int p, int end, int messageEnd) {
+    private static int additionalRecord(ByteBuf buf, int m, int p, int end, int messageEnd, DetectionContext tcp) {
         int name = p;
         while (true) {
             if (p >= messageEnd) {
@@ -302,17 +331,30 @@ public final class DnsDetector implements RefractiumProtocol {
             if (p != name + 1 || buf.getUnsignedByte(p + 4) != 0) {
                 return NO_MATCH;
             }
-            for (int o = dataStart; o < dataEnd; ) {
-                if (o + 4 > dataEnd) {
-                    return NO_MATCH;
+            return options(buf, m, dataStart, dataEnd, end, tcp);
+        }
+        return dataEnd;
+    }
+
+    /**
+     * Checks the options of an OPT record (RFC 6891 §6.1.2) from the one at {@code o}: each fits in the record data.
+     *
+     * @return the end of the record data, {@link #NEED_MORE} (having saved where to resume) or {@link #NO_MATCH}
+     */
+    private static int options(ByteBuf buf, int m, int o, int dataEnd, int end, DetectionContext tcp) {
+        while (o < dataEnd) {
+            if (o + 4 > dataEnd) {
+                return NO_MATCH;
+            }
+            if (end < o + 4) {
+                if (tcp != null) {
+                    tcp.saveProgress(Progress.of(Progress.OPTIONS, o - m, dataEnd - m));
                 }
-                if (end < o + 4) {
-                    return NEED_MORE;
-                }
-                o += 4 + buf.getUnsignedShort(o + 2);
-                if (o > dataEnd) {
-                    return NO_MATCH;
-                }
+                return NEED_MORE;
+            }
+            o += 4 + buf.getUnsignedShort(o + 2);
+            if (o > dataEnd) {
+                return NO_MATCH;
             }
         }
         return dataEnd;
@@ -342,5 +384,44 @@ public final class DnsDetector implements RefractiumProtocol {
             p += 1 + label;
         }
         return sb.length() == 0 ? "." : sb.toString();
+    }
+
+    /**
+     * Packs where a call over TCP stopped into the {@code long} that {@link DetectionContext#saveProgress(long)}
+     * keeps, {@code 0} meaning "from the beginning" (the header and the question, at most a few hundred bytes, are
+     * read again until they are complete). Offsets are from the start of the message, after the length prefix:
+     * <ul>
+     *   <li>bits 0-15: in {@link #OPTIONS}, the next option of the OPT record to check;</li>
+     *   <li>bits 16-31: in {@link #OPTIONS}, the end of the OPT record's data;</li>
+     *   <li>bits 32-33: the stage.</li>
+     * </ul>
+     */
+    private static final class Progress {
+
+        /** Nothing saved. */
+        static final int START = 0;
+        /** Header, question and the OPT record's fixed part are valid; its options are being checked. */
+        static final int OPTIONS = 1;
+        /** Everything the detector checks is valid; it waits for the rest of the message. */
+        static final int REST = 2;
+
+        private Progress() {
+        }
+
+        static long of(int stage, int option, int dataEnd) {
+            return option | (long) dataEnd << 16 | (long) stage << 32;
+        }
+
+        static int option(long progress) {
+            return (int) progress & 0xffff;
+        }
+
+        static int dataEnd(long progress) {
+            return (int) (progress >>> 16) & 0xffff;
+        }
+
+        static int stage(long progress) {
+            return (int) (progress >>> 32) & 3;
+        }
     }
 }

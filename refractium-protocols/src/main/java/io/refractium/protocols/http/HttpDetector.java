@@ -43,6 +43,11 @@ import java.util.Arrays;
  * literal the address without its brackets ({@code [::1]:8080} gives {@code ::1}). A host holding bytes outside
  * printable ASCII, or an empty one, is left out.
  *
+ * <p>Each call resumes where the previous one on the same connection stopped ({@link DetectionContext#progress()}):
+ * in the request target, at the version, or in the header line not completely received, where its search for the
+ * line's end left off; so a request that arrives one byte per read costs time linear in its length, not quadratic.
+ * Without a saved progress each call starts from the beginning, with the same answers.
+ *
  * <p>Stateless and thread-safe; it reads the buffer with absolute getters, never moves its indexes, and allocates
  * only the attributes of a match.
  */
@@ -108,10 +113,11 @@ public final class HttpDetector implements RefractiumProtocol {
     }
 
     /**
-     * Parses the request line and searches the headers for the host.
+     * Parses the request line and searches the headers for the host, from where the previous call on the same
+     * connection stopped ({@link DetectionContext#progress()}), and saves where this one stops.
      *
      * @param buf the first bytes of the connection, from its reader index to its writer index; not modified
-     * @param context tells whether the client has finished sending
+     * @param context tells whether the client has finished sending, and where the previous call stopped
      * @return {@code MATCH} with method, target, version and host (when known), {@code NEED_MORE} while the bytes
      *         are a valid prefix of a request that has not shown its host yet, {@code NO_MATCH} otherwise
      */
@@ -124,37 +130,56 @@ public final class HttpDetector implements RefractiumProtocol {
             return DetectionResult.needMore();
         }
 
-        int method = method(buf, start, end);
-        if (method < 0) {
-            return method == NO_MATCH || capped ? DetectionResult.noMatch() : DetectionResult.needMore();
+        long progress = context.progress();
+        int stage = Progress.stage(progress);
+        int method;
+        if (stage == Progress.START) {
+            method = method(buf, start, end);
+            if (method < 0) {
+                return method == NO_MATCH || capped ? DetectionResult.noMatch() : DetectionResult.needMore();
+            }
+        } else {
+            method = Progress.method(progress);
+        }
+        int target = start + METHODS[method].length + 1;
+        if (stage == Progress.HEADERS) {
+            int targetEnd = start + Progress.targetEnd(progress);
+            String version = buf.getByte(targetEnd + 1 + VERSION_PREFIX.length) == '0' ? HTTP_1_0 : HTTP_1_1;
+            return headers(buf, start, end, capped, method, target, targetEnd, version, start + Progress.line(progress),
+                    start + Progress.position(progress), context);
         }
 
-        // request-target: at least one visible byte, no whitespace or control characters
-        int target = start + METHODS[method].length + 1;
-        int t = target;
-        while (true) {
-            if (t >= end) {
-                return incomplete(capped, context);
+        int targetEnd;
+        if (stage == Progress.VERSION) {
+            targetEnd = start + Progress.targetEnd(progress);
+        } else {
+            // request-target: at least one visible byte, no whitespace or control characters
+            int t = stage == Progress.TARGET ? start + Progress.position(progress) : target;
+            while (true) {
+                if (t >= end) {
+                    return incomplete(capped, context, Progress.of(Progress.TARGET, method, 0, 0, t - start));
+                }
+                int b = buf.getUnsignedByte(t);
+                if (b == ' ') {
+                    break;
+                }
+                if (b <= ' ' || b == 0x7f || t == target && !isTargetStart(b)) {
+                    return DetectionResult.noMatch();
+                }
+                t++;
             }
-            int b = buf.getUnsignedByte(t);
-            if (b == ' ') {
-                break;
-            }
-            if (b <= ' ' || b == 0x7f || t == target && !isTargetStart(b)) {
+            if (t == target) {
                 return DetectionResult.noMatch();
             }
-            t++;
+            targetEnd = t;
         }
-        if (t == target) {
-            return DetectionResult.noMatch();
-        }
-        int targetEnd = t;
+        long versionProgress = Progress.of(Progress.VERSION, method, targetEnd - start, 0, 0);
 
         // HTTP-version, then CR LF or LF
         int v = targetEnd + 1;
         for (int i = 0; i < VERSION_PREFIX.length; i++) {
             if (v + i >= end) {
-                return incomplete(capped, context);
+                return incomplete(capped, context, versionProgress);
             }
             if (buf.getByte(v + i) != VERSION_PREFIX[i]) {
                 return DetectionResult.noMatch();
@@ -162,7 +187,7 @@ public final class HttpDetector implements RefractiumProtocol {
         }
         int minor = v + VERSION_PREFIX.length;
         if (minor >= end) {
-            return incomplete(capped, context);
+            return incomplete(capped, context, versionProgress);
         }
         int m = buf.getByte(minor);
         if (m != '0' && m != '1') {
@@ -171,12 +196,12 @@ public final class HttpDetector implements RefractiumProtocol {
         String version = m == '0' ? HTTP_1_0 : HTTP_1_1;
         int eol = minor + 1;
         if (eol >= end) {
-            return incomplete(capped, context);
+            return incomplete(capped, context, versionProgress);
         }
         int b = buf.getByte(eol);
         if (b == '\r') {
             if (++eol >= end) {
-                return incomplete(capped, context);
+                return incomplete(capped, context, versionProgress);
             }
             b = buf.getByte(eol);
         }
@@ -206,11 +231,19 @@ public final class HttpDetector implements RefractiumProtocol {
         if (host != null) {
             return match(buf, method, target, targetEnd, version, host);
         }
+        return headers(buf, start, end, capped, method, target, targetEnd, version, headers, headers, context);
+    }
 
-        // header lines, until the Host header or the end of the header section
-        int line = headers;
+    /**
+     * Searches the header lines for the host, from the line that starts at {@code line}, in which no LF comes before
+     * {@code from}, until the {@code Host} header or the end of the header section; when neither has arrived, saves
+     * where the search stopped.
+     */
+    private static DetectionResult headers(ByteBuf buf, int start, int end, boolean capped, int method, int target,
+                                           int targetEnd, String version, int line, int from,
+                                           DetectionContext context) {
         while (line < end) {
-            int lf = buf.indexOf(line, end, (byte) '\n');
+            int lf = buf.indexOf(Math.max(line, from), end, (byte) '\n');
             if (lf < 0) {
                 break;
             }
@@ -236,12 +269,18 @@ public final class HttpDetector implements RefractiumProtocol {
         if (capped || context.isInputComplete()) {
             return match(buf, method, target, targetEnd, version, null);
         }
+        // The bytes before the end hold no LF after the line's start: the next call searches from the end.
+        context.saveProgress(Progress.of(Progress.HEADERS, method, targetEnd - start, line - start, end - start));
         return DetectionResult.needMore();
     }
 
     /** The request line is incomplete: wait for it, unless no more bytes will come or the cap is reached. */
-    private static DetectionResult incomplete(boolean capped, DetectionContext context) {
-        return capped || context.isInputComplete() ? DetectionResult.noMatch() : DetectionResult.needMore();
+    private static DetectionResult incomplete(boolean capped, DetectionContext context, long progress) {
+        if (capped || context.isInputComplete()) {
+            return DetectionResult.noMatch();
+        }
+        context.saveProgress(progress);
+        return DetectionResult.needMore();
     }
 
     /** Returns the index of the method followed by SP at {@code start}, {@link #NEED_MORE} or {@link #NO_MATCH}. */
@@ -384,5 +423,55 @@ public final class HttpDetector implements RefractiumProtocol {
                 .put(AttributeKey.HTTP_VERSION, version)
                 .put(AttributeKey.HTTP_HOST, host)
                 .build());
+    }
+
+    /**
+     * Packs where a call stopped into the {@code long} that {@link DetectionContext#saveProgress(long)} keeps, {@code 0}
+     * meaning "from the beginning". Offsets are from the reader index, below {@link #MAX_BYTES}:
+     * <ul>
+     *   <li>bits 0-15: in {@link #TARGET}, the next byte of the request target to check; in {@link #HEADERS}, where
+     *       the search for the LF that ends the current line resumes;</li>
+     *   <li>bits 16-31: in {@link #HEADERS}, the start of the first header line not completely received;</li>
+     *   <li>bits 32-47: in {@link #VERSION} and {@link #HEADERS}, the end of the request target;</li>
+     *   <li>bits 48-52: the method's index; bits 53-54: the stage.</li>
+     * </ul>
+     */
+    private static final class Progress {
+
+        /** Nothing saved: the method is not complete yet (at most a few bytes to read again). */
+        static final int START = 0;
+        /** The method is known; the request target is being read. */
+        static final int TARGET = 1;
+        /** The request target is known; the version and the end of the request line are next. */
+        static final int VERSION = 2;
+        /** The request line is complete and gives no host; the header lines are being searched. */
+        static final int HEADERS = 3;
+
+        private Progress() {
+        }
+
+        static long of(int stage, int method, int targetEnd, int line, int position) {
+            return position | (long) line << 16 | (long) targetEnd << 32 | (long) method << 48 | (long) stage << 53;
+        }
+
+        static int position(long progress) {
+            return (int) progress & 0xffff;
+        }
+
+        static int line(long progress) {
+            return (int) (progress >>> 16) & 0xffff;
+        }
+
+        static int targetEnd(long progress) {
+            return (int) (progress >>> 32) & 0xffff;
+        }
+
+        static int method(long progress) {
+            return (int) (progress >>> 48) & 0x1f;
+        }
+
+        static int stage(long progress) {
+            return (int) (progress >>> 53) & 3;
+        }
     }
 }

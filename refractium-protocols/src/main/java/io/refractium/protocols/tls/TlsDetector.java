@@ -49,7 +49,15 @@ import java.util.List;
  *       unknown values are skipped), or the legacy version when the extension is absent or names none of them.</li>
  * </ul>
  *
- * <p>Stateless and thread-safe; it reads the buffer with absolute getters and never moves its indexes.
+ * <p>Each call resumes where the previous one on the same connection stopped ({@link DetectionContext#progress()}):
+ * at the first record not completely received and at the field of the hello it was waiting for, so a hello that
+ * arrives one byte or one record per read costs time linear in its length, not quadratic. The whole message is
+ * parsed once more from its start when its last byte arrives, for the attributes, and after a {@code server_name},
+ * ALPN or {@code supported_versions} extension that had to be complete before it could be checked. Without a saved
+ * progress (a context that keeps none) each call starts from the beginning, with the same answers.
+ *
+ * <p>Stateless and thread-safe; it reads the buffer with absolute getters, never moves its indexes, and allocates
+ * nothing until it matches.
  */
 public final class TlsDetector implements RefractiumProtocol {
 
@@ -81,6 +89,16 @@ public final class TlsDetector implements RefractiumProtocol {
     private static final int SEEN_SUPPORTED_VERSIONS = 4;
     private static final int NAME_TYPE_HOST_NAME = 0;
 
+    /** Stages of the parse of the ClientHello, where a call can stop and the next one resume. */
+    private static final int START = 0;
+    private static final int SESSION_ID = 1;
+    private static final int CIPHER_SUITES = 2;
+    private static final int COMPRESSION = 3;
+    private static final int COMPRESSION_SCAN = 4;
+    private static final int EXTENSIONS = 5;
+    private static final int EXTENSION = 6;
+    private static final int WAIT_EXTENSION = 7;
+
     private static final int SSL_3_0 = 0x0300;
     private static final int TLS_1_3 = 0x0304;
     private static final String[] VERSION_NAMES = {"SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"};
@@ -111,10 +129,12 @@ public final class TlsDetector implements RefractiumProtocol {
     }
 
     /**
-     * Parses the records and the ClientHello received so far.
+     * Parses the records and the ClientHello received so far, from where the previous call on the same connection
+     * stopped ({@link DetectionContext#progress()}), and saves where this one stops.
      *
      * @param buf the first bytes of the connection, from its reader index to its writer index; not modified
-     * @param context not used: a TLS client always speaks first and sends its whole hello
+     * @param context where the previous call stopped; a TLS client always speaks first and sends its whole hello, so
+     *        nothing else is used
      * @return {@code MATCH} with SNI, ALPN and version on the last byte of a valid ClientHello, {@code NEED_MORE}
      *         while the bytes are a valid prefix of one, {@code NO_MATCH} otherwise
      */
@@ -123,11 +143,20 @@ public final class TlsDetector implements RefractiumProtocol {
         int start = buf.readerIndex();
         int end = buf.writerIndex();
         int first = start + RECORD_HEADER_LENGTH;
-        int offset = start;
-        int received = 0;
-        int declared = 0;
+        long progress = context.progress();
+        // The records before the saved one were complete and valid: walk on from it.
+        int offset = start + Progress.record(progress);
+        int declared = Progress.recordStart(progress);
+        int received = declared;
         int helloLength = -1;
+        if (declared >= HANDSHAKE_HEADER_LENGTH) {
+            helloLength = HANDSHAKE_HEADER_LENGTH + u16(buf, HandshakeCursor.first(first), 2);
+        }
+        int frontier = offset;
+        int frontierStart = declared;
         while (helloLength < 0 || declared < helloLength) {
+            frontier = offset;
+            frontierStart = declared;
             if (offset >= end) {
                 break;
             }
@@ -189,168 +218,249 @@ public final class TlsDetector implements RefractiumProtocol {
             }
             offset = fragment + length;
         }
+        // The first record not completely received, as a cursor: its fragment's buffer offset and logical start.
+        long frontierCursor = (long) frontierStart << 32 | frontier + RECORD_HEADER_LENGTH & 0xFFFF_FFFFL;
         if (helloLength < 0) {
+            save(context, start, frontierCursor, START, 0, 0);
             return DetectionResult.needMore();
         }
-        return parseHello(buf, first, received, helloLength);
+        if (received == helloLength) {
+            // The whole message is here: parse it from its start, once, for the attributes.
+            return parseHello(buf, HandshakeCursor.first(first), START, 0, 0, received, helloLength, start,
+                    frontierCursor, context);
+        }
+        return parseHello(buf, Progress.cursor(start, progress), Progress.stage(progress),
+                Progress.position(progress), Progress.aux(progress), received, helloLength, start, frontierCursor,
+                context);
     }
 
     /**
-     * Parses the ClientHello in the bytes received so far.
+     * Parses the ClientHello in the bytes received so far, from a stage reached by an earlier call; when the message
+     * is incomplete and still valid, saves where it stopped.
+     *
+     * <p>The stages and what {@code p} and {@code aux} hold in each: {@link #START} (nothing; the parse begins at the
+     * legacy version), {@link #SESSION_ID}, {@link #CIPHER_SUITES}, {@link #COMPRESSION} and {@link #EXTENSIONS} (the
+     * offset of the field's length), {@link #COMPRESSION_SCAN} (the next compression method to look at and how many
+     * remain), {@link #EXTENSION} (the offset of the next extension and the {@code SEEN_*} flags),
+     * {@link #WAIT_EXTENSION} (the end of a server_name, ALPN or supported_versions extension that must be complete
+     * before it is checked: once it is, the parse begins again at {@link #START}, since its start is not saved).
      *
      * @param buf the buffer
-     * @param first the buffer offset of the first record's fragment
+     * @param c a cursor at or before the record that holds {@code p}
+     * @param stage where to begin
+     * @param p the logical offset the stage begins at
+     * @param aux what else the stage needs
      * @param received how many bytes of the handshake message are in the buffer, at most {@code helloLength}
      * @param helloLength the length of the handshake message, header included
+     * @param start the buffer's reader index
+     * @param frontier a cursor on the first record not completely received
+     * @param context where to save the progress
      */
-    private static DetectionResult parseHello(ByteBuf buf, int first, int received, int helloLength) {
-        long c = HandshakeCursor.first(first);
-        int p = HANDSHAKE_HEADER_LENGTH;
-
-        // legacy_version
-        if (received <= p) {
-            return DetectionResult.needMore();
-        }
-        if (u8(buf, c, p) != 3) {
-            return DetectionResult.noMatch();
-        }
-        if (received <= p + 1) {
-            return DetectionResult.needMore();
-        }
-        int legacyVersion = SSL_3_0 | u8(buf, c, p + 1);
-        if (legacyVersion > TLS_1_3) {
-            return DetectionResult.noMatch();
-        }
-        p += 2 + 32; // legacy_version, random
-
-        // legacy_session_id<0..32>
-        if (received <= p) {
-            return DetectionResult.needMore();
-        }
-        c = seek(buf, c, p);
-        int sessionIdLength = u8(buf, c, p);
-        if (sessionIdLength > MAX_SESSION_ID_LENGTH) {
-            return DetectionResult.noMatch();
-        }
-        p += 1 + sessionIdLength;
-
-        // cipher_suites<2..2^16-2>
-        if (p + 2 > helloLength) {
-            return DetectionResult.noMatch();
-        }
-        if (received < p + 2) {
-            return DetectionResult.needMore();
-        }
-        c = seek(buf, c, p);
-        int cipherSuitesLength = u16(buf, c, p);
-        if (cipherSuitesLength < 2 || (cipherSuitesLength & 1) != 0) {
-            return DetectionResult.noMatch();
-        }
-        p += 2 + cipherSuitesLength;
-
-        // legacy_compression_methods<1..2^8-1>, which must hold the null method
-        if (p + 2 > helloLength) {
-            return DetectionResult.noMatch();
-        }
-        if (received <= p) {
-            return DetectionResult.needMore();
-        }
-        c = seek(buf, c, p);
-        int compressionLength = u8(buf, c, p);
-        int compressionEnd = p + 1 + compressionLength;
-        if (compressionLength == 0 || compressionEnd > helloLength) {
-            return DetectionResult.noMatch();
-        }
-        int scanEnd = Math.min(compressionEnd, received);
-        boolean hasNull = false;
-        for (int i = p + 1; i < scanEnd && !hasNull; i++) {
-            c = seek(buf, c, i);
-            hasNull = u8(buf, c, i) == 0;
-        }
-        if (!hasNull) {
-            return scanEnd == compressionEnd ? DetectionResult.noMatch() : DetectionResult.needMore();
-        }
-        p = compressionEnd;
-
-        // extensions<8..2^16-1>, absent in some TLS 1.2 and older hellos
+    private static DetectionResult parseHello(ByteBuf buf, long c, int stage, int p, int aux, int received,
+                                              int helloLength, int start, long frontier, DetectionContext context) {
+        int legacyVersion = 0;
         int seen = 0;
         int serverName = -1;
         int serverNameLength = 0;
         int alpn = -1;
         int alpnEnd = 0;
         int supportedVersion = 0;
-        if (p < helloLength) {
-            if (p + 2 > helloLength) {
-                return DetectionResult.noMatch();
-            }
-            if (received < p + 2) {
-                return DetectionResult.needMore();
-            }
-            c = seek(buf, c, p);
-            if (p + 2 + u16(buf, c, p) != helloLength) {
-                return DetectionResult.noMatch();
-            }
-            p += 2;
-            while (p < helloLength) {
-                if (p + 4 > helloLength) {
-                    return DetectionResult.noMatch();
-                }
-                if (received < p + 4) {
-                    return DetectionResult.needMore();
-                }
-                c = seek(buf, c, p);
-                int type = u16(buf, c, p);
-                int data = p + 4;
-                int next = data + u16(buf, c, p + 2);
-                if (next > helloLength) {
-                    return DetectionResult.noMatch();
-                }
-                if (type == EXT_SERVER_NAME || type == EXT_ALPN || type == EXT_SUPPORTED_VERSIONS) {
-                    if (received < next) {
-                        return DetectionResult.needMore();
+        while (true) {
+            switch (stage) {
+                case START:
+                    // legacy_version
+                    p = HANDSHAKE_HEADER_LENGTH;
+                    if (received <= p) {
+                        return needMore(buf, c, START, p, 0, start, frontier, context);
                     }
-                    if (type == EXT_SERVER_NAME) {
-                        long name = parseServerName(buf, c, data, next);
-                        if ((seen & SEEN_SERVER_NAME) != 0 || name < 0) {
-                            return DetectionResult.noMatch();
-                        }
-                        seen |= SEEN_SERVER_NAME;
-                        if (name > 0) {
-                            serverName = (int) (name >>> 32);
-                            serverNameLength = (int) name;
-                        }
-                    } else if (type == EXT_ALPN) {
-                        if ((seen & SEEN_ALPN) != 0 || !isValidAlpn(buf, c, data, next)) {
-                            return DetectionResult.noMatch();
-                        }
-                        seen |= SEEN_ALPN;
-                        alpn = data + 2;
-                        alpnEnd = next;
-                    } else {
-                        int version = parseSupportedVersions(buf, c, data, next);
-                        if ((seen & SEEN_SUPPORTED_VERSIONS) != 0 || version < 0) {
-                            return DetectionResult.noMatch();
-                        }
-                        seen |= SEEN_SUPPORTED_VERSIONS;
-                        supportedVersion = version;
+                    if (u8(buf, c, p) != 3) {
+                        return DetectionResult.noMatch();
                     }
+                    if (received <= p + 1) {
+                        return needMore(buf, c, START, p, 0, start, frontier, context);
+                    }
+                    legacyVersion = SSL_3_0 | u8(buf, c, p + 1);
+                    if (legacyVersion > TLS_1_3) {
+                        return DetectionResult.noMatch();
+                    }
+                    p += 2 + 32; // legacy_version, random
+                    stage = SESSION_ID;
+                    break;
+                case SESSION_ID:
+                    // legacy_session_id<0..32>
+                    if (received <= p) {
+                        return needMore(buf, c, SESSION_ID, p, 0, start, frontier, context);
+                    }
+                    c = seek(buf, c, p);
+                    int sessionIdLength = u8(buf, c, p);
+                    if (sessionIdLength > MAX_SESSION_ID_LENGTH) {
+                        return DetectionResult.noMatch();
+                    }
+                    p += 1 + sessionIdLength;
+                    stage = CIPHER_SUITES;
+                    break;
+                case CIPHER_SUITES:
+                    // cipher_suites<2..2^16-2>
+                    if (p + 2 > helloLength) {
+                        return DetectionResult.noMatch();
+                    }
+                    if (received < p + 2) {
+                        return needMore(buf, c, CIPHER_SUITES, p, 0, start, frontier, context);
+                    }
+                    c = seek(buf, c, p);
+                    int cipherSuitesLength = u16(buf, c, p);
+                    if (cipherSuitesLength < 2 || (cipherSuitesLength & 1) != 0) {
+                        return DetectionResult.noMatch();
+                    }
+                    p += 2 + cipherSuitesLength;
+                    stage = COMPRESSION;
+                    break;
+                case COMPRESSION:
+                    // legacy_compression_methods<1..2^8-1>, which must hold the null method
+                    if (p + 2 > helloLength) {
+                        return DetectionResult.noMatch();
+                    }
+                    if (received <= p) {
+                        return needMore(buf, c, COMPRESSION, p, 0, start, frontier, context);
+                    }
+                    c = seek(buf, c, p);
+                    int compressionLength = u8(buf, c, p);
+                    if (compressionLength == 0 || p + 1 + compressionLength > helloLength) {
+                        return DetectionResult.noMatch();
+                    }
+                    p++;
+                    aux = compressionLength;
+                    stage = COMPRESSION_SCAN;
+                    break;
+                case COMPRESSION_SCAN: {
+                    int compressionEnd = p + aux;
+                    int scanEnd = Math.min(compressionEnd, received);
+                    boolean hasNull = false;
+                    for (; p < scanEnd && !hasNull; p++) {
+                        c = seek(buf, c, p);
+                        hasNull = u8(buf, c, p) == 0;
+                    }
+                    if (!hasNull) {
+                        if (scanEnd == compressionEnd) {
+                            return DetectionResult.noMatch();
+                        }
+                        return needMore(buf, c, COMPRESSION_SCAN, p, compressionEnd - p, start, frontier, context);
+                    }
+                    p = compressionEnd;
+                    stage = EXTENSIONS;
+                    break;
                 }
-                p = next;
+                case EXTENSIONS:
+                    // extensions<8..2^16-1>, absent in some TLS 1.2 and older hellos
+                    if (p < helloLength) {
+                        if (p + 2 > helloLength) {
+                            return DetectionResult.noMatch();
+                        }
+                        if (received < p + 2) {
+                            return needMore(buf, c, EXTENSIONS, p, 0, start, frontier, context);
+                        }
+                        c = seek(buf, c, p);
+                        if (p + 2 + u16(buf, c, p) != helloLength) {
+                            return DetectionResult.noMatch();
+                        }
+                        p += 2;
+                    }
+                    aux = 0;
+                    stage = EXTENSION;
+                    break;
+                case EXTENSION:
+                    seen = aux;
+                    while (p < helloLength) {
+                        if (p + 4 > helloLength) {
+                            return DetectionResult.noMatch();
+                        }
+                        if (received < p + 4) {
+                            return needMore(buf, c, EXTENSION, p, seen, start, frontier, context);
+                        }
+                        c = seek(buf, c, p);
+                        int type = u16(buf, c, p);
+                        int data = p + 4;
+                        int next = data + u16(buf, c, p + 2);
+                        if (next > helloLength) {
+                            return DetectionResult.noMatch();
+                        }
+                        if (type == EXT_SERVER_NAME || type == EXT_ALPN || type == EXT_SUPPORTED_VERSIONS) {
+                            if (received < next) {
+                                return needMore(buf, c, WAIT_EXTENSION, next, 0, start, frontier, context);
+                            }
+                            if (type == EXT_SERVER_NAME) {
+                                long name = parseServerName(buf, c, data, next);
+                                if ((seen & SEEN_SERVER_NAME) != 0 || name < 0) {
+                                    return DetectionResult.noMatch();
+                                }
+                                seen |= SEEN_SERVER_NAME;
+                                if (name > 0) {
+                                    serverName = (int) (name >>> 32);
+                                    serverNameLength = (int) name;
+                                }
+                            } else if (type == EXT_ALPN) {
+                                if ((seen & SEEN_ALPN) != 0 || !isValidAlpn(buf, c, data, next)) {
+                                    return DetectionResult.noMatch();
+                                }
+                                seen |= SEEN_ALPN;
+                                alpn = data + 2;
+                                alpnEnd = next;
+                            } else {
+                                int version = parseSupportedVersions(buf, c, data, next);
+                                if ((seen & SEEN_SUPPORTED_VERSIONS) != 0 || version < 0) {
+                                    return DetectionResult.noMatch();
+                                }
+                                seen |= SEEN_SUPPORTED_VERSIONS;
+                                supportedVersion = version;
+                            }
+                        }
+                        p = next;
+                    }
+                    if (received < helloLength) {
+                        return needMore(buf, c, EXTENSION, p, seen, start, frontier, context);
+                    }
+                    return match(buf, start, serverName, serverNameLength, alpn, alpnEnd,
+                            supportedVersion != 0 ? supportedVersion : legacyVersion);
+                case WAIT_EXTENSION:
+                    if (received < p) {
+                        return needMore(buf, c, WAIT_EXTENSION, p, 0, start, frontier, context);
+                    }
+                    // Where the extension starts is not saved: parse again from the start, once per such extension.
+                    c = HandshakeCursor.first(start + RECORD_HEADER_LENGTH);
+                    stage = START;
+                    break;
+                default:
+                    throw new IllegalStateException("stage " + stage);
             }
         }
-        if (received < helloLength) {
-            return DetectionResult.needMore();
-        }
+    }
 
-        long start = HandshakeCursor.first(first);
+    /**
+     * Saves where the parse stopped and answers {@code NEED_MORE}. The saved record is the one that holds {@code p}
+     * when it has arrived, so that the parse can seek to it, else the first record not completely received; both
+     * are at most a few bytes behind the end of what arrived, so the next call re-reads little.
+     */
+    private static DetectionResult needMore(ByteBuf buf, long c, int stage, int p, int aux, int start, long frontier,
+                                            DetectionContext context) {
+        long cursor = p >= (int) (frontier >>> 32) ? frontier : seek(buf, c, p);
+        save(context, start, cursor, stage, p, aux);
+        return DetectionResult.needMore();
+    }
+
+    private static void save(DetectionContext context, int start, long cursor, int stage, int p, int aux) {
+        context.saveProgress(Progress.of(start, cursor, stage, p, aux));
+    }
+
+    private static DetectionResult match(ByteBuf buf, int start, int serverName, int serverNameLength, int alpn,
+                                         int alpnEnd, int version) {
+        long first = HandshakeCursor.first(start + RECORD_HEADER_LENGTH);
         ProtocolAttributes.Builder attributes = ProtocolAttributes.builder();
         if (serverName >= 0) {
-            attributes.put(AttributeKey.SNI, hostName(buf, start, serverName, serverNameLength));
+            attributes.put(AttributeKey.SNI, hostName(buf, first, serverName, serverNameLength));
         }
         if (alpn >= 0) {
-            attributes.put(AttributeKey.ALPN, protocolNames(buf, start, alpn, alpnEnd));
+            attributes.put(AttributeKey.ALPN, protocolNames(buf, first, alpn, alpnEnd));
         }
-        int version = supportedVersion != 0 ? supportedVersion : legacyVersion;
         attributes.put(AttributeKey.TLS_VERSION, VERSION_NAMES[version - SSL_3_0]);
         return DetectionResult.match(attributes.build());
     }
@@ -374,6 +484,7 @@ public final class TlsDetector implements RefractiumProtocol {
             if (q + 3 > end) {
                 return -1;
             }
+            c = seek(buf, c, q);
             int type = u8(buf, c, q);
             int length = u16(buf, c, q + 1);
             if (length == 0 || q + 3 + length > end) {
@@ -468,5 +579,63 @@ public final class TlsDetector implements RefractiumProtocol {
             q += 1 + length;
         }
         return List.of(names);
+    }
+
+    /**
+     * Packs where a call stopped into the {@code long} that {@link DetectionContext#saveProgress(long)} keeps, {@code 0}
+     * meaning "from the beginning":
+     * <ul>
+     *   <li>bits 0-16: the offset from the reader index of the first record to walk, the one not completely received
+     *       or one a few bytes before it;</li>
+     *   <li>bits 17-33: the logical offset of that record's fragment in the handshake message (the handshake bytes in
+     *       the records before it);</li>
+     *   <li>bits 34-50: the logical offset the parse resumes at; bits 51-58: what else the stage needs; bits 59-61:
+     *       the stage.</li>
+     * </ul>
+     * Offsets fit in 17 bits up to 128 KiB, twice {@link #MAX_BYTES}; beyond, nothing is saved and the next call
+     * starts from the beginning.
+     */
+    private static final class Progress {
+
+        private static final int BITS = 17;
+        private static final int MASK = (1 << BITS) - 1;
+
+        private Progress() {
+        }
+
+        static long of(int start, long cursor, int stage, int position, int aux) {
+            int record = (int) cursor - RECORD_HEADER_LENGTH - start;
+            int recordStart = (int) (cursor >>> 32);
+            if (record > MASK || recordStart > MASK || position > MASK) {
+                return 0;
+            }
+            return record | (long) recordStart << BITS | (long) position << 2 * BITS | (long) aux << 3 * BITS
+                    | (long) stage << 3 * BITS + 8;
+        }
+
+        static int record(long progress) {
+            return (int) progress & MASK;
+        }
+
+        static int recordStart(long progress) {
+            return (int) (progress >>> BITS) & MASK;
+        }
+
+        static int position(long progress) {
+            return (int) (progress >>> 2 * BITS) & MASK;
+        }
+
+        static int aux(long progress) {
+            return (int) (progress >>> 3 * BITS) & 0xff;
+        }
+
+        static int stage(long progress) {
+            return (int) (progress >>> 3 * BITS + 8) & 7;
+        }
+
+        /** Returns a cursor on the saved record. */
+        static long cursor(int start, long progress) {
+            return (long) recordStart(progress) << 32 | start + record(progress) + RECORD_HEADER_LENGTH & 0xFFFF_FFFFL;
+        }
     }
 }
