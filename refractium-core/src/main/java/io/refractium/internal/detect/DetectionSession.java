@@ -16,8 +16,9 @@ import org.slf4j.LoggerFactory;
  * {@code NEED_MORE}; the peek cap, the deadline or the end of input turn every {@code NEED_MORE} into a drop-out.
  *
  * <p>A detector that throws, returns {@code null} or moves the buffer's indexes counts as {@code NO_MATCH} (the
- * indexes are restored). Each detector's {@link DetectionContext#progress() progress} is kept here between calls.
- * Not thread-safe: used on one event loop.
+ * indexes are restored). Each detector's {@link DetectionContext#progress() progress} is kept here between calls,
+ * and a match that waits for a higher-priority detector is remembered rather than asked for again: once a detector
+ * has matched, only the detectors before it are still called. Not thread-safe: used on one event loop.
  */
 public final class DetectionSession implements DetectionContext {
 
@@ -32,6 +33,9 @@ public final class DetectionSession implements DetectionContext {
     private final Object logId;
     private int current = -1;
     private boolean inputComplete;
+    /** The index of a match waiting for higher-priority detectors, or {@code candidates.length}. */
+    private int deferred;
+    private DetectionResult deferredResult;
 
     private RefractiumProtocol protocol;
     private DetectionResult result;
@@ -55,6 +59,7 @@ public final class DetectionSession implements DetectionContext {
         this.remoteAddress = remoteAddress;
         this.localAddress = localAddress;
         this.logId = logId;
+        this.deferred = candidates.length;
     }
 
     /**
@@ -74,7 +79,7 @@ public final class DetectionSession implements DetectionContext {
         boolean waiting = false;
         int readerIndex = buf.readerIndex();
         int writerIndex = buf.writerIndex();
-        for (int i = 0; i < candidates.length; i++) {
+        for (int i = 0; i < deferred; i++) {
             if (ruledOut[i]) {
                 continue;
             }
@@ -112,7 +117,9 @@ public final class DetectionSession implements DetectionContext {
                     break;
                 default:
                     if (waiting) {
-                        // A higher-priority detector still needs more bytes: wait for it.
+                        // A higher-priority detector still needs more bytes: wait for it, and keep this match.
+                        deferred = i;
+                        deferredResult = r;
                         return false;
                     }
                     protocol = p;
@@ -122,6 +129,11 @@ public final class DetectionSession implements DetectionContext {
         }
         if (waiting) {
             return false;
+        }
+        if (deferred < candidates.length) {
+            protocol = candidates[deferred];
+            result = deferredResult;
+            return true;
         }
         failure = deadlinePassed ? DetectionFailure.DEADLINE
                 : starved ? DetectionFailure.TOO_MANY_BYTES : DetectionFailure.NO_MATCH;
