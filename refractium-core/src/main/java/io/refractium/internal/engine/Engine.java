@@ -11,6 +11,7 @@ import io.refractium.TargetStatus;
 import io.refractium.hook.CloseReason;
 import io.refractium.hook.ConnectionSummary;
 import io.refractium.hook.HealthChange;
+import io.refractium.internal.connect.Dialer;
 import io.refractium.internal.detect.DetectHandler;
 import io.refractium.internal.detect.PeekBudget;
 import io.refractium.internal.health.TargetRuntime;
@@ -31,6 +32,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,7 +46,8 @@ public final class Engine implements ConnectionState.Listener {
 
     private static final Logger log = LoggerFactory.getLogger(Engine.class);
     private static final AtomicLong IDS = new AtomicLong();
-    private static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(64 * 1024, 256 * 1024);
+    /** The write buffer water marks of client and backend channels. */
+    public static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(64 * 1024, 256 * 1024);
 
     private enum State { NEW, RUNNING, CLOSED }
 
@@ -71,12 +74,23 @@ public final class Engine implements ConnectionState.Listener {
      * @param routes the initial routing table, validated against the protocols
      */
     public Engine(EngineConfig config, RoutingTable routes) {
+        this(config, routes, transports -> new BootstrapDialer(transports, WATER_MARK));
+    }
+
+    /**
+     * Creates a stopped engine with its own dialer of backend channels; a seam for tests.
+     *
+     * @param config the validated settings
+     * @param routes the initial routing table, validated against the protocols
+     * @param dialers creates the dialer from the transport the engine chose
+     */
+    public Engine(EngineConfig config, RoutingTable routes, Function<Transports, Dialer> dialers) {
         this.config = config;
         this.hooks = new HookDispatcher(config.hooks());
         this.ownsGroups = config.workerGroup() == null;
         this.transports = ownsGroups ? Transports.choose(config.nativeTransport()) : Transports.of(config.workerGroup());
         this.peekBudget = new PeekBudget(config.maxPeekMemoryBytes());
-        this.path = new ConnectionPath(config, hooks, new BootstrapDialer(transports, WATER_MARK), peekBudget);
+        this.path = new ConnectionPath(config, hooks, dialers.apply(transports), peekBudget);
         this.snapshot = newSnapshot(routes, null);
     }
 

@@ -2,6 +2,7 @@ package io.refractium.internal.transport;
 
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFactory;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
@@ -29,6 +30,7 @@ public final class BootstrapDialer implements Dialer {
 
     private final Transports transports;
     private final WriteBufferWaterMark waterMark;
+    private final ChannelFactory<? extends Channel> channelFactory;
     private final Map<EventLoop, Bootstrap> bootstraps = new ConcurrentHashMap<>();
 
     /**
@@ -38,8 +40,22 @@ public final class BootstrapDialer implements Dialer {
      * @param waterMark the write buffer water marks of backend channels
      */
     public BootstrapDialer(Transports transports, WriteBufferWaterMark waterMark) {
+        this(transports, waterMark, null);
+    }
+
+    /**
+     * Creates the dialer with its own channel factory; a seam for tests that make socket creation fail as
+     * {@code EMFILE} does.
+     *
+     * @param transports the transport of the engine's event loops
+     * @param waterMark the write buffer water marks of backend channels
+     * @param channelFactory creates backend channels, or {@code null} for the transport's socket channel
+     */
+    public BootstrapDialer(Transports transports, WriteBufferWaterMark waterMark,
+                           ChannelFactory<? extends Channel> channelFactory) {
         this.transports = transports;
         this.waterMark = waterMark;
+        this.channelFactory = channelFactory;
     }
 
     @Override
@@ -78,10 +94,14 @@ public final class BootstrapDialer implements Dialer {
     private Bootstrap newBootstrap(EventLoop loop) {
         Bootstrap b = new Bootstrap()
                 .group(loop)
-                .channel(transports.socketChannel())
                 .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 .option(ChannelOption.WRITE_BUFFER_WATER_MARK, waterMark)
                 .handler(NoopInitializer.INSTANCE);
+        if (channelFactory != null) {
+            b.channelFactory(channelFactory);
+        } else {
+            b.channel(transports.socketChannel());
+        }
         if (transports.epoll()) {
             b.option(EpollChannelOption.EPOLL_MODE, EpollMode.LEVEL_TRIGGERED);
         }
