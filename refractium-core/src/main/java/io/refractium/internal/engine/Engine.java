@@ -17,6 +17,7 @@ import io.refractium.internal.detect.PeekBudget;
 import io.refractium.internal.health.TargetRuntime;
 import io.refractium.internal.relay.CountingRecvByteBufAllocator;
 import io.refractium.internal.route.RoutingSnapshot;
+import io.refractium.internal.transport.BackendResolver;
 import io.refractium.internal.transport.BootstrapDialer;
 import io.refractium.internal.transport.Listeners;
 import io.refractium.internal.transport.Transports;
@@ -57,6 +58,7 @@ public final class Engine implements ConnectionState.Listener {
     private final boolean ownsGroups;
     private final ConnectionPath path;
     private final PeekBudget peekBudget;
+    private final BackendResolver resolver;
     private final Set<ConnectionState> connections = ConcurrentHashMap.newKeySet();
     private final AtomicLong splicedConnections = new AtomicLong();
     private final AtomicLong refusedOverBudget = new AtomicLong();
@@ -90,6 +92,7 @@ public final class Engine implements ConnectionState.Listener {
         this.ownsGroups = config.workerGroup() == null;
         this.transports = ownsGroups ? Transports.choose(config.nativeTransport()) : Transports.of(config.workerGroup());
         this.peekBudget = new PeekBudget(config.maxPeekMemoryBytes());
+        this.resolver = new BackendResolver(transports, config.dnsServers(), config.dnsMinTtl(), config.dnsMaxTtl());
         this.path = new ConnectionPath(config, hooks, dialers.apply(transports), peekBudget);
         this.snapshot = newSnapshot(routes, null);
     }
@@ -160,7 +163,7 @@ public final class Engine implements ConnectionState.Listener {
         localAddresses = List.copyOf(bound);
         state = State.RUNNING;
         for (TargetRuntime rt : snapshot.runtimes().values()) {
-            rt.start(workerGroup, transports, liveCheckers);
+            rt.start(workerGroup, transports, liveCheckers, resolver);
         }
         log.info("listening on {} ({}{})", localAddresses, transports.epoll() ? "epoll" : "nio",
                 transports.epoll() && config.splice() ? ", splice" : "");
@@ -229,7 +232,7 @@ public final class Engine implements ConnectionState.Listener {
         }
         if (state == State.RUNNING) {
             for (TargetRuntime rt : next.runtimes().values()) {
-                rt.start(workerGroup, transports, liveCheckers);
+                rt.start(workerGroup, transports, liveCheckers, resolver);
             }
         }
         log.info("routing table replaced: {} routes", table.routes().size());
@@ -301,6 +304,7 @@ public final class Engine implements ConnectionState.Listener {
             }
         }
         long deadline = System.nanoTime() + config.shutdownGracePeriod().toNanos();
+        resolver.close();
         awaitNoConnections(deadline);
         if (!connections.isEmpty()) {
             log.info("grace period over: closing {} open connections", connections.size());

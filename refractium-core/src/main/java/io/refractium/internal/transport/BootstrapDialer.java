@@ -15,7 +15,6 @@ import io.netty.channel.RecvByteBufAllocator;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollMode;
-import io.netty.resolver.DefaultAddressResolverGroup;
 import io.refractium.internal.connect.Dialer;
 import io.refractium.internal.connect.LocalDialException;
 import java.net.InetSocketAddress;
@@ -24,7 +23,8 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The production {@link Dialer}: one {@link Bootstrap} per event loop (no per-connection bootstrap, reflection or
- * option maps), channels registered on the client's loop so that {@code spliceTo} can join them.
+ * option maps), channels registered on the client's loop so that {@code spliceTo} can join them. Addresses come
+ * resolved (IP literals, or the addresses a target's runtime resolved through DNS): nothing blocks on a lookup.
  */
 public final class BootstrapDialer implements Dialer {
 
@@ -77,13 +77,8 @@ public final class BootstrapDialer implements Dialer {
             if (!r.isSuccess()) {
                 connected.tryFailure(new LocalDialException("registering a backend channel failed", r.cause()));
             } else if (address.isUnresolved()) {
-                DefaultAddressResolverGroup.INSTANCE.getResolver(loop).resolve(address).addListener(resolved -> {
-                    if (resolved.isSuccess()) {
-                        ch.connect((InetSocketAddress) resolved.getNow(), connected);
-                    } else {
-                        connected.tryFailure(resolved.cause());
-                    }
-                });
+                // Names are resolved by the target's runtime through DNS, never here on the event loop.
+                connected.tryFailure(new LocalDialException("unresolved backend address " + address, null));
             } else {
                 ch.connect(address, connected);
             }

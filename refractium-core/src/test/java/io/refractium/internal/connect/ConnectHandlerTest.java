@@ -213,7 +213,8 @@ class ConnectHandlerTest {
         EngineConfig config = new EngineConfig(List.of(LOCAL), 1024, budget.limit(), Duration.ofSeconds(5),
                 Duration.ofSeconds(2), connectTimeout, Duration.ofMinutes(10), Duration.ofSeconds(10),
                 ProtocolRegistry.create(List.of(new PrefixProtocol("alpha", "HELLO")), false, null), List.of(), null,
-                null, 1, false, false);
+                null, 1, false, false, List.of(),
+                EngineConfig.DEFAULT_DNS_MIN_TTL, EngineConfig.DEFAULT_DNS_MAX_TTL);
         ConnectionPath path = new ConnectionPath(config, new HookDispatcher(List.of(new RecordingHook())),
                 new FakeDialer(), budget);
         EmbeddedChannel ch = EmbeddedChannel.builder().ticker(ticker).build();

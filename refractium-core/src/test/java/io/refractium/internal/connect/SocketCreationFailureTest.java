@@ -136,7 +136,8 @@ class SocketCreationFailureTest {
         EngineConfig config = new EngineConfig(List.of(new InetSocketAddress("127.0.0.1", 0)), 1024, 1 << 20,
                 Duration.ofSeconds(5), Duration.ofSeconds(2), Duration.ofSeconds(2), Duration.ofMinutes(10),
                 Duration.ZERO, ProtocolRegistry.create(List.of(new PrefixProtocol("alpha", "ALPHA")), false, null),
-                List.of(hook), null, null, 2, true, true);
+                List.of(hook), null, null, 2, true, true, List.of(),
+                EngineConfig.DEFAULT_DNS_MIN_TTL, EngineConfig.DEFAULT_DNS_MAX_TTL);
         Engine e = new Engine(config, RoutingTable.builder().route("alpha", target).build(), transports -> {
             ChannelFactory<? extends Channel> real = new ReflectiveChannelFactory<>(transports.socketChannel());
             return new BootstrapDialer(transports, Engine.WATER_MARK, () -> {
