@@ -173,6 +173,19 @@ class DnsBackendTest {
     }
 
     @Test
+    void eachAddressHasItsOwnHealthCheckWhichStopsWhenTheAddressLeaves() throws Exception {
+        int port = twoGreetersOnOnePort();
+        dns.answer(NAME, 1, "127.0.0.2", "127.0.0.3");
+        Refractium r = start(true, ForwardTarget.builder("checked").backend(NAME, port)
+                .healthCheck(HealthCheck.connect().withInterval(Duration.ofMillis(200))).build(), null);
+        Await.until("a check loop per address", () -> r.liveHealthCheckers() == 2);
+        dns.answer(NAME, 1, "127.0.0.2");
+        Await.until("the removed address's check stopped", () -> r.liveHealthCheckers() == 1, Duration.ofSeconds(10));
+        assertThat(r.target("checked").backends()).extracting(b -> b.backend().hostAndPort())
+                .containsExactly("127.0.0.2:" + port);
+    }
+
+    @Test
     void aNameThatDoesNotResolveClosesOnlyItsConnection() throws Exception {
         TestServer live = keep(TestServer.greeter("live"));
         Refractium r = start(true, ForwardTarget.of("ghost", "nosuch.refractium.test:80"),
