@@ -31,6 +31,10 @@ public final class RefractiumBuilder {
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
     /** Default {@link #idleTimeout(Duration)}: 10 minutes. */
     public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofMinutes(10);
+    /** Default {@link #dnsMinTtl(Duration)}: 1 second. */
+    public static final Duration DEFAULT_DNS_MIN_TTL = EngineConfig.DEFAULT_DNS_MIN_TTL;
+    /** Default {@link #dnsMaxTtl(Duration)}: 5 minutes. */
+    public static final Duration DEFAULT_DNS_MAX_TTL = EngineConfig.DEFAULT_DNS_MAX_TTL;
     /** Default {@link #shutdownGracePeriod(Duration)}: 10 seconds. */
     public static final Duration DEFAULT_SHUTDOWN_GRACE_PERIOD = Duration.ofSeconds(10);
 
@@ -59,6 +63,9 @@ public final class RefractiumBuilder {
     private int workerThreads;
     private boolean nativeTransport = true;
     private boolean splice = true;
+    private List<InetSocketAddress> dnsServers = List.of();
+    private Duration dnsMinTtl = DEFAULT_DNS_MIN_TTL;
+    private Duration dnsMaxTtl = DEFAULT_DNS_MAX_TTL;
 
     RefractiumBuilder() {
     }
@@ -377,12 +384,58 @@ public final class RefractiumBuilder {
     }
 
     /**
+     * Sets the DNS servers that resolve backends named by host name, asked in order. Backends given by IP literal
+     * never go through DNS. Default: none given, the system's servers (and search domains) from
+     * {@code /etc/resolv.conf}, read by Netty's default provider.
+     *
+     * @param servers resolved addresses with a port (usually 53), or an empty list for the system's servers
+     * @return this builder
+     */
+    public RefractiumBuilder dnsServers(List<InetSocketAddress> servers) {
+        Objects.requireNonNull(servers, "dnsServers");
+        for (InetSocketAddress a : servers) {
+            if (a == null || a.isUnresolved() || a.getPort() == 0) {
+                throw new IllegalArgumentException("dnsServers: " + servers
+                        + " (expected: resolved addresses with a port, such as 10.0.0.53:53)");
+            }
+        }
+        this.dnsServers = List.copyOf(servers);
+        return this;
+    }
+
+    /**
+     * Sets the shortest time a DNS answer for a named backend is kept before the name is resolved again, whatever
+     * the records' TTL says (a TTL of 0 would mean a query per connection). Also the first retry delay after a
+     * failed resolution, doubling on each further failure up to {@link #dnsMaxTtl}. Default 1 second.
+     *
+     * @param minTtl greater than zero, at most {@link #dnsMaxTtl}
+     * @return this builder
+     */
+    public RefractiumBuilder dnsMinTtl(Duration minTtl) {
+        this.dnsMinTtl = positive("dnsMinTtl", minTtl);
+        return this;
+    }
+
+    /**
+     * Sets the longest time a DNS answer for a named backend is kept before the name is resolved again, whatever
+     * the records' TTL says; names answered from the hosts file are resolved again at this interval. Default 5
+     * minutes.
+     *
+     * @param maxTtl greater than zero, at least {@link #dnsMinTtl}
+     * @return this builder
+     */
+    public RefractiumBuilder dnsMaxTtl(Duration maxTtl) {
+        this.dnsMaxTtl = positive("dnsMaxTtl", maxTtl);
+        return this;
+    }
+
+    /**
      * Validates the settings and returns a new, not yet started {@link Refractium}.
      *
      * @return the instance
      * @throws IllegalArgumentException naming the setting and value when the settings do not fit together:
      *         no listen address, a route to an unknown protocol, a silence deadline not shorter than the
-     *         detection deadline, a duplicate protocol id
+     *         detection deadline, a duplicate protocol id, a DNS minimum TTL above the maximum
      */
     public Refractium build() {
         if (listenAddresses.isEmpty()) {
@@ -393,12 +446,16 @@ public final class RefractiumBuilder {
             throw new IllegalArgumentException("silenceTimeout: " + silenceTimeout + " (expected: < peekTimeout "
                     + peekTimeout + "); shorten silenceTimeout or lengthen peekTimeout");
         }
+        if (dnsMinTtl.compareTo(dnsMaxTtl) > 0) {
+            throw new IllegalArgumentException("dnsMinTtl: " + dnsMinTtl + " (expected: <= dnsMaxTtl " + dnsMaxTtl
+                    + "); shorten dnsMinTtl or lengthen dnsMaxTtl");
+        }
         ProtocolRegistry registry = ProtocolRegistry.create(protocols, discoverProtocols, discoveryClassLoader);
         registry.checkRoutes(table);
         EngineConfig config = new EngineConfig(List.copyOf(listenAddresses), maxPeekBytes, maxPeekMemoryBytes, peekTimeout,
                 silenceTimeout, connectTimeout, idleTimeout, shutdownGracePeriod, registry, List.copyOf(hooks),
                 bossGroup, workerGroup, workerThreads == 0 ? Runtime.getRuntime().availableProcessors() : workerThreads,
-                nativeTransport, splice);
+                nativeTransport, splice, dnsServers, dnsMinTtl, dnsMaxTtl);
         return new Refractium(config, table);
     }
 

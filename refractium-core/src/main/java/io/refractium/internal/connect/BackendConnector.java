@@ -15,6 +15,9 @@ import io.refractium.internal.relay.CountingRecvByteBufAllocator;
 import io.refractium.spi.AttributeKey;
 import java.net.InetSocketAddress;
 import java.nio.channels.ClosedChannelException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,6 +26,9 @@ import org.slf4j.LoggerFactory;
  * Connects one connection to a backend of its target: the load balancer picks an eligible backend, a failed or
  * timed-out attempt is closed (its slot released) and the next backend is tried, up to the target's attempts and
  * connect deadline. Every callback runs on the client's event loop; time comes from its clock.
+ *
+ * <p>A target whose named backends have not had their first DNS answer yet (just started) makes the connection
+ * wait for it; a name that did not resolve is reported to the hooks as the connection's backend failure.
  *
  * <p>What counts against a backend's passive health: a refused, reset or timed-out connect. What does not: a local
  * failure to create a socket ({@link LocalDialException}), an attempt aborted because the client left, and a
@@ -46,7 +52,7 @@ public final class BackendConnector {
     private final TargetRuntime runtime;
     private final ForwardTarget target;
     private final Callback callback;
-    private final long[] tried;
+    private final List<BackendState> tried = new ArrayList<>(2);
     private final long connectDeadline;
     private int attempts;
     private boolean cancelled;
@@ -66,7 +72,6 @@ public final class BackendConnector {
         this.runtime = runtime;
         this.target = runtime.target();
         this.callback = callback;
-        this.tried = new long[(runtime.size() + 63) >>> 6];
         this.connectDeadline = target.connectDeadline() == null ? 0
                 : conn.ticker().nanoTime() + target.connectDeadline().toNanos();
     }
@@ -113,21 +118,34 @@ public final class BackendConnector {
         if (serverName == null) {
             serverName = conn.attributes().get(AttributeKey.HTTP_HOST);
         }
-        int index = runtime.acquire(tried, conn.clientAddress(), serverName);
-        if (index < 0) {
-            log.debug("[{}] target {}: no eligible backend", conn.id(), target.name());
+        BackendState state = runtime.acquire(tried, conn.clientAddress(), serverName);
+        if (state == null) {
+            CompletableFuture<Void> answers = runtime.firstAnswers();
+            if (!answers.isDone()) {
+                // Named backends not resolved yet (just started): wait for their first answer, off no thread.
+                EventLoop loop = conn.client().eventLoop();
+                answers.whenComplete((v, t) -> loop.execute(this::next));
+                return;
+            }
+            TargetRuntime.ResolutionFailure unresolved = attempts == 0 ? runtime.resolutionFailure() : null;
+            if (unresolved != null) {
+                log.debug("[{}] target {}: no eligible backend; {} did not resolve: {}", conn.id(), target.name(),
+                        unresolved.backend().hostAndPort(), BackendState.describe(unresolved.cause()));
+                path.hooks().backendFailed(conn, unresolved.backend().address(), unresolved.cause());
+            } else {
+                log.debug("[{}] target {}: no eligible backend", conn.id(), target.name());
+            }
             callback.unavailable();
             return;
         }
-        tried[index >>> 6] |= 1L << index;
+        tried.add(state);
         attempts++;
-        BackendState state = runtime.backend(index);
         CountingRecvByteBufAllocator counter = new CountingRecvByteBufAllocator();
         EventLoop loop = conn.client().eventLoop();
         ChannelFuture f = path.dialer().dial(loop, state.connectAddress(), counter, (int) Math.min(Integer.MAX_VALUE, timeoutMillis));
         if (f.isDone() && f.cause() instanceof LocalDialException) {
             // No channel came to life: nothing to close, the slot is given back now.
-            runtime.release(index);
+            runtime.release(state);
             log.debug("[{}] backend {}: {} (local error, not held against the backend)", conn.id(),
                     state.backend().hostAndPort(), f.cause().getMessage());
             path.hooks().backendFailed(conn, state.backend().address(), f.cause());
@@ -139,14 +157,15 @@ public final class BackendConnector {
         conn.attempt(ch, counter, state.backend().address());
         // The slot is held until the channel closes, whatever the outcome, so counts return to zero.
         ch.closeFuture().addListener((ChannelFutureListener) cf -> {
-            runtime.release(index);
+            runtime.release(state);
             conn.channelClosed();
         });
         boolean cut = cutByDeadline;
-        f.addListener((ChannelFutureListener) cf -> done(cf, state.backend(), index, cut));
+        f.addListener((ChannelFutureListener) cf -> done(cf, state, cut));
     }
 
-    private void done(ChannelFuture f, Backend backend, int index, boolean cutByDeadline) {
+    private void done(ChannelFuture f, BackendState state, boolean cutByDeadline) {
+        Backend backend = state.backend();
         Channel ch = f.channel();
         if (inFlight == ch) {
             inFlight = null;
@@ -160,7 +179,7 @@ public final class BackendConnector {
             boolean local = cause instanceof LocalDialException;
             boolean cutShort = cutByDeadline && cause instanceof ConnectTimeoutException;
             if (!abortedByClient && !local && !cutShort) {
-                runtime.connectFailed(index, cause);
+                runtime.connectFailed(state, cause);
             }
             log.debug("[{}] backend {} failed{}: {}", conn.id(), backend.hostAndPort(),
                     local ? " (local error, not held against the backend)" : cutShort ? " (connect deadline)" : "",
@@ -172,7 +191,7 @@ public final class BackendConnector {
             next();
             return;
         }
-        runtime.connectSucceeded(index);
+        runtime.connectSucceeded(state);
         if (cancelled) {
             ch.close();
             return;

@@ -22,5 +22,13 @@ public record EngineConfig(
         IoEventLoopGroup workerGroup,
         int workerThreads,
         boolean nativeTransport,
-        boolean splice) {
+        boolean splice,
+        List<InetSocketAddress> dnsServers,
+        Duration dnsMinTtl,
+        Duration dnsMaxTtl) {
+
+    /** The defaults of the DNS settings, for tests that build a config by hand. */
+    public static final Duration DEFAULT_DNS_MIN_TTL = Duration.ofSeconds(1);
+    /** The default longest time a DNS answer is kept. */
+    public static final Duration DEFAULT_DNS_MAX_TTL = Duration.ofMinutes(5);
 }

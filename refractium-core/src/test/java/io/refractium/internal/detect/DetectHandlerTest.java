@@ -242,7 +242,8 @@ class DetectHandlerTest {
         }
         EngineConfig config = new EngineConfig(List.of(LOCAL), maxPeekBytes, budget.limit(), Duration.ofSeconds(5),
                 Duration.ofSeconds(2), Duration.ofSeconds(5), Duration.ofMinutes(10), Duration.ofSeconds(10),
-                ProtocolRegistry.create(list, false, null), List.of(), null, null, 1, false, false);
+                ProtocolRegistry.create(list, false, null), List.of(), null, null, 1, false, false, List.of(),
+                EngineConfig.DEFAULT_DNS_MIN_TTL, EngineConfig.DEFAULT_DNS_MAX_TTL);
         ConnectionPath path = new ConnectionPath(config, new HookDispatcher(List.of(new RecordingHook())), new FakeDialer(),
                 budget);
         EmbeddedChannel ch = EmbeddedChannel.builder().ticker(ticker).build();
