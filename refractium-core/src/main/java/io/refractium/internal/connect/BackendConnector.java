@@ -5,6 +5,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.ScheduledFuture;
 import io.refractium.Backend;
 import io.refractium.ForwardTarget;
 import io.refractium.internal.engine.ConnectionPath;
@@ -28,7 +29,8 @@ import org.slf4j.LoggerFactory;
  * connect deadline. Every callback runs on the client's event loop; time comes from its clock.
  *
  * <p>A target whose named backends have not had their first DNS answer yet (just started) makes the connection
- * wait for it; a name that did not resolve is reported to the hooks as the connection's backend failure.
+ * wait for it, at most the connect timeout (or what is left of the connect deadline); a name that did not resolve
+ * is reported to the hooks as the connection's backend failure.
  *
  * <p>What counts against a backend's passive health: a refused, reset or timed-out connect. What does not: a local
  * failure to create a socket ({@link LocalDialException}), an attempt aborted because the client left, and a
@@ -57,6 +59,9 @@ public final class BackendConnector {
     private int attempts;
     private boolean cancelled;
     private Channel inFlight;
+    /** Whether this connection already waited for the target's first DNS answers; it waits once. */
+    private boolean waitedForAnswers;
+    private ScheduledFuture<?> answerTimer;
 
     /**
      * Creates the connector of one connection.
@@ -84,11 +89,23 @@ public final class BackendConnector {
     /** Gives up: the attempt in flight is closed and no other starts. */
     public void cancel() {
         cancelled = true;
+        if (answerTimer != null) {
+            answerTimer.cancel(false);
+        }
         Channel ch = inFlight;
         inFlight = null;
         if (ch != null) {
             ch.close();
         }
+    }
+
+    private void answersArrivedOrTimedOut() {
+        if (answerTimer == null) {
+            return;
+        }
+        answerTimer.cancel(false);
+        answerTimer = null;
+        next();
     }
 
     private void next() {
@@ -121,10 +138,13 @@ public final class BackendConnector {
         BackendState state = runtime.acquire(tried, conn.clientAddress(), serverName);
         if (state == null) {
             CompletableFuture<Void> answers = runtime.firstAnswers();
-            if (!answers.isDone()) {
-                // Named backends not resolved yet (just started): wait for their first answer, off no thread.
+            if (!answers.isDone() && !waitedForAnswers) {
+                // Named backends not resolved yet (just started): wait for their first answer without blocking the
+                // loop, bounded like a connect attempt; whichever comes first resumes, once.
+                waitedForAnswers = true;
                 EventLoop loop = conn.client().eventLoop();
-                answers.whenComplete((v, t) -> loop.execute(this::next));
+                answerTimer = loop.schedule(this::answersArrivedOrTimedOut, timeoutMillis, TimeUnit.MILLISECONDS);
+                answers.whenComplete((v, t) -> loop.execute(this::answersArrivedOrTimedOut));
                 return;
             }
             TargetRuntime.ResolutionFailure unresolved = attempts == 0 ? runtime.resolutionFailure() : null;

@@ -187,6 +187,20 @@ class ConnectHandlerTest {
                 .containsExactly(CloseReason.BACKEND_UNAVAILABLE, CloseReason.BACKEND_UNAVAILABLE);
     }
 
+    @Test
+    void waitingForTheFirstDnsAnswerIsBoundedByTheConnectTimeout() {
+        connectTimeout = Duration.ofMillis(300);
+        // The target's runtime is not started, so its name gets no answer: the wait must end on its own.
+        EmbeddedChannel client = connection(ForwardTarget.builder("named").backend("backend.test", 80).build());
+        assertThat(runtime.firstAnswers()).isNotDone();
+        advance(Duration.ofMillis(299));
+        assertThat(client.isOpen()).as("still waiting for the answer").isTrue();
+        advance(Duration.ofMillis(1));
+        assertThat(client.isOpen()).isFalse();
+        assertThat(dials).isEmpty();
+        assertThat(finished).extracting(ConnectionSummary::reason).containsExactly(CloseReason.BACKEND_UNAVAILABLE);
+    }
+
     // ---------------------------------------------------------------- fixture
 
     private static ForwardTarget.Builder target(int backends) {
