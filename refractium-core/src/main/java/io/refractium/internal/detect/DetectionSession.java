@@ -13,7 +13,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The detection of one connection or flow, independent of the transport: the candidates narrow on each
  * {@link #update}; the first {@code MATCH} in priority order wins once no higher-priority candidate still says
- * {@code NEED_MORE}; the peek cap, the deadline or the end of input turn every {@code NEED_MORE} into a drop-out.
+ * {@code NEED_MORE}; when the peek cap, the deadline or the end of input ends the wait, each undecided detector
+ * gets one {@linkplain DetectionContext#isLastCall() last call}, after which a {@code NEED_MORE} is a drop-out.
  *
  * <p>A detector that throws, returns {@code null} or moves the buffer's indexes counts as {@code NO_MATCH} (the
  * indexes are restored). Each detector's {@link DetectionContext#progress() progress} is kept here between calls,
@@ -33,6 +34,7 @@ public final class DetectionSession implements DetectionContext {
     private final Object logId;
     private int current = -1;
     private boolean inputComplete;
+    private boolean lastCall;
     /** The index of a match waiting for higher-priority detectors, or {@code candidates.length}. */
     private int deferred;
     private DetectionResult deferredResult;
@@ -86,6 +88,7 @@ public final class DetectionSession implements DetectionContext {
             RefractiumProtocol p = candidates[i];
             DetectionResult r;
             current = i;
+            lastCall = inputComplete || deadlinePassed || atCap || readable >= p.maxBytes();
             try {
                 r = p.detect(buf, this);
                 if (r == null) {
@@ -96,6 +99,7 @@ public final class DetectionSession implements DetectionContext {
                 r = DetectionResult.noMatch();
             } finally {
                 current = -1;
+                lastCall = false;
             }
             if (buf.readerIndex() != readerIndex || buf.writerIndex() != writerIndex) {
                 log.warn("[{}] detector {} moved the buffer's indexes; restoring them", logId, p.id());
@@ -185,6 +189,11 @@ public final class DetectionSession implements DetectionContext {
     @Override
     public boolean isInputComplete() {
         return inputComplete;
+    }
+
+    @Override
+    public boolean isLastCall() {
+        return lastCall;
     }
 
     @Override

@@ -12,6 +12,8 @@ import io.refractium.spi.Transport;
 import io.refractium.testing.PrefixProtocol;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** The detection session alone: which detectors are asked, how often, and who wins. */
@@ -92,8 +94,85 @@ class DetectionSessionTest {
         }
     }
 
+    @Test
+    void eachUndecidedDetectorGetsOneLastCallWhenTheWaitEnds() {
+        for (String end : new String[] {"deadline", "cap", "fin", "maxBytes"}) {
+            LastCallProtocol lenient = new LastCallProtocol("lenient", 10, true, 100);
+            LastCallProtocol strict = new LastCallProtocol("strict", 0, false, 100);
+            DetectionSession session = session(lenient, strict);
+            ByteBuf buf = Unpooled.copiedBuffer("x".repeat(end.equals("maxBytes") ? 100 : 10), StandardCharsets.US_ASCII);
+            try {
+                if (!end.equals("maxBytes")) {
+                    assertThat(session.update(buf, 64, false, false)).isFalse();
+                    assertThat(lenient.lastCalls).containsExactly(false);
+                    buf.writeCharSequence("y".repeat(end.equals("cap") ? 54 : 1), StandardCharsets.US_ASCII);
+                }
+                boolean decided = session.update(buf, end.equals("maxBytes") ? 1024 : 64, end.equals("fin"),
+                        end.equals("deadline"));
+                assertThat(decided).as(end).isTrue();
+                assertThat(session.protocol()).as(end).isSameAs(lenient);
+                assertThat(lenient.lastCalls.get(lenient.lastCalls.size() - 1)).as(end).isTrue();
+            } finally {
+                buf.release();
+            }
+        }
+    }
+
+    @Test
+    void aDetectorThatStillNeedsMoreOnItsLastCallDropsOut() {
+        LastCallProtocol strict = new LastCallProtocol("strict", 0, false, 100);
+        DetectionSession session = session(strict);
+        ByteBuf buf = Unpooled.copiedBuffer("xx", StandardCharsets.US_ASCII);
+        try {
+            assertThat(session.update(buf, 64, false, false)).isFalse();
+            assertThat(session.update(buf, 64, true, false)).isTrue();
+            assertThat(strict.lastCalls).containsExactly(false, true);
+            assertThat(session.protocol()).isNull();
+            assertThat(session.failure()).isEqualTo(DetectionFailure.NO_MATCH);
+        } finally {
+            buf.release();
+        }
+    }
+
     private static DetectionSession session(RefractiumProtocol... candidates) {
         return new DetectionSession(candidates, Transport.TCP, ADDRESS, ADDRESS, "test");
+    }
+
+    /** Always needs more, and on its last call matches when lenient; records what each call was told. */
+    private static final class LastCallProtocol implements RefractiumProtocol {
+        private final String id;
+        private final int priority;
+        private final boolean lenient;
+        private final int maxBytes;
+        final List<Boolean> lastCalls = new ArrayList<>();
+
+        LastCallProtocol(String id, int priority, boolean lenient, int maxBytes) {
+            this.id = id;
+            this.priority = priority;
+            this.lenient = lenient;
+            this.maxBytes = maxBytes;
+        }
+
+        @Override
+        public String id() {
+            return id;
+        }
+
+        @Override
+        public int priority() {
+            return priority;
+        }
+
+        @Override
+        public int maxBytes() {
+            return maxBytes;
+        }
+
+        @Override
+        public DetectionResult detect(ByteBuf buf, DetectionContext context) {
+            lastCalls.add(context.isLastCall());
+            return context.isLastCall() && lenient ? DetectionResult.match() : DetectionResult.needMore();
+        }
     }
 
     /** Counts the calls to a detector. */
