@@ -8,8 +8,8 @@ import static io.refractium.protocols.Samples.ascii;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.refractium.protocols.dns.DnsDetector;
-import io.refractium.protocols.http.Http2PrefaceDetector;
 import io.refractium.protocols.http.HttpDetector;
+import io.refractium.protocols.http2.Http2Detector;
 import io.refractium.protocols.ssh.SshDetector;
 import io.refractium.protocols.tls.TlsDetector;
 import io.refractium.spi.DetectionResult;
@@ -27,7 +27,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 class CrossProtocolTest {
 
     private static final List<RefractiumProtocol> DETECTORS = List.of(new TlsDetector(), new HttpDetector(),
-            new Http2PrefaceDetector(), new SshDetector(), new DnsDetector());
+            new Http2Detector(), new SshDetector(), new DnsDetector());
 
     /** Samples by the id of the detector that must recognize them. */
     private static Map<String, List<byte[]>> samples() {

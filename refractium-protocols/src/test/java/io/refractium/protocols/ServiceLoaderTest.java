@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.refractium.ForwardTarget;
 import io.refractium.Refractium;
 import io.refractium.protocols.dns.DnsDetector;
-import io.refractium.protocols.http.Http2PrefaceDetector;
 import io.refractium.protocols.http.HttpDetector;
+import io.refractium.protocols.http2.Http2Detector;
 import io.refractium.protocols.ssh.SshDetector;
 import io.refractium.protocols.tls.TlsDetector;
 import io.refractium.spi.RefractiumProtocol;
@@ -29,7 +29,7 @@ class ServiceLoaderTest {
         assertThat(found).extracting(RefractiumProtocol::id)
                 .containsExactlyInAnyOrder("tls", "http", "http2", "ssh", "dns");
         assertThat(found).extracting(p -> (Object) p.getClass()).containsExactlyInAnyOrder(TlsDetector.class,
-                HttpDetector.class, Http2PrefaceDetector.class, SshDetector.class, DnsDetector.class);
+                HttpDetector.class, Http2Detector.class, SshDetector.class, DnsDetector.class);
         assertThat(found).allSatisfy(p -> assertThat(p.maxBytes()).isPositive());
     }
 

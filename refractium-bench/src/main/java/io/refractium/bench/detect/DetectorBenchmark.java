@@ -3,8 +3,8 @@ package io.refractium.bench.detect;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.refractium.protocols.dns.DnsDetector;
-import io.refractium.protocols.http.Http2PrefaceDetector;
 import io.refractium.protocols.http.HttpDetector;
+import io.refractium.protocols.http2.Http2Detector;
 import io.refractium.protocols.ssh.SshDetector;
 import io.refractium.protocols.tls.TlsDetector;
 import io.refractium.spi.DetectionContext;
@@ -75,7 +75,7 @@ public class DetectorBenchmark {
 
     private final TlsDetector tls = new TlsDetector();
     private final HttpDetector http = new HttpDetector();
-    private final Http2PrefaceDetector http2 = new Http2PrefaceDetector();
+    private final Http2Detector http2 = new Http2Detector();
     private final SshDetector ssh = new SshDetector();
     private final DnsDetector dns = new DnsDetector();
 

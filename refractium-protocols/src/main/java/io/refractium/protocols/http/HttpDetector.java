@@ -21,7 +21,7 @@ import java.util.Arrays;
  * {@code NOTIFY}, {@code SUBSCRIBE}, {@code UNSUBSCRIBE}; method names are case-sensitive (RFC 9110 §9.1). The
  * request target is non-empty and holds no whitespace or control characters; the version is {@code HTTP/1.0} or
  * {@code HTTP/1.1}. The HTTP/2 connection preface ({@code PRI * HTTP/2.0}) is not an HTTP/1 request: see
- * {@link Http2PrefaceDetector}. The detector answers {@link DetectionResult#noMatch() NO_MATCH} on the first byte
+ * {@link io.refractium.protocols.http2.Http2Detector}. The detector answers {@link DetectionResult#noMatch() NO_MATCH} on the first byte
  * that breaks these rules, so on the first byte for anything that cannot begin a known method.
  *
  * <p>When does it match? The host of a request is, by RFC 9112 §3.2 and §7.2, the authority of an absolute-form

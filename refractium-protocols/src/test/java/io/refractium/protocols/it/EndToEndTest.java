@@ -11,8 +11,8 @@ import io.refractium.RefractiumBuilder;
 import io.refractium.Route;
 import io.refractium.protocols.Samples;
 import io.refractium.protocols.dns.DnsDetector;
-import io.refractium.protocols.http.Http2PrefaceDetector;
 import io.refractium.protocols.http.HttpDetector;
+import io.refractium.protocols.http2.Http2Detector;
 import io.refractium.protocols.ssh.SshDetector;
 import io.refractium.protocols.it.TestBackends.Backend;
 import io.refractium.protocols.tls.TlsDetector;
@@ -79,7 +79,7 @@ class EndToEndTest {
                         .nativeTransport(epoll)
                         .workerThreads(2)
                         .shutdownGracePeriod(Duration.ZERO)
-                        .protocols(List.of(new TlsDetector(), new HttpDetector(), new Http2PrefaceDetector(),
+                        .protocols(List.of(new TlsDetector(), new HttpDetector(), new Http2Detector(),
                                 new SshDetector(), new DnsDetector())))
                 .build()
                 .start();
