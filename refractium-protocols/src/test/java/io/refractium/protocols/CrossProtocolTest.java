@@ -37,7 +37,7 @@ class CrossProtocolTest {
                 Samples.records(Samples.postQuantumClientHello().handshake(), 100)));
         m.put("http", List.of(ascii(Samples.CURL_REQUEST), ascii(Samples.BROWSER_REQUEST),
                 ascii(Samples.ABSOLUTE_FORM_REQUEST), ascii(Samples.HTTP_1_0_REQUEST)));
-        m.put("http2", List.of(ascii(Samples.HTTP2_PREFACE)));
+        m.put("http2", List.of(Samples.h2cCurlRequest()));
         m.put("ssh", List.of(ascii(Samples.OPENSSH_BANNER), ascii("SSH-1.99-OpenSSH_3.9p1\r\n")));
         m.put("dns", List.of(Samples.tcp(Samples.dnsQuery("example.com", 1, true)),
                 Samples.tcp(Samples.dnsQuery("example.com", 28, false))));

@@ -50,6 +50,19 @@ public final class Samples {
     public static final String HTTP2_PREFACE = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
             + "\u0000\u0000\u0000\u0004\u0000\u0000\u0000\u0000\u0000";
 
+    /**
+     * Returns what curl 7.88.1 sends first with {@code --http2-prior-knowledge} for
+     * {@code http://h2c.example.test:8080/api/v1/items?limit=10}: the preface, SETTINGS, WINDOW_UPDATE and the
+     * HEADERS of the GET (captured bytes, see {@code io/refractium/protocols/http2/README.md} in the test resources).
+     */
+    public static byte[] h2cCurlRequest() {
+        try (java.io.InputStream in = Samples.class.getResourceAsStream("http2/curl-h2c-get.bin")) {
+            return in.readAllBytes();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     /** What OpenSSH sends. */
     public static final String OPENSSH_BANNER = "SSH-2.0-OpenSSH_9.6p1 Ubuntu-3ubuntu13.5\r\n";
 

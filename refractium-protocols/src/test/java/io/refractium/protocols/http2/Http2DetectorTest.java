@@ -384,4 +384,19 @@ class Http2DetectorTest {
                 Http2Detector.MAX_BYTES, Status.MATCH, TCP);
         assertThat(r.attributes()).isEqualTo(HTTP2_ONLY);
     }
+
+    @Test
+    void randomBytesAfterThePrefaceOrInTheBlockNeverThrow() {
+        java.util.Random random = new java.util.Random(0x4832);
+        for (int i = 0; i < 20_000; i++) {
+            byte[] tail = new byte[random.nextInt(200)];
+            random.nextBytes(tail);
+            byte[] bytes = i % 2 == 0 ? concat(H2.preface(), tail) : withBlock(tail);
+            DetectionResult r = detect(detector, bytes, i % 3 == 0 ? LAST : TCP);
+            assertThat(r.status()).isNotEqualTo(Status.NO_MATCH);
+            if (i % 2 == 1) {
+                assertThat(r.status()).isEqualTo(Status.MATCH);
+            }
+        }
+    }
 }
