@@ -279,6 +279,23 @@ class EndToEndTest {
 
     @ParameterizedTest(name = "epoll={0}")
     @ValueSource(booleans = {false, true})
+    void h2cRequestsReachTheBackendOfTheirAuthority(boolean epoll) throws Exception {
+        Backend api = backends.recorder("backend-api");
+        Backend other = backends.recorder("backend-other");
+        InetSocketAddress address = startProxy(epoll, builder -> builder
+                .route(Route.builder("http2").host("h2c.example.test").to(ForwardTarget.of("api", api.address())))
+                .route("http2", ForwardTarget.of("other", other.address())));
+
+        // curl --http2-prior-knowledge http://h2c.example.test:8080/api/v1/items?limit=10, Huffman-coded HEADERS
+        byte[] request = Samples.h2cCurlRequest();
+        assertThat(exchange(address, request, 11)).isEqualTo("backend-api");
+        assertThat(api.nextReceived()).isEqualTo(new String(request, StandardCharsets.ISO_8859_1));
+        assertThat(other.received()).isEmpty();
+        assertAllConnectionsEnd();
+    }
+
+    @ParameterizedTest(name = "epoll={0}")
+    @ValueSource(booleans = {false, true})
     void requestLineThenEndOfInputIsHttp(boolean epoll) throws Exception {
         Backend web = backends.recorder("backend-web");
         Backend fallback = backends.recorder("backend-fallback");
