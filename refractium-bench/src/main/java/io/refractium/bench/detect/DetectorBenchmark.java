@@ -85,6 +85,8 @@ public class DetectorBenchmark {
     private ByteBuf halfClientHello;
     private ByteBuf httpRequest;
     private ByteBuf http2Preface;
+    private ByteBuf h2cGet;
+    private ByteBuf h2cGrpc;
     private ByteBuf sshBanner;
     private ByteBuf dnsQuery;
 
@@ -101,14 +103,18 @@ public class DetectorBenchmark {
         clientHelloInRecords = buffer(Samples.records(handshake, 100));
         halfClientHello = buffer(Arrays.copyOf(single, single.length / 2));
         httpRequest = buffer(Samples.ascii(Samples.BROWSER_REQUEST));
-        http2Preface = buffer(Samples.ascii(Samples.HTTP2_PREFACE));
+        http2Preface = buffer(Samples.ascii(Samples.HTTP2_PREFACE_AND_SETTINGS));
+        h2cGet = buffer(Samples.h2cCurlGet());
+        h2cGrpc = buffer(Samples.h2cCurlGrpc());
         sshBanner = buffer(Samples.ascii(Samples.OPENSSH_BANNER));
         dnsQuery = buffer(Samples.dnsQueryOverTcp());
         check(tls.detect(clientHello, TCP), DetectionResult.Status.MATCH);
         check(tls.detect(clientHelloInRecords, TCP), DetectionResult.Status.MATCH);
         check(tls.detect(halfClientHello, TCP), DetectionResult.Status.NEED_MORE);
         check(http.detect(httpRequest, TCP), DetectionResult.Status.MATCH);
-        check(http2.detect(http2Preface, TCP), DetectionResult.Status.MATCH);
+        check(http2.detect(http2Preface, TCP), DetectionResult.Status.NEED_MORE);
+        check(http2.detect(h2cGet, TCP), DetectionResult.Status.MATCH);
+        check(http2.detect(h2cGrpc, TCP), DetectionResult.Status.MATCH);
         check(ssh.detect(sshBanner, TCP), DetectionResult.Status.MATCH);
         check(dns.detect(dnsQuery, TCP), DetectionResult.Status.MATCH);
         check(tls.detect(httpRequest, TCP), DetectionResult.Status.NO_MATCH);
@@ -177,13 +183,35 @@ public class DetectorBenchmark {
     }
 
     /**
-     * HTTP/2: the connection preface.
+     * HTTP/2: the connection preface and SETTINGS of a client that has not sent its request yet, {@code NEED_MORE}.
      *
      * @return the decision
      */
     @Benchmark
-    public DetectionResult http2Preface() {
+    public DetectionResult http2PrefaceNeedsMore() {
         return http2.detect(http2Preface, TCP);
+    }
+
+    /**
+     * HTTP/2 with prior knowledge: curl's first request (preface, SETTINGS, WINDOW_UPDATE, HEADERS with a
+     * Huffman-coded HPACK block), {@code MATCH} with host, method and path.
+     *
+     * @return the decision
+     */
+    @Benchmark
+    public DetectionResult h2cCurlHeaders() {
+        return http2.detect(h2cGet, TCP);
+    }
+
+    /**
+     * HTTP/2 with prior knowledge: a gRPC-like POST from curl, {@code MATCH} with host, method, path and the gRPC
+     * flag.
+     *
+     * @return the decision
+     */
+    @Benchmark
+    public DetectionResult h2cGrpcHeaders() {
+        return http2.detect(h2cGrpc, TCP);
     }
 
     /**

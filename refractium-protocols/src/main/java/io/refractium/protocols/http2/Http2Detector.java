@@ -46,6 +46,10 @@ import java.nio.charset.StandardCharsets;
  * and trailing dot, an IPv6 literal without its brackets, left out when empty or outside printable ASCII); and
  * {@link #GRPC} when the content type is {@code application/grpc}, alone or followed by {@code +} or {@code ;}.
  *
+ * <p>A client that sends its preface and SETTINGS and then waits for the server's SETTINGS before its first request
+ * (as gRPC clients commonly do) is matched only on the last call, at the detection deadline; for such clients, when
+ * no route needs the host or path, register {@link #prefaceOnly()} instead.
+ *
  * <p>Each call resumes where the previous one on the same connection stopped ({@link DetectionContext#progress()}):
  * at the next frame header before the HEADERS, or at the first frame of the header block not completely received;
  * the block is decoded once, when complete. So frames that arrive one byte per read cost time linear in their
@@ -94,8 +98,27 @@ public final class Http2Detector implements RefractiumProtocol {
     private static final DetectionResult HTTP2 = DetectionResult.match(
             ProtocolAttributes.builder().put(AttributeKey.HTTP_VERSION, HTTP_2_0).build());
 
-    /** Creates the detector. */
+    private final boolean readRequest;
+
+    /** Creates the detector that reads the first request; the one {@code ServiceLoader} discovery creates. */
     public Http2Detector() {
+        this(true);
+    }
+
+    private Http2Detector(boolean readRequest) {
+        this.readRequest = readRequest;
+    }
+
+    /**
+     * Returns a detector that matches at the end of the preface, with {@link AttributeKey#HTTP_VERSION} alone, and
+     * reads no frames: for clients that wait for the server's SETTINGS before they send a request (gRPC clients
+     * commonly do), which the default detector would hold until the detection deadline, when no route needs the
+     * host or path of h2c requests. Register it explicitly, in place of the discovered one.
+     *
+     * @return the detector, stateless and thread-safe
+     */
+    public static Http2Detector prefaceOnly() {
+        return new Http2Detector(false);
     }
 
     /**
@@ -109,13 +132,13 @@ public final class Http2Detector implements RefractiumProtocol {
     }
 
     /**
-     * Returns {@value #MAX_BYTES}.
+     * Returns {@value #MAX_BYTES}, or 24 (the preface) for {@link #prefaceOnly()}.
      *
      * @return the most bytes the detector may need
      */
     @Override
     public int maxBytes() {
-        return MAX_BYTES;
+        return readRequest ? MAX_BYTES : PREFACE_LENGTH;
     }
 
     /**
@@ -154,6 +177,9 @@ public final class Http2Detector implements RefractiumProtocol {
             }
             if (n < PREFACE_LENGTH) {
                 return last ? DetectionResult.noMatch() : DetectionResult.needMore();
+            }
+            if (!readRequest) {
+                return HTTP2;
             }
             frame = start + PREFACE_LENGTH;
         }

@@ -1,12 +1,15 @@
 package io.refractium.protocols.http2;
 
+import java.util.Arrays;
+
 /**
  * The HPACK Huffman code (RFC 7541 §5.2 and Appendix B), decoding only.
  *
  * <p>The code is canonical: within a length, codes follow the order of the symbols, and the codes of each length
  * start right after the last code of the length before, shifted left. So the table is just the code length of each
- * of the 257 symbols (256 octets and EOS), and a code is decoded by comparing a window of the next 32 bits with the
- * first code that is too large for each length, shortest first.
+ * of the 257 symbols (256 octets and EOS). A code of up to 10 bits is decoded by looking up the next 10 bits in a
+ * table; a longer one by comparing a window of the next 32 bits with the first code too large for each length,
+ * shortest first.
  *
  * <p>Stateless and thread-safe; decoding allocates nothing.
  */
@@ -51,7 +54,6 @@ final class Huffman {
     };
 
     static final int EOS = 256;
-    private static final int MIN_LENGTH = 5;
     private static final int MAX_LENGTH = 30;
 
     /** The symbols ordered by code length, then by value: the order of their codes. */
@@ -66,6 +68,14 @@ final class Huffman {
      */
     private static final long[] LIMIT = new long[MAX_LENGTH + 1];
 
+    /** The bits of the window that {@link #FAST} looks up. */
+    private static final int FAST_BITS = 10;
+    /**
+     * For each value of the next {@value #FAST_BITS} bits that starts with a code of at most that many bits (all the
+     * letters, digits and common punctuation), the symbol shifted left by 4 and the code length; else 0.
+     */
+    private static final short[] FAST = new short[1 << FAST_BITS];
+
     static {
         int index = 0;
         int code = 0;
@@ -75,6 +85,10 @@ final class Huffman {
             for (int symbol = 0; symbol <= EOS; symbol++) {
                 if (LENGTHS[symbol] == length) {
                     SYMBOLS[index++] = (short) symbol;
+                    if (length <= FAST_BITS) {
+                        int from = code << (FAST_BITS - length);
+                        Arrays.fill(FAST, from, from + (1 << (FAST_BITS - length)), (short) (symbol << 4 | length));
+                    }
                     code++;
                 }
             }
@@ -122,15 +136,23 @@ final class Huffman {
             // the next 32 bits, padded with ones past the end
             long window = count >= 32 ? bits >>> (count - 32) & 0xffffffffL
                     : (bits << (32 - count) | (1L << (32 - count)) - 1) & 0xffffffffL;
-            int codeLength = MIN_LENGTH;
-            while (window >= LIMIT[codeLength]) {
-                codeLength++;
+            int fast = FAST[(int) (window >>> (32 - FAST_BITS))];
+            int codeLength;
+            int symbol;
+            if (fast != 0) {
+                codeLength = fast & 0xf;
+                symbol = fast >>> 4;
+            } else {
+                codeLength = FAST_BITS + 1;
+                while (window >= LIMIT[codeLength]) {
+                    codeLength++;
+                }
+                symbol = SYMBOLS[BASE[codeLength] + (int) (window >>> (32 - codeLength)) - FIRST[codeLength]];
             }
             if (codeLength > count) {
                 // padding: at most 7 bits, all ones (then the padded window is all ones)
                 return count <= 7 && window == 0xffffffffL ? out - dstOffset : -1;
             }
-            int symbol = SYMBOLS[BASE[codeLength] + (int) (window >>> (32 - codeLength)) - FIRST[codeLength]];
             if (symbol == EOS) {
                 return -1;
             }

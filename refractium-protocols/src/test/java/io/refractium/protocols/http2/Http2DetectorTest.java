@@ -399,4 +399,15 @@ class Http2DetectorTest {
             }
         }
     }
+
+    @Test
+    void prefaceOnlyMatchesAtTheEndOfThePreface() {
+        Http2Detector prefaceOnly = Http2Detector.prefaceOnly();
+        assertThat(prefaceOnly.id()).isEqualTo("http2");
+        assertThat(prefaceOnly.maxBytes()).isEqualTo(24);
+        byte[] request = H2.resource("curl-h2c-get.bin");
+        DetectionResult r = assertDecidesAt(prefaceOnly, request, 24, Status.MATCH, TCP);
+        assertThat(r.attributes()).isEqualTo(HTTP2_ONLY);
+        assertDecidesAt(prefaceOnly, Samples.ascii("PRI * HTTP/1.1\r\n"), 12, Status.NO_MATCH, TCP);
+    }
 }
