@@ -123,19 +123,21 @@ final class Huffman {
         int in = offset;
         int inEnd = offset + length;
         int out = dstOffset;
-        long bits = 0;
+        long bits = 0; // the next bits, left-aligned: count of them from the most significant one, then zeros
         int count = 0;
         while (true) {
-            while (count <= 48 && in < inEnd) {
-                bits = bits << 8 | (src[in++] & 0xff);
+            while (count <= 56 && in < inEnd) {
+                bits |= (long) (src[in++] & 0xff) << (56 - count);
                 count += 8;
             }
             if (count == 0) {
                 return out - dstOffset;
             }
             // the next 32 bits, padded with ones past the end
-            long window = count >= 32 ? bits >>> (count - 32) & 0xffffffffL
-                    : (bits << (32 - count) | (1L << (32 - count)) - 1) & 0xffffffffL;
+            long window = bits >>> 32;
+            if (count < 32) {
+                window |= 0xffffffffL >>> count;
+            }
             int fast = FAST[(int) (window >>> (32 - FAST_BITS))];
             int codeLength;
             int symbol;
@@ -157,8 +159,8 @@ final class Huffman {
                 return -1;
             }
             dst[out++] = (byte) symbol;
+            bits <<= codeLength;
             count -= codeLength;
-            bits &= (1L << count) - 1;
         }
     }
 }
