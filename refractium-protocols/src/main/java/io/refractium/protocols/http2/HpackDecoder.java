@@ -19,7 +19,8 @@ import java.util.Arrays;
  * without being decoded.
  *
  * <p>Not thread-safe: each thread has its own instance ({@link #current()}), whose arrays are reused from one block
- * to the next; a block costs no allocation but the strings of the attributes.
+ * to the next; a block costs no allocation but the strings of the attributes. The arrays grow with the largest
+ * block a thread has decoded, to about 2.6 times {@link Http2Detector#MAX_BYTES} at most (84 KiB per thread).
  */
 final class HpackDecoder {
 
