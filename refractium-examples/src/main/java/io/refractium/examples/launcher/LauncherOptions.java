@@ -455,7 +455,7 @@ public final class LauncherOptions {
                 throw new UsageException("--listen: missing (expected: at least one --listen HOST:PORT, "
                         + "e.g. --listen 0.0.0.0:443)");
             }
-            if (routes.isEmpty() && fallback == null && onSilence == null) {
+            if (routes.isEmpty() && fallback == null && onSilence == null && listenerSilences.isEmpty()) {
                 throw new UsageException("nothing to forward to (expected: at least one --route, --fallback or "
                         + "--on-silence)");
             }
@@ -688,6 +688,8 @@ public final class LauncherOptions {
                             rb.attribute(key.indexOf('.') >= 0 ? key : protocol + "." + key, value);
                             break;
                     }
+                } catch (UsageException e) {
+                    throw e;
                 } catch (IllegalArgumentException e) {
                     throw new UsageException(where + ": condition \"" + condition + "\": " + e.getMessage());
                 }

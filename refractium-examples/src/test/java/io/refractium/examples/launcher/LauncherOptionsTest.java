@@ -320,7 +320,7 @@ class LauncherOptionsTest {
     void helpWinsOverEverythingElse() {
         assertThat(LauncherOptions.parse("--listen", "nonsense", "--help").isHelp()).isTrue();
         assertThat(LauncherOptions.parse("-h").isHelp()).isTrue();
-        assertThat(LauncherOptions.usage()).contains("--listen HOST:PORT", "--route PROTOCOL[@NAME]=BACKEND",
+        assertThat(LauncherOptions.usage()).contains("--listen HOST:PORT", "--route PROTOCOL[@NAME][[CONDITION,...]]=BACKEND",
                 "balance=NAME", "--on-silence", "--peek-bytes", "--idle-timeout");
         assertThatThrownBy(() -> LauncherOptions.parse("--help").toBuilder()).isInstanceOf(IllegalStateException.class);
     }
@@ -376,7 +376,7 @@ class LauncherOptionsTest {
         assertErrorContains(List.of("--listen"), "--listen: missing value (expected: HOST:PORT, e.g. 0.0.0.0:443 or [::]:443)");
         assertErrorContains(List.of("--listen", "--route", "http=127.0.0.1:80"),
                 "--listen: missing value (expected: HOST:PORT");
-        assertError("--route: missing value (expected: PROTOCOL[@NAME]=BACKEND[,BACKEND...][;OPTION=VALUE...])",
+        assertError("--route: missing value (expected: PROTOCOL[@NAME][[CONDITION,...]]=BACKEND[,BACKEND...][;OPTION=VALUE...])",
                 "--route");
         assertError("--peek-timeout: missing value (expected: a duration such as 500ms, 2s, 1m, 1h or PT2S)",
                 "--fallback", "127.0.0.1:9000", "--peek-timeout");
@@ -453,7 +453,7 @@ class LauncherOptionsTest {
 
     @Test
     void routeWithoutEquals() {
-        assertError("--route \"http\": no \"=\" (expected: PROTOCOL[@NAME]=BACKEND[,BACKEND...][;OPTION=VALUE...])",
+        assertError("--route \"http\": no \"=\" (expected: PROTOCOL[@NAME][[CONDITION,...]]=BACKEND[,BACKEND...][;OPTION=VALUE...])",
                 "--route", "http");
     }
 
@@ -483,8 +483,8 @@ class LauncherOptionsTest {
 
     @Test
     void duplicateRoute() {
-        assertError("--route \"tls@A.test=127.0.0.1:2\": the same protocol and name as --route "
-                + "\"tls@a.test=127.0.0.1:1\" (expected: one route per protocol and name)",
+        assertError("--route \"tls@A.test=127.0.0.1:2\": the same protocol and conditions as --route "
+                + "\"tls@a.test=127.0.0.1:1\" (expected: one route per protocol and conditions)",
                 "--route", "tls@a.test=127.0.0.1:1", "--route", "tls@A.test=127.0.0.1:2");
     }
 
@@ -533,7 +533,7 @@ class LauncherOptionsTest {
         assertThatThrownBy(() -> parse("--route", "http=127.0.0.1:80;balance=fastest"))
                 .isInstanceOf(UsageException.class)
                 .hasMessage("--route \"http=127.0.0.1:80;balance=fastest\": balance: \"fastest\" (expected one of: "
-                        + "round-robin, weighted, least-conn, p2c, random, hash-ip, hash-name)");
+                        + "round-robin, weighted, least-conn, p2c, random, hash-ip, hash-name, hash-attr:NAME)");
     }
 
     @Test
