@@ -27,8 +27,9 @@ import io.refractium.spi.RefractiumProtocol;
  *
  * <p>Inline commands (RESP §"Inline commands": {@code PING\r\n} typed into telnet or sent by health checks) are
  * accepted only for the command names in {@link #INLINE_COMMANDS}, as a whole word, in any case, followed by a
- * space and arguments of printable bytes (tab and bytes from {@code 0x80} allowed) or directly by the line end
- * ({@code \n}, optionally after {@code \r}); they match at the line end (or on the last call, once the name and a
+ * space and at least one argument of printable bytes (tab and bytes from {@code 0x80} allowed), then the line end
+ * ({@code \n}, optionally after {@code \r}); only {@code PING} may come alone on its line, since a bare word such
+ * as {@code hello} or {@code quit} is more likely some other text protocol. They match at the line end (or on the last call, once the name and a
  * space are there). A line whose last word starts with {@code HTTP/}, or a {@code GET /...} line, is an HTTP request
  * and does not match; the priority, {@value #PRIORITY}, lets the HTTP detector win any other tie.
  *
@@ -52,7 +53,7 @@ public final class RedisDetector implements RefractiumProtocol {
     /** The command names accepted as inline commands (upper case; matched in any case). */
     public static final java.util.List<String> INLINE_COMMANDS = java.util.List.of("APPEND", "AUTH", "BGSAVE",
             "CLIENT", "CLUSTER", "COMMAND", "CONFIG", "DBSIZE", "DECR", "DEL", "DISCARD", "ECHO", "EVAL", "EXEC",
-            "EXISTS", "EXPIRE", "FLUSHALL", "FLUSHDB", "GET", "HELLO", "HGET", "HGETALL", "HSET", "INCR", "INFO", "KEYS",
+            "EXISTS", "EXPIRE", "FLUSHALL", "FLUSHDB", "GET", "HGET", "HGETALL", "HSET", "INCR", "INFO", "KEYS",
             "LPUSH", "LRANGE", "MGET", "MONITOR", "MSET", "MULTI", "PING", "PSUBSCRIBE", "PSYNC", "PUBLISH", "QUIT",
             "REPLCONF", "REPLICAOF", "RPUSH", "SADD", "SAVE", "SCAN", "SELECT", "SET", "SHUTDOWN", "SLAVEOF",
             "SMEMBERS", "SUBSCRIBE", "SYNC", "TTL", "TYPE", "WATCH", "ZADD", "ZRANGE");
@@ -178,6 +179,9 @@ public final class RedisDetector implements RefractiumProtocol {
                         return DetectionResult.noMatch();
                     }
                 }
+                if (lastWord < 0 && !isPing(buf, start, nameEnd)) {
+                    return DetectionResult.noMatch();              // a bare word other than PING
+                }
                 return isHttp(buf, start, nameEnd, lastWord, i) ? DetectionResult.noMatch()
                         : inlineMatch(buf, start, nameEnd);
             }
@@ -191,7 +195,7 @@ public final class RedisDetector implements RefractiumProtocol {
                 return lastCall ? inlineMatch(buf, start, nameEnd) : DetectionResult.noMatch();
             }
         }
-        return lastCall && nameEnd < end && buf.getByte(nameEnd) == ' ' && !isHttp(buf, start, nameEnd, lastWord, end)
+        return lastCall && lastWord > 0 && !isHttp(buf, start, nameEnd, lastWord, end)
                 ? inlineMatch(buf, start, nameEnd) : DetectionResult.needMore();
     }
 
@@ -203,6 +207,10 @@ public final class RedisDetector implements RefractiumProtocol {
             return true;
         }
         return nameEnd - start == 3 && nameEnd + 1 < lineEnd && buf.getByte(nameEnd + 1) == '/';
+    }
+
+    private static boolean isPing(ByteBuf buf, int start, int nameEnd) {
+        return nameEnd - start == 4 && sameIgnoringCase(buf, start, INLINE[INLINE_COMMANDS.indexOf("PING")], 4);
     }
 
     private static boolean isNamePrefix(ByteBuf buf, int start, int length) {

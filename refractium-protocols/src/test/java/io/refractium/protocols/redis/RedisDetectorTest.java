@@ -202,7 +202,7 @@ class RedisDetectorTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"PINGX\r\n", "PONG\r\n", "GET / HTTP/1.1\r\n", "GET /index.html\r\n",
+    @ValueSource(strings = {"PINGX\r\n", "PONG\r\n", "hello\n", "quit\r\n", "INFO\r\n", "SET \r\n", "GET / HTTP/1.1\r\n", "GET /index.html\r\n",
         "DELETE /x HTTP/1.1\r\n", "SET a\u0001\r\n", "PING\rX", "HELO example.com\r\n", "PRI * HTTP/2.0\r\n"})
     void otherLinesDoNotMatch(String line) {
         assertThat(detect(line).status()).isEqualTo(Status.NO_MATCH);
