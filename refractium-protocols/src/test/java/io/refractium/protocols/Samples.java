@@ -83,6 +83,32 @@ public final class Samples {
         return s.getBytes(StandardCharsets.ISO_8859_1);
     }
 
+    /**
+     * Returns the bytes of a sample captured from a real client, stored as hex in {@code /samples/NAME.hex} (lines
+     * starting with {@code #} say how it was captured).
+     */
+    public static byte[] captured(String name) {
+        try (java.io.InputStream in = Samples.class.getResourceAsStream("/samples/" + name + ".hex")) {
+            if (in == null) {
+                throw new IllegalArgumentException("no sample " + name);
+            }
+            StringBuilder hex = new StringBuilder();
+            for (String line : new String(in.readAllBytes(), StandardCharsets.US_ASCII).split("\n")) {
+                if (!line.startsWith("#")) {
+                    hex.append(line.strip());
+                }
+            }
+            return java.util.HexFormat.of().parseHex(hex);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** Returns the bytes of a hex string; spaces are ignored. */
+    public static byte[] hex(String hex) {
+        return java.util.HexFormat.of().parseHex(hex.replace(" ", ""));
+    }
+
     /** Returns the bytes of several arrays, one after the other. */
     public static byte[] concat(byte[]... parts) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
