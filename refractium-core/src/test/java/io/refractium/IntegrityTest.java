@@ -119,6 +119,7 @@ class IntegrityTest {
         }
         List<String> failures = new ArrayList<>();
         long deadline = System.nanoTime() + RUN_LIMIT.toNanos();
+        long backendDeadline = deadline + TimeUnit.SECONDS.toNanos(10);
         for (int i = 0; i < CONNECTIONS; i++) {
             int index = run * CONNECTIONS + i;
             boolean halfClose = i % 2 == 0;
@@ -135,8 +136,7 @@ class IntegrityTest {
             String sent = sentAndReceived[0];
             String received = sentAndReceived[1];
             // The backend records its digest when it sees EOF or an error, shortly after the client is done.
-            long waitUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (!backendReceived.containsKey(index) && System.nanoTime() - waitUntil < 0) {
+            while (!backendReceived.containsKey(index) && System.nanoTime() - backendDeadline < 0) {
                 Thread.sleep(5);
             }
             String atBackend = backendReceived.get(index);

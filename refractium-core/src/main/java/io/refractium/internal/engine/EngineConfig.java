@@ -15,6 +15,7 @@ public record EngineConfig(
         Duration silenceTimeout,
         Duration connectTimeout,
         Duration idleTimeout,
+        Duration drainTimeout,
         Duration shutdownGracePeriod,
         ProtocolRegistry protocols,
         List<Hook> hooks,

@@ -241,7 +241,8 @@ class DetectHandlerTest {
             runtimes.put(t, new TargetRuntime(t, null, change -> { }));
         }
         EngineConfig config = new EngineConfig(List.of(LOCAL), maxPeekBytes, budget.limit(), Duration.ofSeconds(5),
-                Duration.ofSeconds(2), Duration.ofSeconds(5), Duration.ofMinutes(10), Duration.ofSeconds(10),
+                Duration.ofSeconds(2), Duration.ofSeconds(5), Duration.ofMinutes(10), Duration.ofSeconds(30),
+                Duration.ofSeconds(10),
                 ProtocolRegistry.create(list, false, null), List.of(), null, null, 1, false, false);
         ConnectionPath path = new ConnectionPath(config, new HookDispatcher(List.of(new RecordingHook())), new FakeDialer(),
                 budget);
