@@ -4,6 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.netty.channel.epoll.Epoll;
+import io.refractium.hook.CloseReason;
+import io.refractium.hook.ConnectionInfo;
+import io.refractium.hook.ConnectionSummary;
+import io.refractium.hook.Hook;
 import io.refractium.testing.Await;
 import io.refractium.testing.PrefixProtocol;
 import io.refractium.testing.TestServer;
@@ -25,6 +29,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -80,11 +85,20 @@ class IntegrityTest {
         }
         int runs = Integer.getInteger("refractium.integrity.runs", 1);
         Map<Integer, String> backendReceived = new ConcurrentHashMap<>();
+        Map<Long, AtomicInteger> closedReports = new ConcurrentHashMap<>();
+        Map<CloseReason, AtomicInteger> reasons = new ConcurrentHashMap<>();
         try (TestServer backend = TestServer.start(IntegrityTest.echo(backendReceived))) {
             Refractium r = Refractium.builder().listen("127.0.0.1", 0)
                     .nativeTransport(mode.nativeTransport).splice(mode.splice)
                     .protocol(new PrefixProtocol("never", "NEVER"))
                     .fallback(ForwardTarget.of("echo", backend.hostAndPort()))
+                    .hook(new Hook() {
+                        @Override
+                        public void onClosed(ConnectionInfo c, ConnectionSummary s) {
+                            closedReports.computeIfAbsent(c.id(), id -> new AtomicInteger()).incrementAndGet();
+                            reasons.computeIfAbsent(s.reason(), x -> new AtomicInteger()).incrementAndGet();
+                        }
+                    })
                     .build().start();
             try (r) {
                 List<String> failures = new ArrayList<>();
@@ -100,6 +114,11 @@ class IntegrityTest {
                     }
                 }
                 assertThat(failures).as("connections that lost, added or reordered bytes").isEmpty();
+                // Each connection's end is reported exactly once, as a normal completion.
+                Await.until("every connection reported closed",
+                        () -> closedReports.size() == runs * CONNECTIONS, Duration.ofSeconds(10));
+                assertThat(closedReports.values()).allSatisfy(n -> assertThat(n.get()).isEqualTo(1));
+                assertThat(reasons.keySet()).containsOnly(CloseReason.COMPLETED);
                 if (mode.splice) {
                     assertThat(r.splicedConnections()).as("connections that spliced").isPositive();
                 } else {

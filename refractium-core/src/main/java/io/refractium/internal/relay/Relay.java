@@ -14,6 +14,7 @@ import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.channel.unix.Errors;
 import io.netty.channel.unix.FileDescriptor;
+import io.netty.channel.unix.Socket;
 import io.netty.channel.unix.UnixChannel;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -69,7 +70,8 @@ public final class Relay {
     private long lastBytes = -1;
     private long lastActivity;
     private ScheduledFuture<?> drainTimer;
-    private long drainSteps;
+    /** Grows with every step of the data path (bytes handed to a peer, drain steps): progress for the drain timer. */
+    private long moves;
     private long lastProgress = -1;
     private long lastClientPending = -1;
     private long lastBackendPending = -1;
@@ -189,7 +191,7 @@ public final class Relay {
     private void failed(Side side, Throwable cause) {
         boolean reset = isReset(cause);
         log.debug("[{}] {} {}{}: {}", conn.id(), side.name(), reset ? "reset" : "error",
-                side.inputDone ? " after its input ended" : "", cause.toString());
+                side.inputDone ? " after its input ended" : "", cause.toString(), log.isTraceEnabled() ? cause : null);
         if (reset) {
             side.reset = true;
             conn.reason(CloseReason.ERROR);
@@ -259,7 +261,7 @@ public final class Relay {
     }
 
     private void checkDrain() {
-        long progress = conn.clientCounter().bytesRead() + conn.backendCounter().bytesRead() + drainSteps;
+        long progress = conn.clientCounter().bytesRead() + conn.backendCounter().bytesRead() + moves;
         long clientPending = pendingBytes(client);
         long backendPending = pendingBytes(backend);
         long now = conn.ticker().nanoTime();
@@ -330,6 +332,7 @@ public final class Relay {
                 return;
             }
             int bytes = ((ByteBuf) msg).readableBytes();
+            moves += bytes;
             peer.write(msg, peer.voidPromise());
             if (spliceable && !spliced && bytes >= SPLICE_AFTER_READ_BYTES) {
                 startSplice();
@@ -412,6 +415,13 @@ public final class Relay {
         public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
             if (evt instanceof ChannelInputShutdownEvent && !inputShutdown) {
                 inputShutdown = true;
+                if (spliced && resetPending()) {
+                    // A reset while the pipe was full looks like a FIN to the splice path; the socket knows better.
+                    failed(this, new IOException("Connection reset (seen in SO_ERROR after the input ended)"));
+                    ReferenceCountUtil.release(evt);
+                    return;
+                }
+                log.debug("[{}] {} sent its FIN{}", conn.id(), name(), spliced ? "; draining its receive queue" : "");
                 if (spliced) {
                     drainStep();
                 } else {
@@ -419,6 +429,19 @@ public final class Relay {
                 }
             }
             ReferenceCountUtil.release(evt);
+        }
+
+        /** Returns whether the socket holds a pending {@code ECONNRESET} (read and cleared with {@code SO_ERROR}). */
+        private boolean resetPending() {
+            FileDescriptor fd = ((UnixChannel) channel).fd();
+            if (!(fd instanceof Socket) || !channel.isOpen()) {
+                return false;
+            }
+            try {
+                return ((Socket) fd).getSoError() == -Errors.ERRNO_ECONNRESET_NEGATIVE;
+            } catch (IOException e) {
+                return false;
+            }
         }
 
         /**
@@ -435,7 +458,7 @@ public final class Relay {
                     }
                     return;
                 }
-                drainSteps++;
+                moves++;
                 drainRead();
             });
         }
@@ -484,6 +507,10 @@ public final class Relay {
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            if (!channel.isOpen()) {
+                // A write that was queued when the channel closed; the close is already handled.
+                return;
+            }
             failed(this, cause);
         }
     }
