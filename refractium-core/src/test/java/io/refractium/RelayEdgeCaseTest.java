@@ -101,12 +101,27 @@ class RelayEdgeCaseTest {
     @EnabledOnOs(OS.LINUX)
     void aBackendResetDuringASplicedUploadClosesTheClientAtOnceAndOtherConnectionsStayIntact() throws Exception {
         assumeMode(Mode.EPOLL_SPLICE);
-        // "RST" connections: read 1 MiB (the upload splices by then), queue 256 KiB for a client that does not read,
-        // then reset. Everything else: echo.
+        // "RST" connections: read 1 MiB (the upload splices by then), then answer more than the kernel buffers on the
+        // way to a client that does not read can hold, so some of it waits in the proxy, and reset.
         TestServer resetter = keep(TestServer.start(s -> {
             s.getInputStream().readNBytes(1024 * 1024);
-            byte[] answer = new byte[256 * 1024];
-            s.getOutputStream().write(answer);
+            Thread writer = new Thread(() -> {
+                byte[] chunk = new byte[64 * 1024];
+                try {
+                    for (int i = 0; i < 1024; i++) {
+                        s.getOutputStream().write(chunk); // blocks once everything on the way is full
+                    }
+                } catch (IOException ignored) {
+                    // reset below
+                }
+            }, "resetter-writer");
+            writer.setDaemon(true);
+            writer.start();
+            try {
+                Thread.sleep(500);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
             s.setSoLinger(true, 0);
             s.close();
         }));
