@@ -77,7 +77,7 @@ class IntegrityTest {
         pool.awaitTermination(10, TimeUnit.SECONDS);
     }
 
-    @ParameterizedTest
+    @ParameterizedTest(name = "{0}")
     @EnumSource(Mode.class)
     void everyByteArrivesExactlyOnceBothWays(Mode mode) throws Exception {
         if (mode.nativeTransport) {
@@ -105,11 +105,10 @@ class IntegrityTest {
                 for (int run = 0; run < runs; run++) {
                     backendReceived.clear();
                     failures.addAll(oneRun(r, run, backendReceived));
-                    int finishedRun = run;
                     Await.until("connections of run " + run + " closed", () -> r.activeConnections() == 0,
                             Duration.ofSeconds(30));
                     if (!failures.isEmpty()) {
-                        failures.add(0, "run " + finishedRun + " of " + runs + ", " + mode + ":");
+                        failures.add(0, "run " + run + " of " + runs + ", " + mode + ":");
                         break;
                     }
                 }
@@ -119,6 +118,8 @@ class IntegrityTest {
                         () -> closedReports.size() == runs * CONNECTIONS, Duration.ofSeconds(10));
                 assertThat(closedReports.values()).allSatisfy(n -> assertThat(n.get()).isEqualTo(1));
                 assertThat(reasons.keySet()).containsOnly(CloseReason.COMPLETED);
+                System.out.printf("IntegrityTest %s: %d of %d runs intact (%d connections)%n", mode, runs, runs,
+                        runs * CONNECTIONS);
                 if (mode.splice) {
                     assertThat(r.splicedConnections()).as("connections that spliced").isPositive();
                 } else {
