@@ -4,8 +4,15 @@ import java.net.InetSocketAddress;
 import java.util.Objects;
 
 /**
- * One backend server of a {@link ForwardTarget}: a host (IPv4 or IPv6 literal, or a name resolved at connect time)
- * and a port, with its load-balancing weight, whether it is a backup, and its own connection cap.
+ * One backend server of a {@link ForwardTarget}: a host (IPv4 or IPv6 literal, or a host name) and a port, with its
+ * load-balancing weight, whether it is a backup, and its own connection cap.
+ *
+ * <p>A host name is resolved through DNS in the background, never on a connection's path (see
+ * {@link RefractiumBuilder#dnsServers}): each address it resolves to acts as one backend with these settings, for the
+ * load balancer, the cap and the health checks, and appears as such in {@link TargetStatus} (as
+ * {@code ADDRESS:PORT}). The name is resolved again when the answer's TTL expires (bounded by
+ * {@link RefractiumBuilder#dnsMinTtl} and {@link RefractiumBuilder#dnsMaxTtl}); an address that leaves the answer
+ * takes no new connection and its open connections carry on. IP literals never go through DNS.
  *
  * <p>Immutable and thread-safe; the {@code with*} methods return copies. Two backends are equal when all their
  * settings are equal.
@@ -142,7 +149,7 @@ public final class Backend {
         return new Backend(host, port, weight, backup, maxConnections);
     }
 
-    /** Returns an unresolved socket address for this backend; the name is resolved when connecting. */
+    /** Returns an unresolved socket address for this backend, as configured. */
     public InetSocketAddress address() {
         return InetSocketAddress.createUnresolved(host, port);
     }

@@ -4,6 +4,7 @@ import io.netty.channel.IoEventLoopGroup;
 import io.refractium.hook.Hook;
 import io.refractium.internal.engine.EngineConfig;
 import io.refractium.internal.engine.ProtocolRegistry;
+import io.refractium.internal.route.Router;
 import io.refractium.spi.RefractiumProtocol;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -32,7 +33,11 @@ public final class RefractiumBuilder {
     /** Default {@link #idleTimeout(Duration)}: 10 minutes. */
     public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofMinutes(10);
     /** Default {@link #drainTimeout(Duration)}: 30 seconds. */
-    public static final Duration DEFAULT_DRAIN_TIMEOUT = Duration.ofSeconds(30);
+    public static final Duration DEFAULT_DRAIN_TIMEOUT = EngineConfig.DEFAULT_DRAIN_TIMEOUT;
+    /** Default {@link #dnsMinTtl(Duration)}: 1 second. */
+    public static final Duration DEFAULT_DNS_MIN_TTL = EngineConfig.DEFAULT_DNS_MIN_TTL;
+    /** Default {@link #dnsMaxTtl(Duration)}: 5 minutes. */
+    public static final Duration DEFAULT_DNS_MAX_TTL = EngineConfig.DEFAULT_DNS_MAX_TTL;
     /** Default {@link #shutdownGracePeriod(Duration)}: 10 seconds. */
     public static final Duration DEFAULT_SHUTDOWN_GRACE_PERIOD = Duration.ofSeconds(10);
 
@@ -62,6 +67,9 @@ public final class RefractiumBuilder {
     private int workerThreads;
     private boolean nativeTransport = true;
     private boolean splice = true;
+    private List<InetSocketAddress> dnsServers = List.of();
+    private Duration dnsMinTtl = DEFAULT_DNS_MIN_TTL;
+    private Duration dnsMaxTtl = DEFAULT_DNS_MAX_TTL;
 
     RefractiumBuilder() {
     }
@@ -147,8 +155,8 @@ public final class RefractiumBuilder {
 
     /**
      * Sets the silence deadline: a client that sends nothing for this long after accept goes to the silent-client
-     * target ({@link #onSilence}). Used only when a silent-client target is set; it must be shorter than the
-     * {@linkplain #peekTimeout detection deadline}. Default 2 seconds.
+     * target ({@link #onSilence(ForwardTarget)}). Used only on listeners with a silence route whose own timeout is
+     * unset; it must be shorter than the {@linkplain #peekTimeout detection deadline}. Default 2 seconds.
      *
      * @param silenceTimeout greater than zero
      * @return this builder
@@ -317,7 +325,8 @@ public final class RefractiumBuilder {
 
     /**
      * Sets where clients that send nothing before the {@linkplain #silenceTimeout silence deadline} go, for
-     * protocols where the server speaks first (an SSH client waiting for the banner, SMTP, MySQL). Default none:
+     * protocols where the server speaks first (an SSH client waiting for the banner, SMTP, MySQL), on every listener
+     * without a {@linkplain #onSilence(int, ForwardTarget, Duration) silence route of its own}. Default none:
      * silent clients wait for the detection deadline and then go to the fallback target, or are closed.
      *
      * @param target the silent-client target, or {@code null}
@@ -325,6 +334,25 @@ public final class RefractiumBuilder {
      */
     public RefractiumBuilder onSilence(ForwardTarget target) {
         routes.onSilence(target);
+        return this;
+    }
+
+    /**
+     * Sets where clients that send nothing go on one listener port, and that port's silence deadline; it replaces
+     * the {@linkplain #onSilence(ForwardTarget) default silent-client target} on that port. Server-first protocols
+     * differ by port (an SSH greeter on one, an SMTP server on another). A connection on a port with no silence
+     * route, its own or the default, does not wait for silence: with no bytes by the detection deadline it goes to
+     * the fallback target, or is closed. Default: none per port.
+     *
+     * @param listenerPort the local port, 1 to 65535 (the real port: with port 0, set it by
+     *        {@link Refractium#updateRoutes} once {@link Refractium#localAddresses()} tells it)
+     * @param target where silent clients on that port go
+     * @param timeout the silence deadline there, shorter than the {@linkplain #peekTimeout detection deadline};
+     *        {@code null} for the {@linkplain #silenceTimeout instance's}
+     * @return this builder
+     */
+    public RefractiumBuilder onSilence(int listenerPort, ForwardTarget target, Duration timeout) {
+        routes.onSilence(listenerPort, target, timeout);
         return this;
     }
 
@@ -396,28 +424,75 @@ public final class RefractiumBuilder {
     }
 
     /**
+     * Sets the DNS servers that resolve backends named by host name, asked in order. Backends given by IP literal
+     * never go through DNS. Default: none given, the system's servers (and search domains) from
+     * {@code /etc/resolv.conf}, read by Netty's default provider.
+     *
+     * @param servers resolved addresses with a port (usually 53), or an empty list for the system's servers
+     * @return this builder
+     */
+    public RefractiumBuilder dnsServers(List<InetSocketAddress> servers) {
+        Objects.requireNonNull(servers, "dnsServers");
+        for (InetSocketAddress a : servers) {
+            if (a == null || a.isUnresolved() || a.getPort() == 0) {
+                throw new IllegalArgumentException("dnsServers: " + servers
+                        + " (expected: resolved addresses with a port, such as 10.0.0.53:53)");
+            }
+        }
+        this.dnsServers = List.copyOf(servers);
+        return this;
+    }
+
+    /**
+     * Sets the shortest time a DNS answer for a named backend is kept before the name is resolved again, whatever
+     * the records' TTL says (a TTL of 0 would mean a query per connection). Also the first retry delay after a
+     * failed resolution, doubling on each further failure up to {@link #dnsMaxTtl}. Default 1 second.
+     *
+     * @param minTtl greater than zero, at most {@link #dnsMaxTtl}
+     * @return this builder
+     */
+    public RefractiumBuilder dnsMinTtl(Duration minTtl) {
+        this.dnsMinTtl = positive("dnsMinTtl", minTtl);
+        return this;
+    }
+
+    /**
+     * Sets the longest time a DNS answer for a named backend is kept before the name is resolved again, whatever
+     * the records' TTL says; names answered from the hosts file are resolved again at this interval. Default 5
+     * minutes.
+     *
+     * @param maxTtl greater than zero, at least {@link #dnsMinTtl}
+     * @return this builder
+     */
+    public RefractiumBuilder dnsMaxTtl(Duration maxTtl) {
+        this.dnsMaxTtl = positive("dnsMaxTtl", maxTtl);
+        return this;
+    }
+
+    /**
      * Validates the settings and returns a new, not yet started {@link Refractium}.
      *
      * @return the instance
      * @throws IllegalArgumentException naming the setting and value when the settings do not fit together:
      *         no listen address, a route to an unknown protocol, a silence deadline not shorter than the
-     *         detection deadline, a duplicate protocol id
+     *         detection deadline, a duplicate protocol id, a DNS minimum TTL above the maximum
      */
     public Refractium build() {
         if (listenAddresses.isEmpty()) {
             throw new IllegalArgumentException("listen: none (expected: at least one address, e.g. listen(\"127.0.0.1\", 0))");
         }
         RoutingTable table = routes.build();
-        if (table.silenceTarget() != null && silenceTimeout.compareTo(peekTimeout) >= 0) {
-            throw new IllegalArgumentException("silenceTimeout: " + silenceTimeout + " (expected: < peekTimeout "
-                    + peekTimeout + "); shorten silenceTimeout or lengthen peekTimeout");
+        Router.checkSilence(table, peekTimeout, silenceTimeout);
+        if (dnsMinTtl.compareTo(dnsMaxTtl) > 0) {
+            throw new IllegalArgumentException("dnsMinTtl: " + dnsMinTtl + " (expected: <= dnsMaxTtl " + dnsMaxTtl
+                    + "); shorten dnsMinTtl or lengthen dnsMaxTtl");
         }
         ProtocolRegistry registry = ProtocolRegistry.create(protocols, discoverProtocols, discoveryClassLoader);
         registry.checkRoutes(table);
         EngineConfig config = new EngineConfig(List.copyOf(listenAddresses), maxPeekBytes, maxPeekMemoryBytes, peekTimeout,
                 silenceTimeout, connectTimeout, idleTimeout, drainTimeout, shutdownGracePeriod, registry, List.copyOf(hooks),
                 bossGroup, workerGroup, workerThreads == 0 ? Runtime.getRuntime().availableProcessors() : workerThreads,
-                nativeTransport, splice);
+                nativeTransport, splice, dnsServers, dnsMinTtl, dnsMaxTtl);
         return new Refractium(config, table);
     }
 

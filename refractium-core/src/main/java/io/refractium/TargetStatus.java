@@ -6,7 +6,9 @@ import java.util.List;
  * A snapshot of one target of the routing table in use, as {@link Refractium#targets()} reports it.
  *
  * @param target the target
- * @param backends the state of each backend, in the target's order
+ * @param backends the state of each backend, in the target's order: one per address of a backend named by host name
+ *        (a name without any address yet is listed {@code DOWN} with the reason), then addresses that left their
+ *        name's DNS answer and still have open connections
  */
 public record TargetStatus(ForwardTarget target, List<BackendStatus> backends) {
 

@@ -60,6 +60,20 @@ class RefractiumBuilderTest {
     }
 
     @Test
+    void dnsSettingsNameTheSettingAndTheValue() {
+        RefractiumBuilder b = Refractium.builder();
+        assertThatThrownBy(() -> b.dnsMinTtl(Duration.ofSeconds(-1))).hasMessage("dnsMinTtl: PT-1S (expected: > 0)");
+        assertThatThrownBy(() -> b.dnsMaxTtl(Duration.ZERO)).hasMessage("dnsMaxTtl: PT0S (expected: > 0)");
+        assertThatThrownBy(() -> b.dnsServers(java.util.List.of(java.net.InetSocketAddress.createUnresolved("dns.example", 53))))
+                .hasMessage("dnsServers: [dns.example/<unresolved>:53] (expected: resolved addresses with a port, such as 10.0.0.53:53)");
+        assertThatThrownBy(() -> b.dnsServers(null)).isInstanceOf(NullPointerException.class).hasMessage("dnsServers");
+        assertThatThrownBy(() -> Refractium.builder().listen("127.0.0.1", 0)
+                .dnsMinTtl(Duration.ofMinutes(10)).dnsMaxTtl(Duration.ofMinutes(1))
+                .build())
+                .hasMessage("dnsMinTtl: PT10M (expected: <= dnsMaxTtl PT1M); shorten dnsMinTtl or lengthen dnsMaxTtl");
+    }
+
+    @Test
     void twoDetectorsWithOneIdAreAnError() {
         assertThatThrownBy(() -> Refractium.builder().listen("127.0.0.1", 0)
                 .protocol(new PrefixProtocol("alpha", "A"))

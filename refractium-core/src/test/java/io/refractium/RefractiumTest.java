@@ -550,7 +550,10 @@ class RefractiumTest {
         Socket c = connect(r);
         send(c, "ALPHA\n");
         assertThat(line(c)).isEqualTo("a");
+        long t0 = System.nanoTime();
         r.close();
+        // The grace period, then the connections it closes finish at once: no fixed wait on top.
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(3));
         assertThat(reasons.poll(5, TimeUnit.SECONDS)).isEqualTo(CloseReason.SHUTDOWN);
         InputStream in = c.getInputStream();
         assertThat(in.readAllBytes()).asString(StandardCharsets.US_ASCII).isEqualTo("ALPHA\n");

@@ -24,6 +24,20 @@ public interface DetectionContext {
     boolean isInputComplete();
 
     /**
+     * Returns whether this is the detector's last call for the connection: the detection deadline passed, the peek
+     * cap or the detector's own {@link RefractiumProtocol#maxBytes()} is reached, or the client finished sending.
+     * An answer of {@link DetectionResult#needMore() NEED_MORE} now counts as no match, so a detector that can
+     * decide on what it has should: a TLS ClientHello cut by the cap still carries the SNI and ALPN before the cut,
+     * HTTP headers without a Host line yet are still HTTP. Every detector still undecided gets exactly one such
+     * call. The default is {@code false} for contexts that do not know.
+     *
+     * @return whether no more bytes will be offered to this detector
+     */
+    default boolean isLastCall() {
+        return false;
+    }
+
+    /**
      * Returns what this detector saved with {@link #saveProgress(long)} during an earlier call for the same
      * connection, or {@code 0} on the first call.
      *

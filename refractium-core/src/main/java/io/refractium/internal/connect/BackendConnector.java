@@ -5,6 +5,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.ScheduledFuture;
 import io.refractium.Backend;
 import io.refractium.ForwardTarget;
 import io.refractium.internal.engine.ConnectionPath;
@@ -15,6 +16,9 @@ import io.refractium.internal.relay.CountingRecvByteBufAllocator;
 import io.refractium.spi.AttributeKey;
 import java.net.InetSocketAddress;
 import java.nio.channels.ClosedChannelException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,6 +27,10 @@ import org.slf4j.LoggerFactory;
  * Connects one connection to a backend of its target: the load balancer picks an eligible backend, a failed or
  * timed-out attempt is closed (its slot released) and the next backend is tried, up to the target's attempts and
  * connect deadline. Every callback runs on the client's event loop; time comes from its clock.
+ *
+ * <p>A target whose named backends have not had their first DNS answer yet (just started) makes the connection
+ * wait for it, at most the connect timeout (or what is left of the connect deadline); a name that did not resolve
+ * is reported to the hooks as the connection's backend failure.
  *
  * <p>What counts against a backend's passive health: a refused, reset or timed-out connect. What does not: a local
  * failure to create a socket ({@link LocalDialException}), an attempt aborted because the client left, and a
@@ -46,11 +54,14 @@ public final class BackendConnector {
     private final TargetRuntime runtime;
     private final ForwardTarget target;
     private final Callback callback;
-    private final long[] tried;
+    private final List<BackendState> tried = new ArrayList<>(2);
     private final long connectDeadline;
     private int attempts;
     private boolean cancelled;
     private Channel inFlight;
+    /** Whether this connection already waited for the target's first DNS answers; it waits once. */
+    private boolean waitedForAnswers;
+    private ScheduledFuture<?> answerTimer;
 
     /**
      * Creates the connector of one connection.
@@ -66,7 +77,6 @@ public final class BackendConnector {
         this.runtime = runtime;
         this.target = runtime.target();
         this.callback = callback;
-        this.tried = new long[(runtime.size() + 63) >>> 6];
         this.connectDeadline = target.connectDeadline() == null ? 0
                 : conn.ticker().nanoTime() + target.connectDeadline().toNanos();
     }
@@ -79,11 +89,23 @@ public final class BackendConnector {
     /** Gives up: the attempt in flight is closed and no other starts. */
     public void cancel() {
         cancelled = true;
+        if (answerTimer != null) {
+            answerTimer.cancel(false);
+        }
         Channel ch = inFlight;
         inFlight = null;
         if (ch != null) {
             ch.close();
         }
+    }
+
+    private void answersArrivedOrTimedOut() {
+        if (answerTimer == null) {
+            return;
+        }
+        answerTimer.cancel(false);
+        answerTimer = null;
+        next();
     }
 
     private void next() {
@@ -113,21 +135,38 @@ public final class BackendConnector {
         if (serverName == null) {
             serverName = conn.attributes().get(AttributeKey.HTTP_HOST);
         }
-        int index = runtime.acquire(tried, conn.clientAddress(), serverName);
-        if (index < 0) {
-            log.debug("[{}] target {}: no eligible backend", conn.id(), target.name());
+        BackendState state = runtime.acquire(tried, conn.clientAddress(), serverName, conn.protocol(),
+                conn.attributes());
+        if (state == null) {
+            CompletableFuture<Void> answers = runtime.firstAnswers();
+            if (!answers.isDone() && !waitedForAnswers) {
+                // Named backends not resolved yet (just started): wait for their first answer without blocking the
+                // loop, bounded like a connect attempt; whichever comes first resumes, once.
+                waitedForAnswers = true;
+                EventLoop loop = conn.client().eventLoop();
+                answerTimer = loop.schedule(this::answersArrivedOrTimedOut, timeoutMillis, TimeUnit.MILLISECONDS);
+                answers.whenComplete((v, t) -> loop.execute(this::answersArrivedOrTimedOut));
+                return;
+            }
+            TargetRuntime.ResolutionFailure unresolved = attempts == 0 ? runtime.resolutionFailure() : null;
+            if (unresolved != null) {
+                log.debug("[{}] target {}: no eligible backend; {} did not resolve: {}", conn.id(), target.name(),
+                        unresolved.backend().hostAndPort(), BackendState.describe(unresolved.cause()));
+                path.hooks().backendFailed(conn, unresolved.backend().address(), unresolved.cause());
+            } else {
+                log.debug("[{}] target {}: no eligible backend", conn.id(), target.name());
+            }
             callback.unavailable();
             return;
         }
-        tried[index >>> 6] |= 1L << index;
+        tried.add(state);
         attempts++;
-        BackendState state = runtime.backend(index);
         CountingRecvByteBufAllocator counter = new CountingRecvByteBufAllocator();
         EventLoop loop = conn.client().eventLoop();
         ChannelFuture f = path.dialer().dial(loop, state.connectAddress(), counter, (int) Math.min(Integer.MAX_VALUE, timeoutMillis));
         if (f.isDone() && f.cause() instanceof LocalDialException) {
             // No channel came to life: nothing to close, the slot is given back now.
-            runtime.release(index);
+            runtime.release(state);
             log.debug("[{}] backend {}: {} (local error, not held against the backend)", conn.id(),
                     state.backend().hostAndPort(), f.cause().getMessage());
             path.hooks().backendFailed(conn, state.backend().address(), f.cause());
@@ -139,14 +178,15 @@ public final class BackendConnector {
         conn.attempt(ch, counter, state.backend().address());
         // The slot is held until the channel closes, whatever the outcome, so counts return to zero.
         ch.closeFuture().addListener((ChannelFutureListener) cf -> {
-            runtime.release(index);
+            runtime.release(state);
             conn.channelClosed();
         });
         boolean cut = cutByDeadline;
-        f.addListener((ChannelFutureListener) cf -> done(cf, state.backend(), index, cut));
+        f.addListener((ChannelFutureListener) cf -> done(cf, state, cut));
     }
 
-    private void done(ChannelFuture f, Backend backend, int index, boolean cutByDeadline) {
+    private void done(ChannelFuture f, BackendState state, boolean cutByDeadline) {
+        Backend backend = state.backend();
         Channel ch = f.channel();
         if (inFlight == ch) {
             inFlight = null;
@@ -160,7 +200,7 @@ public final class BackendConnector {
             boolean local = cause instanceof LocalDialException;
             boolean cutShort = cutByDeadline && cause instanceof ConnectTimeoutException;
             if (!abortedByClient && !local && !cutShort) {
-                runtime.connectFailed(index, cause);
+                runtime.connectFailed(state, cause);
             }
             log.debug("[{}] backend {} failed{}: {}", conn.id(), backend.hostAndPort(),
                     local ? " (local error, not held against the backend)" : cutShort ? " (connect deadline)" : "",
@@ -172,7 +212,7 @@ public final class BackendConnector {
             next();
             return;
         }
-        runtime.connectSucceeded(index);
+        runtime.connectSucceeded(state);
         if (cancelled) {
             ch.close();
             return;

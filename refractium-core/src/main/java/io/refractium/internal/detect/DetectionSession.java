@@ -2,40 +2,62 @@ package io.refractium.internal.detect;
 
 import io.netty.buffer.ByteBuf;
 import io.refractium.hook.DetectionFailure;
+import io.refractium.hook.DetectionReport;
 import io.refractium.spi.DetectionContext;
 import io.refractium.spi.DetectionResult;
 import io.refractium.spi.RefractiumProtocol;
 import io.refractium.spi.Transport;
 import java.net.SocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The detection of one connection or flow, independent of the transport: the candidates narrow on each
  * {@link #update}; the first {@code MATCH} in priority order wins once no higher-priority candidate still says
- * {@code NEED_MORE}; the peek cap, the deadline or the end of input turn every {@code NEED_MORE} into a drop-out.
+ * {@code NEED_MORE}; when the peek cap, the deadline or the end of input ends the wait, each undecided detector
+ * gets one {@linkplain DetectionContext#isLastCall() last call}, after which a {@code NEED_MORE} is a drop-out.
  *
  * <p>A detector that throws, returns {@code null} or moves the buffer's indexes counts as {@code NO_MATCH} (the
- * indexes are restored). Each detector's {@link DetectionContext#progress() progress} is kept here between calls.
- * Not thread-safe: used on one event loop.
+ * indexes are restored). Each detector's {@link DetectionContext#progress() progress} is kept here between calls,
+ * and a match that waits for a higher-priority detector is remembered rather than asked for again: once a detector
+ * has matched, only the detectors before it are still called. Not thread-safe: used on one event loop.
+ *
+ * <p>The session records each detector's last answer and the bytes it had seen, one {@code int} per detector
+ * written as it answers, and builds a {@link DetectionReport} only when asked ({@link #report()}).
  */
 public final class DetectionSession implements DetectionContext {
 
     private static final Logger log = LoggerFactory.getLogger(DetectionSession.class);
+    private static final int VERDICT_SHIFT = 27;
+    private static final int BYTES_MASK = (1 << VERDICT_SHIFT) - 1;
+    private static final DetectionReport.Verdict[] VERDICTS = DetectionReport.Verdict.values();
 
     private final RefractiumProtocol[] candidates;
     private final boolean[] ruledOut;
     private final long[] progress;
+    /** Per candidate: the last {@link DetectionReport.Verdict} ordinal, shifted by {@link #VERDICT_SHIFT}, and bytes. */
+    private final int[] verdicts;
     private final Transport transport;
     private final SocketAddress remoteAddress;
     private final SocketAddress localAddress;
     private final Object logId;
     private int current = -1;
     private boolean inputComplete;
+    private boolean lastCall;
+    /** The index of a match waiting for higher-priority detectors, or {@code candidates.length}. */
+    private int deferred;
+    private DetectionResult deferredResult;
 
     private RefractiumProtocol protocol;
     private DetectionResult result;
     private DetectionFailure failure;
+    private DetectionReport.Outcome outcome;
+    private int decidedBytes;
+    private long decidedNanos;
+    private DetectionReport report;
 
     /**
      * Creates a session.
@@ -51,10 +73,12 @@ public final class DetectionSession implements DetectionContext {
         this.candidates = candidates;
         this.ruledOut = new boolean[candidates.length];
         this.progress = new long[candidates.length];
+        this.verdicts = new int[candidates.length];
         this.transport = transport;
         this.remoteAddress = remoteAddress;
         this.localAddress = localAddress;
         this.logId = logId;
+        this.deferred = candidates.length;
     }
 
     /**
@@ -74,13 +98,15 @@ public final class DetectionSession implements DetectionContext {
         boolean waiting = false;
         int readerIndex = buf.readerIndex();
         int writerIndex = buf.writerIndex();
-        for (int i = 0; i < candidates.length; i++) {
+        for (int i = 0; i < deferred; i++) {
             if (ruledOut[i]) {
                 continue;
             }
             RefractiumProtocol p = candidates[i];
             DetectionResult r;
+            boolean threw = false;
             current = i;
+            lastCall = inputComplete || deadlinePassed || atCap || readable >= p.maxBytes();
             try {
                 r = p.detect(buf, this);
                 if (r == null) {
@@ -89,8 +115,10 @@ public final class DetectionSession implements DetectionContext {
             } catch (Throwable t) {
                 log.warn("[{}] detector {} threw; treating it as no match: {}", logId, p.id(), t.toString(), t);
                 r = DetectionResult.noMatch();
+                threw = true;
             } finally {
                 current = -1;
+                lastCall = false;
             }
             if (buf.readerIndex() != readerIndex || buf.writerIndex() != writerIndex) {
                 log.warn("[{}] detector {} moved the buffer's indexes; restoring them", logId, p.id());
@@ -99,20 +127,29 @@ public final class DetectionSession implements DetectionContext {
             switch (r.status()) {
                 case NO_MATCH:
                     ruleOut(i);
+                    record(i, threw ? DetectionReport.Verdict.ERROR : DetectionReport.Verdict.NO_MATCH, readable);
                     break;
                 case NEED_MORE:
                     if (inputComplete || deadlinePassed || readable >= p.maxBytes()) {
                         ruleOut(i);
+                        record(i, deadlinePassed ? DetectionReport.Verdict.DROPPED_AT_DEADLINE
+                                : inputComplete ? DetectionReport.Verdict.DROPPED_AT_END
+                                : DetectionReport.Verdict.DROPPED_AT_MAX_BYTES, readable);
                     } else if (atCap) {
                         ruleOut(i);
                         starved = true;
+                        record(i, DetectionReport.Verdict.DROPPED_AT_CAP, readable);
                     } else {
                         waiting = true;
+                        record(i, DetectionReport.Verdict.NEED_MORE, readable);
                     }
                     break;
                 default:
+                    record(i, DetectionReport.Verdict.MATCH, readable);
                     if (waiting) {
-                        // A higher-priority detector still needs more bytes: wait for it.
+                        // A higher-priority detector still needs more bytes: wait for it, and keep this match.
+                        deferred = i;
+                        deferredResult = r;
                         return false;
                     }
                     protocol = p;
@@ -123,9 +160,18 @@ public final class DetectionSession implements DetectionContext {
         if (waiting) {
             return false;
         }
+        if (deferred < candidates.length) {
+            protocol = candidates[deferred];
+            result = deferredResult;
+            return true;
+        }
         failure = deadlinePassed ? DetectionFailure.DEADLINE
                 : starved ? DetectionFailure.TOO_MANY_BYTES : DetectionFailure.NO_MATCH;
         return true;
+    }
+
+    private void record(int i, DetectionReport.Verdict v, int bytes) {
+        verdicts[i] = (v.ordinal() << VERDICT_SHIFT) | Math.min(bytes, BYTES_MASK);
     }
 
     private void ruleOut(int i) {
@@ -136,6 +182,48 @@ public final class DetectionSession implements DetectionContext {
     /** Ends the session without a match (silence, the client left, a refusal). */
     public void fail(DetectionFailure reason) {
         failure = reason;
+    }
+
+    /**
+     * Records how the decision ended, for {@link #report()}: call once, when the connection's fate is known.
+     *
+     * @param outcome the outcome (whether a route took a match, or why detection failed)
+     * @param peekedBytes the bytes read before the decision
+     * @param elapsedNanos the time from accept to decision
+     */
+    public void decided(DetectionReport.Outcome outcome, int peekedBytes, long elapsedNanos) {
+        this.outcome = outcome;
+        this.decidedBytes = peekedBytes;
+        this.decidedNanos = elapsedNanos;
+        this.report = null;
+    }
+
+    /** Returns whether {@link #decided} was called. */
+    public boolean isDecided() {
+        return outcome != null;
+    }
+
+    /**
+     * Returns the report of the decision, built on the first call; {@code null} before {@link #decided}.
+     *
+     * @return the report or {@code null}
+     */
+    public DetectionReport report() {
+        if (outcome == null) {
+            return null;
+        }
+        DetectionReport r = report;
+        if (r == null) {
+            List<DetectionReport.DetectorVerdict> list = new ArrayList<>(candidates.length);
+            for (int i = 0; i < candidates.length; i++) {
+                int v = verdicts[i];
+                list.add(new DetectionReport.DetectorVerdict(candidates[i].id(), VERDICTS[v >>> VERDICT_SHIFT],
+                        v & BYTES_MASK));
+            }
+            report = r = new DetectionReport(protocol == null ? null : protocol.id(), outcome, list, decidedBytes,
+                    Duration.ofNanos(decidedNanos));
+        }
+        return r;
     }
 
     /** Returns the detector that matched, or {@code null}. */
@@ -173,6 +261,11 @@ public final class DetectionSession implements DetectionContext {
     @Override
     public boolean isInputComplete() {
         return inputComplete;
+    }
+
+    @Override
+    public boolean isLastCall() {
+        return lastCall;
     }
 
     @Override

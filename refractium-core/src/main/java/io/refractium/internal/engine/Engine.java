@@ -11,11 +11,13 @@ import io.refractium.TargetStatus;
 import io.refractium.hook.CloseReason;
 import io.refractium.hook.ConnectionSummary;
 import io.refractium.hook.HealthChange;
+import io.refractium.internal.connect.Dialer;
 import io.refractium.internal.detect.DetectHandler;
 import io.refractium.internal.detect.PeekBudget;
 import io.refractium.internal.health.TargetRuntime;
 import io.refractium.internal.relay.CountingRecvByteBufAllocator;
 import io.refractium.internal.route.RoutingSnapshot;
+import io.refractium.internal.transport.BackendResolver;
 import io.refractium.internal.transport.BootstrapDialer;
 import io.refractium.internal.transport.Listeners;
 import io.refractium.internal.transport.Transports;
@@ -31,6 +33,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,7 +47,8 @@ public final class Engine implements ConnectionState.Listener {
 
     private static final Logger log = LoggerFactory.getLogger(Engine.class);
     private static final AtomicLong IDS = new AtomicLong();
-    private static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(64 * 1024, 256 * 1024);
+    /** The write buffer water marks of client and backend channels. */
+    public static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(64 * 1024, 256 * 1024);
 
     private enum State { NEW, RUNNING, CLOSED }
 
@@ -54,6 +58,7 @@ public final class Engine implements ConnectionState.Listener {
     private final boolean ownsGroups;
     private final ConnectionPath path;
     private final PeekBudget peekBudget;
+    private final BackendResolver resolver;
     private final Set<ConnectionState> connections = ConcurrentHashMap.newKeySet();
     private final AtomicLong splicedConnections = new AtomicLong();
     private final AtomicLong refusedOverBudget = new AtomicLong();
@@ -71,12 +76,24 @@ public final class Engine implements ConnectionState.Listener {
      * @param routes the initial routing table, validated against the protocols
      */
     public Engine(EngineConfig config, RoutingTable routes) {
+        this(config, routes, transports -> new BootstrapDialer(transports, WATER_MARK));
+    }
+
+    /**
+     * Creates a stopped engine with its own dialer of backend channels; a seam for tests.
+     *
+     * @param config the validated settings
+     * @param routes the initial routing table, validated against the protocols
+     * @param dialers creates the dialer from the transport the engine chose
+     */
+    public Engine(EngineConfig config, RoutingTable routes, Function<Transports, Dialer> dialers) {
         this.config = config;
         this.hooks = new HookDispatcher(config.hooks());
         this.ownsGroups = config.workerGroup() == null;
         this.transports = ownsGroups ? Transports.choose(config.nativeTransport()) : Transports.of(config.workerGroup());
         this.peekBudget = new PeekBudget(config.maxPeekMemoryBytes());
-        this.path = new ConnectionPath(config, hooks, new BootstrapDialer(transports, WATER_MARK), peekBudget);
+        this.resolver = new BackendResolver(transports, config.dnsServers(), config.dnsMinTtl(), config.dnsMaxTtl());
+        this.path = new ConnectionPath(config, hooks, dialers.apply(transports), peekBudget);
         this.snapshot = newSnapshot(routes, null);
     }
 
@@ -146,7 +163,7 @@ public final class Engine implements ConnectionState.Listener {
         localAddresses = List.copyOf(bound);
         state = State.RUNNING;
         for (TargetRuntime rt : snapshot.runtimes().values()) {
-            rt.start(workerGroup, transports, liveCheckers);
+            rt.start(workerGroup, transports, liveCheckers, resolver);
         }
         log.info("listening on {} ({}{})", localAddresses, transports.epoll() ? "epoll" : "nio",
                 transports.epoll() && config.splice() ? ", splice" : "");
@@ -203,6 +220,7 @@ public final class Engine implements ConnectionState.Listener {
      */
     public synchronized void updateRoutes(RoutingTable table) {
         config.protocols().checkRoutes(table);
+        io.refractium.internal.route.Router.checkSilence(table, config.peekTimeout(), config.silenceTimeout());
         RoutingSnapshot old = snapshot;
         RoutingSnapshot next = newSnapshot(table, old);
         snapshot = next;
@@ -215,7 +233,7 @@ public final class Engine implements ConnectionState.Listener {
         }
         if (state == State.RUNNING) {
             for (TargetRuntime rt : next.runtimes().values()) {
-                rt.start(workerGroup, transports, liveCheckers);
+                rt.start(workerGroup, transports, liveCheckers, resolver);
             }
         }
         log.info("routing table replaced: {} routes", table.routes().size());
@@ -287,6 +305,7 @@ public final class Engine implements ConnectionState.Listener {
             }
         }
         long deadline = System.nanoTime() + config.shutdownGracePeriod().toNanos();
+        resolver.close();
         awaitNoConnections(deadline);
         if (!connections.isEmpty()) {
             log.info("grace period over: closing {} open connections", connections.size());

@@ -25,7 +25,7 @@ public final class BackendState {
     private static final int MAX_COOLDOWN_DOUBLINGS = 5;
 
     final Backend backend;
-    /** The address to connect to: resolved once for an IP literal, unresolved (resolved per connect) for a name. */
+    /** The resolved address to connect to: the IP literal, or one address a named backend resolved to. */
     final InetSocketAddress connectAddress;
     final AtomicInteger active;
     final AtomicLong connectFailures;
@@ -41,9 +41,19 @@ public final class BackendState {
     private int ejections;
 
     BackendState(ForwardTarget target, Backend backend, BackendState previous, Consumer<HealthChange> listener) {
+        this(target, backend, previous, listener, connectAddress(backend));
+    }
+
+    /**
+     * Creates the state of a backend.
+     *
+     * @param connectAddress the resolved address to connect to (one address of a named backend)
+     */
+    BackendState(ForwardTarget target, Backend backend, BackendState previous, Consumer<HealthChange> listener,
+                 InetSocketAddress connectAddress) {
         this.target = target;
         this.backend = backend;
-        this.connectAddress = connectAddress(backend);
+        this.connectAddress = connectAddress;
         this.listener = listener;
         HealthCheck check = target.healthCheck();
         if (previous != null) {
@@ -70,7 +80,7 @@ public final class BackendState {
         return backend;
     }
 
-    /** Returns the address to connect to: resolved for an IP literal, unresolved for a host name. */
+    /** Returns the resolved address to connect to. */
     public InetSocketAddress connectAddress() {
         return connectAddress;
     }
@@ -84,6 +94,13 @@ public final class BackendState {
             return new InetSocketAddress(InetAddress.getByAddress(backend.host(), ip), backend.port());
         } catch (UnknownHostException e) {
             return backend.address();
+        }
+    }
+
+    /** This address left its name's DNS answer: it takes no new connection, those it has drain. */
+    void removed(String reason) {
+        synchronized (this) {
+            lastChange = reason + "; draining";
         }
     }
 

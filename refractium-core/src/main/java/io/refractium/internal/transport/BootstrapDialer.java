@@ -2,6 +2,7 @@ package io.refractium.internal.transport;
 
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFactory;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
@@ -14,7 +15,6 @@ import io.netty.channel.RecvByteBufAllocator;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollMode;
-import io.netty.resolver.DefaultAddressResolverGroup;
 import io.refractium.internal.connect.Dialer;
 import io.refractium.internal.connect.LocalDialException;
 import java.net.InetSocketAddress;
@@ -23,12 +23,14 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The production {@link Dialer}: one {@link Bootstrap} per event loop (no per-connection bootstrap, reflection or
- * option maps), channels registered on the client's loop so that {@code spliceTo} can join them.
+ * option maps), channels registered on the client's loop so that {@code spliceTo} can join them. Addresses come
+ * resolved (IP literals, or the addresses a target's runtime resolved through DNS): nothing blocks on a lookup.
  */
 public final class BootstrapDialer implements Dialer {
 
     private final Transports transports;
     private final WriteBufferWaterMark waterMark;
+    private final ChannelFactory<? extends Channel> channelFactory;
     private final Map<EventLoop, Bootstrap> bootstraps = new ConcurrentHashMap<>();
 
     /**
@@ -38,8 +40,22 @@ public final class BootstrapDialer implements Dialer {
      * @param waterMark the write buffer water marks of backend channels
      */
     public BootstrapDialer(Transports transports, WriteBufferWaterMark waterMark) {
+        this(transports, waterMark, null);
+    }
+
+    /**
+     * Creates the dialer with its own channel factory; a seam for tests that make socket creation fail as
+     * {@code EMFILE} does.
+     *
+     * @param transports the transport of the engine's event loops
+     * @param waterMark the write buffer water marks of backend channels
+     * @param channelFactory creates backend channels, or {@code null} for the transport's socket channel
+     */
+    public BootstrapDialer(Transports transports, WriteBufferWaterMark waterMark,
+                           ChannelFactory<? extends Channel> channelFactory) {
         this.transports = transports;
         this.waterMark = waterMark;
+        this.channelFactory = channelFactory;
     }
 
     @Override
@@ -61,13 +77,8 @@ public final class BootstrapDialer implements Dialer {
             if (!r.isSuccess()) {
                 connected.tryFailure(new LocalDialException("registering a backend channel failed", r.cause()));
             } else if (address.isUnresolved()) {
-                DefaultAddressResolverGroup.INSTANCE.getResolver(loop).resolve(address).addListener(resolved -> {
-                    if (resolved.isSuccess()) {
-                        ch.connect((InetSocketAddress) resolved.getNow(), connected);
-                    } else {
-                        connected.tryFailure(resolved.cause());
-                    }
-                });
+                // Names are resolved by the target's runtime through DNS, never here on the event loop.
+                connected.tryFailure(new LocalDialException("unresolved backend address " + address, null));
             } else {
                 ch.connect(address, connected);
             }
@@ -78,10 +89,14 @@ public final class BootstrapDialer implements Dialer {
     private Bootstrap newBootstrap(EventLoop loop) {
         Bootstrap b = new Bootstrap()
                 .group(loop)
-                .channel(transports.socketChannel())
                 .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 .option(ChannelOption.WRITE_BUFFER_WATER_MARK, waterMark)
                 .handler(NoopInitializer.INSTANCE);
+        if (channelFactory != null) {
+            b.channelFactory(channelFactory);
+        } else {
+            b.channel(transports.socketChannel());
+        }
         if (transports.epoll()) {
             b.option(EpollChannelOption.EPOLL_MODE, EpollMode.LEVEL_TRIGGERED);
         }
