@@ -32,6 +32,8 @@ public final class RefractiumBuilder {
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
     /** Default {@link #idleTimeout(Duration)}: 10 minutes. */
     public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofMinutes(10);
+    /** Default {@link #drainTimeout(Duration)}: 30 seconds. */
+    public static final Duration DEFAULT_DRAIN_TIMEOUT = EngineConfig.DEFAULT_DRAIN_TIMEOUT;
     /** Default {@link #dnsMinTtl(Duration)}: 1 second. */
     public static final Duration DEFAULT_DNS_MIN_TTL = EngineConfig.DEFAULT_DNS_MIN_TTL;
     /** Default {@link #dnsMaxTtl(Duration)}: 5 minutes. */
@@ -53,6 +55,7 @@ public final class RefractiumBuilder {
     private Duration silenceTimeout = DEFAULT_SILENCE_TIMEOUT;
     private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
     private Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
+    private Duration drainTimeout = DEFAULT_DRAIN_TIMEOUT;
     private Duration shutdownGracePeriod = DEFAULT_SHUTDOWN_GRACE_PERIOD;
     private final List<RefractiumProtocol> protocols = new ArrayList<>();
     private boolean discoverProtocols;
@@ -190,6 +193,22 @@ public final class RefractiumBuilder {
             throw new IllegalArgumentException("idleTimeout: " + idleTimeout + " (expected: >= 0, 0 disables)");
         }
         this.idleTimeout = idleTimeout;
+        return this;
+    }
+
+    /**
+     * Sets how long a relayed connection of which one side has finished (sent its FIN or closed) may hold bytes queued
+     * for the other side that do not move: when neither side reads nor writes a byte for this long while bytes are
+     * queued, both sides are reset ({@link io.refractium.hook.CloseReason#DRAIN_TIMEOUT}). It bounds what a client
+     * that leaves, facing a backend that stopped reading, can hold; a half-closed connection that keeps moving bytes,
+     * or has nothing queued, is not affected (the {@linkplain #idleTimeout idle timeout} governs it). Default 30
+     * seconds.
+     *
+     * @param drainTimeout greater than zero
+     * @return this builder
+     */
+    public RefractiumBuilder drainTimeout(Duration drainTimeout) {
+        this.drainTimeout = positive("drainTimeout", drainTimeout);
         return this;
     }
 
@@ -471,7 +490,7 @@ public final class RefractiumBuilder {
         ProtocolRegistry registry = ProtocolRegistry.create(protocols, discoverProtocols, discoveryClassLoader);
         registry.checkRoutes(table);
         EngineConfig config = new EngineConfig(List.copyOf(listenAddresses), maxPeekBytes, maxPeekMemoryBytes, peekTimeout,
-                silenceTimeout, connectTimeout, idleTimeout, shutdownGracePeriod, registry, List.copyOf(hooks),
+                silenceTimeout, connectTimeout, idleTimeout, drainTimeout, shutdownGracePeriod, registry, List.copyOf(hooks),
                 bossGroup, workerGroup, workerThreads == 0 ? Runtime.getRuntime().availableProcessors() : workerThreads,
                 nativeTransport, splice, dnsServers, dnsMinTtl, dnsMaxTtl);
         return new Refractium(config, table);

@@ -23,6 +23,11 @@ class RefractiumBuilderTest {
         assertThatThrownBy(() -> b.maxPeekBytes(0)).hasMessage("maxPeekBytes: 0 (expected: 1-16777216)");
         assertThatThrownBy(() -> b.idleTimeout(Duration.ofMillis(-5)))
                 .hasMessage("idleTimeout: PT-0.005S (expected: >= 0, 0 disables)");
+        assertThatThrownBy(() -> b.drainTimeout(Duration.ZERO)).hasMessage("drainTimeout: PT0S (expected: > 0)");
+        assertThatThrownBy(() -> b.drainTimeout(Duration.ofSeconds(-3)))
+                .hasMessage("drainTimeout: PT-3S (expected: > 0)");
+        assertThatThrownBy(() -> b.drainTimeout(null)).isInstanceOf(NullPointerException.class)
+                .hasMessage("drainTimeout");
         assertThatThrownBy(() -> b.listen("127.0.0.1", 70000)).hasMessage("listen port: 70000 (expected: 0-65535)");
         assertThatThrownBy(() -> b.workerThreads(0)).hasMessage("workerThreads: 0 (expected: >= 1)");
         assertThatThrownBy(() -> b.peekTimeout(null)).isInstanceOf(NullPointerException.class).hasMessage("peekTimeout");

@@ -14,6 +14,11 @@ public enum CloseReason {
     BACKEND_UNAVAILABLE,
     /** Neither side sent anything for the idle timeout. */
     IDLE_TIMEOUT,
+    /**
+     * One side had finished (sent its FIN or closed) and the bytes queued for the other side made no progress for
+     * the drain timeout: both sides were reset.
+     */
+    DRAIN_TIMEOUT,
     /** The proxy shut down before the connection finished. */
     SHUTDOWN,
     /** An I/O error, such as a reset by either peer. */

@@ -15,6 +15,7 @@ public record EngineConfig(
         Duration silenceTimeout,
         Duration connectTimeout,
         Duration idleTimeout,
+        Duration drainTimeout,
         Duration shutdownGracePeriod,
         ProtocolRegistry protocols,
         List<Hook> hooks,
@@ -26,6 +27,21 @@ public record EngineConfig(
         List<InetSocketAddress> dnsServers,
         Duration dnsMinTtl,
         Duration dnsMaxTtl) {
+
+    /** The default of the drain timeout (see {@code RefractiumBuilder.drainTimeout}). */
+    public static final Duration DEFAULT_DRAIN_TIMEOUT = Duration.ofSeconds(30);
+
+    /** A config with the default drain timeout, for code and tests that build one by hand. */
+    public EngineConfig(List<InetSocketAddress> listenAddresses, int maxPeekBytes, long maxPeekMemoryBytes,
+                        Duration peekTimeout, Duration silenceTimeout, Duration connectTimeout, Duration idleTimeout,
+                        Duration shutdownGracePeriod, ProtocolRegistry protocols, List<Hook> hooks,
+                        IoEventLoopGroup bossGroup, IoEventLoopGroup workerGroup, int workerThreads,
+                        boolean nativeTransport, boolean splice, List<InetSocketAddress> dnsServers,
+                        Duration dnsMinTtl, Duration dnsMaxTtl) {
+        this(listenAddresses, maxPeekBytes, maxPeekMemoryBytes, peekTimeout, silenceTimeout, connectTimeout,
+                idleTimeout, DEFAULT_DRAIN_TIMEOUT, shutdownGracePeriod, protocols, hooks, bossGroup, workerGroup,
+                workerThreads, nativeTransport, splice, dnsServers, dnsMinTtl, dnsMaxTtl);
+    }
 
     /** The defaults of the DNS settings, for tests that build a config by hand. */
     public static final Duration DEFAULT_DNS_MIN_TTL = Duration.ofSeconds(1);

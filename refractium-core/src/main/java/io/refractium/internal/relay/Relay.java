@@ -7,11 +7,15 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.unix.UnixChannel;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.epoll.AbstractEpollStreamChannel;
-import io.netty.channel.unix.FileDescriptor;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
+import io.netty.channel.unix.Errors;
+import io.netty.channel.unix.FileDescriptor;
+import io.netty.channel.unix.Socket;
+import io.netty.channel.unix.UnixChannel;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.refractium.hook.CloseReason;
@@ -27,30 +31,57 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Two paths: buffer relay with backpressure (a side stops reading while the other is not writable), and, once a
  * direction carries bulk data between two epoll channels on the same event loop, {@code splice(2)} (the bytes
- * never enter the JVM; short exchanges never pay for the pipes). On both paths a
- * FIN from one side becomes a FIN to the other once everything before it is written, the other direction keeps
- * going, and the connection closes when both directions are done. An idle timer closes connections that move no
- * bytes either way.
+ * never enter the JVM; short exchanges never pay for the pipes). On both paths a FIN from one side becomes a FIN to
+ * the other once everything before it is written, the other direction keeps going, and the connection closes when
+ * both directions are done. A reset (RST) from one side is passed on as a reset. An idle timer closes connections that
+ * move no bytes either way; a drain timer resets connections of which one side has finished while the bytes queued
+ * for the other make no progress.
+ *
+ * <p>How a direction splices. Netty's {@code spliceTo} moves bytes socket → pipe → socket, but left to itself it
+ * re-enables auto-read on the source whenever a pipe's worth was written out, even after the source's FIN (which,
+ * with Netty 4.2, fails inside the target's write path: the target's queued bytes were dropped and the connection
+ * torn down early). So a spliced source runs with auto-read off and is read on demand: after each read the relay
+ * writes an empty marker behind the spliced bytes and asks for the next read only when the marker is written, that is
+ * when the pipe has been emptied into the target socket. At most one pipe's worth (64 KiB) is in flight per
+ * direction, and a target that stops reading stops the source. When the source's FIN arrives, Netty shuts its input
+ * down while bytes may still wait in the socket's receive queue; the relay reads them (Linux still returns queued
+ * bytes after {@code shutdown(SHUT_RD)}) one chunk at a time, each after the previous one was written, then passes
+ * the FIN on. The pipe into a channel belongs to that channel and is closed with it, so when a channel closes while
+ * its peer may still splice into it, the peer is closed at once: a splice never targets a closed (and possibly
+ * reused) file descriptor.
+ *
+ * <p>All methods run on the connection's event loop (client and backend share it when splicing).
  */
 public final class Relay {
 
     private static final Logger log = LoggerFactory.getLogger(Relay.class);
     /** A read at least this large means a bulk transfer: that direction switches to {@code splice(2)}. */
     static final int SPLICE_AFTER_READ_BYTES = 16 * 1024;
+    /** How much one step of the post-FIN drain of a spliced direction reads. */
+    static final int DRAIN_CHUNK_BYTES = 64 * 1024;
 
     private final ConnectionState conn;
     private final Channel client;
     private final Channel backend;
-    private boolean clientInputDone;
-    private boolean backendInputDone;
+    private final long drainNanos;
+    private Side clientSide;
+    private Side backendSide;
     private ScheduledFuture<?> idleTimer;
     private long lastBytes = -1;
     private long lastActivity;
+    private ScheduledFuture<?> drainTimer;
+    /** Grows with every step of the data path (bytes handed to a peer, drain steps): progress for the drain timer. */
+    private long moves;
+    private long lastProgress = -1;
+    private long lastClientPending = -1;
+    private long lastBackendPending = -1;
+    private long lastMove;
 
-    private Relay(ConnectionState conn) {
+    private Relay(ConnectionState conn, EngineConfig config) {
         this.conn = conn;
         this.client = conn.client();
         this.backend = conn.backend();
+        this.drainNanos = config.drainTimeout().toNanos();
     }
 
     /**
@@ -61,16 +92,23 @@ public final class Relay {
      * @param clientInputShutdown whether the client already sent its FIN during detection
      */
     public static void start(ConnectionState conn, EngineConfig config, boolean clientInputShutdown) {
-        Relay relay = new Relay(conn);
+        Relay relay = new Relay(conn, config);
         Channel client = conn.client();
         Channel backend = conn.backend();
         boolean spliceable = config.splice() && client instanceof AbstractEpollStreamChannel
                 && backend instanceof AbstractEpollStreamChannel && client.eventLoop() == backend.eventLoop();
-        client.pipeline().addLast("relay", relay.new Side(backend, true, spliceable));
-        backend.pipeline().addLast("relay", relay.new Side(client, false, spliceable));
+        relay.clientSide = relay.new Side(client, backend, true, spliceable);
+        relay.backendSide = relay.new Side(backend, client, false, spliceable);
+        relay.clientSide.peerSide = relay.backendSide;
+        relay.backendSide.peerSide = relay.clientSide;
+        client.pipeline().addLast("relay", relay.clientSide);
+        backend.pipeline().addLast("relay", relay.backendSide);
+        client.closeFuture().addListener(f -> relay.closed(relay.clientSide));
+        backend.closeFuture().addListener(f -> relay.closed(relay.backendSide));
         backend.flush();
         if (clientInputShutdown) {
-            relay.inputDone(client, backend);
+            relay.clientSide.inputShutdown = true;
+            relay.inputDone(relay.clientSide);
         } else {
             client.config().setAutoRead(true);
         }
@@ -84,36 +122,58 @@ public final class Relay {
         }
     }
 
-    private void splice(AbstractEpollStreamChannel from, AbstractEpollStreamChannel to) {
-        from.spliceTo(to, Integer.MAX_VALUE).addListener((ChannelFutureListener) f -> {
-            if (!f.isSuccess() && from.isOpen() && to.isOpen()) {
-                failed(from, f.cause());
+    /**
+     * Returns whether an I/O error means the peer reset the connection: {@code ECONNRESET} from the native transport,
+     * or the "Connection reset" of the JDK's sockets (NIO).
+     */
+    static boolean isReset(Throwable cause) {
+        for (Throwable t = cause; t != null; t = t.getCause()) {
+            // instanceof first: Errors' constants need the native library, which exists when such an exception does.
+            if (t instanceof Errors.NativeIoException
+                    && ((Errors.NativeIoException) t).expectedErr() == Errors.ERRNO_ECONNRESET_NEGATIVE) {
+                return true;
             }
-        });
+            if (t instanceof IOException && t.getMessage() != null && t.getMessage().contains("Connection reset")) {
+                return true;
+            }
+            if (t.getCause() == t) {
+                break;
+            }
+        }
+        return false;
+    }
+
+    /** Closes a channel with a reset: {@code SO_LINGER} 0, so the kernel sends RST and drops what is queued. */
+    static void resetAndClose(Channel ch) {
+        if (!ch.isOpen()) {
+            return;
+        }
+        try {
+            ch.config().setOption(ChannelOption.SO_LINGER, 0);
+        } catch (RuntimeException e) {
+            log.debug("setting SO_LINGER 0 failed: {}", e.toString());
+        }
+        ch.close();
     }
 
     /**
-     * The input of {@code from} ended: send a FIN to {@code to} once everything before it is written, and keep the
-     * other direction going. When {@code to} had already finished sending, both peers are done: each channel is
-     * closed once what is queued for it is written, which also spares a {@code shutdown(2)}.
+     * The input of {@code from} ended (its FIN, and for a spliced direction the rest of its receive queue, is
+     * through): send a FIN to the peer once everything before it is written, and keep the other direction going.
+     * When the peer had already finished sending, both are done: each channel is closed once what is queued for it is
+     * written, which also spares a {@code shutdown(2)}.
      */
-    private void inputDone(Channel from, Channel to) {
-        boolean toInputDone;
-        if (from == client) {
-            clientInputDone = true;
-            toInputDone = backendInputDone;
-        } else {
-            backendInputDone = true;
-            toInputDone = clientInputDone;
-        }
-        if (toInputDone) {
+    private void inputDone(Side from) {
+        from.inputDone = true;
+        Channel to = from.peer;
+        armDrainTimer();
+        if (from.peerSide.inputDone) {
             to.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
-            from.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+            from.channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
             return;
         }
         to.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener((ChannelFutureListener) f -> {
             if (!f.isSuccess()) {
-                failed(to, f.cause());
+                failed(from.peerSide, f.cause());
             } else if (to instanceof DuplexChannel) {
                 ((DuplexChannel) to).shutdownOutput();
             } else {
@@ -123,48 +183,53 @@ public final class Relay {
     }
 
     /**
-     * Netty's splice path shuts the input down as soon as the peer's FIN is seen, which can leave the last bytes in
-     * the socket's receive queue. Linux still returns queued bytes after {@code shutdown(SHUT_RD)}, so read them
-     * here and queue them behind the spliced bytes, before the FIN is passed on.
+     * One side failed. A reset is passed on as a reset. Otherwise only that side is closed at once; its
+     * {@code channelInactive} then flushes what is queued for the other side before closing it, so bytes already
+     * received are still delivered. An error on a side whose input had already ended does not count as a failure of
+     * the connection.
      */
-    private void drainAfterSplice(Channel from, Channel to, CountingRecvByteBufAllocator counter) {
-        FileDescriptor fd = ((UnixChannel) from).fd();
-        for (;;) {
-            ByteBuf buf = from.alloc().ioBuffer(16 * 1024);
-            int n;
-            try {
-                n = buf.hasMemoryAddress()
-                        ? fd.readAddress(buf.memoryAddress(), 0, buf.capacity())
-                        : fd.read(buf.internalNioBuffer(0, buf.capacity()), 0, buf.capacity());
-            } catch (IOException e) {
-                buf.release();
-                log.debug("[{}] reading the rest after splice failed: {}", conn.id(), e.toString());
-                return;
-            }
-            if (n <= 0) {
-                buf.release();
-                return;
-            }
-            buf.writerIndex(n);
-            counter.add(n);
-            to.write(buf, to.voidPromise());
+    private void failed(Side side, Throwable cause) {
+        boolean reset = isReset(cause);
+        log.debug("[{}] {} {}{}: {}", conn.id(), side.name(), reset ? "reset" : "error",
+                side.inputDone ? " after its input ended" : "", cause.toString(), log.isTraceEnabled() ? cause : null);
+        if (reset) {
+            side.reset = true;
+            conn.reason(CloseReason.ERROR);
+        } else if (!side.inputDone) {
+            conn.reason(CloseReason.ERROR);
         }
+        side.channel.close();
     }
 
     /**
-     * One side failed. Only that side is closed at once; its {@code channelInactive} then flushes what is queued for
-     * the other side before closing it, so bytes already received are still delivered. An error on a side whose
-     * input had already ended (Netty can fail to re-arm reading on such a socket) does not count as a failure of
-     * the connection.
+     * A channel closed (on its event loop, before its pipeline hears of it). When the peer may still splice into it,
+     * the peer closes at once: the pipe into this channel is gone and its file descriptor number may already belong
+     * to another connection. A reset is passed on as a reset.
      */
-    private void failed(Channel ch, Throwable cause) {
-        boolean inputDone = ch == client ? clientInputDone : backendInputDone;
-        log.debug("[{}] {} error{}: {}", conn.id(), ch == client ? "client" : "backend",
-                inputDone ? " after its input ended" : "", cause.toString());
-        if (!inputDone) {
-            conn.reason(CloseReason.ERROR);
+    private void closed(Side side) {
+        Side other = side.peerSide;
+        if (!other.channel.isOpen()) {
+            cancelTimers();
+            return;
         }
-        ch.close();
+        if (other.spliced && !other.inputShutdown) {
+            log.debug("[{}] {} closed while the {} splices into it: closing the {} now", conn.id(), side.name(),
+                    other.name(), other.name());
+            if (side.reset) {
+                resetAndClose(other.channel);
+            } else {
+                other.channel.close();
+            }
+        }
+    }
+
+    private void cancelTimers() {
+        if (idleTimer != null) {
+            idleTimer.cancel(false);
+        }
+        if (drainTimer != null) {
+            drainTimer.cancel(false);
+        }
     }
 
     private void scheduleIdleCheck(long idleNanos) {
@@ -180,7 +245,47 @@ public final class Relay {
                 conn.close(CloseReason.IDLE_TIMEOUT);
             }
         }, period, period, TimeUnit.NANOSECONDS);
-        client.closeFuture().addListener(f -> idleTimer.cancel(false));
+    }
+
+    /**
+     * Once a side has finished (FIN or closed), checks that what is queued for writing keeps moving: when bytes are
+     * queued on either channel and nothing was read or written for the drain timeout, both sides are reset.
+     */
+    private void armDrainTimer() {
+        if (drainTimer != null || !client.isOpen() && !backend.isOpen()) {
+            return;
+        }
+        lastMove = conn.ticker().nanoTime();
+        long period = Math.max(TimeUnit.MILLISECONDS.toNanos(10), drainNanos / 4);
+        drainTimer = client.eventLoop().scheduleAtFixedRate(this::checkDrain, period, period, TimeUnit.NANOSECONDS);
+    }
+
+    private void checkDrain() {
+        long progress = conn.clientCounter().bytesRead() + conn.backendCounter().bytesRead() + moves;
+        long clientPending = pendingBytes(client);
+        long backendPending = pendingBytes(backend);
+        long now = conn.ticker().nanoTime();
+        boolean moved = progress != lastProgress || clientPending != lastClientPending
+                || backendPending != lastBackendPending;
+        lastProgress = progress;
+        lastClientPending = clientPending;
+        lastBackendPending = backendPending;
+        if (moved || clientPending == 0 && backendPending == 0) {
+            lastMove = now;
+        } else if (now - lastMove >= drainNanos) {
+            log.debug("[{}] queued bytes did not move for {} ms after a side finished (client {} bytes, backend {} "
+                    + "bytes queued); resetting", conn.id(), TimeUnit.NANOSECONDS.toMillis(now - lastMove),
+                    clientPending, backendPending);
+            conn.reason(CloseReason.DRAIN_TIMEOUT);
+            resetAndClose(client);
+            resetAndClose(backend);
+        }
+    }
+
+    /** Bytes queued on a channel and not yet written to its socket (a pending splice counts as a few bytes). */
+    private static long pendingBytes(Channel ch) {
+        ChannelOutboundBuffer out = ch.unsafe().outboundBuffer();
+        return out == null ? 0 : out.totalPendingWriteBytes();
     }
 
     /**
@@ -190,15 +295,34 @@ public final class Relay {
      * to {@code splice(2)} for the rest of the connection. The buffer just read is written first, so order holds.
      */
     private final class Side extends ChannelInboundHandlerAdapter {
-        private final Channel peer;
-        private final boolean isClient;
+        final Channel channel;
+        final Channel peer;
+        final boolean isClient;
         private final boolean spliceable;
-        private boolean spliced;
+        Side peerSide;
+        /** This channel's input is moved with {@code splice(2)}. */
+        boolean spliced;
+        /** The transport shut this channel's input down (FIN seen); for a spliced side, bytes may still be queued. */
+        boolean inputShutdown;
+        /** Everything this channel sent has been passed on, and the FIN after it. */
+        boolean inputDone;
+        /** The peer of this channel reset the connection. */
+        boolean reset;
+        private boolean pumping;
 
-        Side(Channel peer, boolean isClient, boolean spliceable) {
+        Side(Channel channel, Channel peer, boolean isClient, boolean spliceable) {
+            this.channel = channel;
             this.peer = peer;
             this.isClient = isClient;
             this.spliceable = spliceable;
+        }
+
+        String name() {
+            return isClient ? "client" : "backend";
+        }
+
+        private CountingRecvByteBufAllocator counter() {
+            return isClient ? conn.clientCounter() : conn.backendCounter();
         }
 
         @Override
@@ -208,55 +332,186 @@ public final class Relay {
                 return;
             }
             int bytes = ((ByteBuf) msg).readableBytes();
+            moves += bytes;
             peer.write(msg, peer.voidPromise());
             if (spliceable && !spliced && bytes >= SPLICE_AFTER_READ_BYTES) {
-                spliced = true;
-                conn.spliced();
-                (isClient ? conn.clientCounter() : conn.backendCounter()).splicing();
-                splice((AbstractEpollStreamChannel) ctx.channel(), (AbstractEpollStreamChannel) peer);
+                startSplice();
             }
-            if (!peer.isWritable()) {
+            if (!spliced && !peer.isWritable()) {
                 peer.flush();
                 if (!peer.isWritable()) {
-                    ctx.channel().config().setAutoRead(false);
+                    channel.config().setAutoRead(false);
                 }
             }
         }
 
+        private void startSplice() {
+            spliced = true;
+            conn.spliced();
+            counter().splicing();
+            // Read on demand from now on (see pump): Netty then leaves auto-read alone.
+            channel.config().setAutoRead(false);
+            AbstractEpollStreamChannel from = (AbstractEpollStreamChannel) channel;
+            from.spliceTo((AbstractEpollStreamChannel) peer, Integer.MAX_VALUE).addListener(
+                    (ChannelFutureListener) f -> {
+                        if (f.isSuccess() || !channel.isOpen()) {
+                            return;
+                        }
+                        if (!peer.isOpen()) {
+                            // Writing into the peer failed and Netty closed it; a reset there is passed on.
+                            if (isReset(f.cause())) {
+                                peerSide.reset = true;
+                                resetAndClose(channel);
+                            }
+                            return;
+                        }
+                        failed(this, f.cause());
+                    });
+        }
+
+        /**
+         * Asks for the next read of a spliced direction once everything read so far has left the pipe for the peer's
+         * socket: at most one pipe's worth is in flight, and a peer that does not read stops this side.
+         */
+        private void pump() {
+            if (pumping) {
+                return;
+            }
+            pumping = true;
+            peer.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener((ChannelFutureListener) f -> {
+                if (!f.isSuccess()) {
+                    pumping = false;
+                    return;
+                }
+                // Later, not now: this may run inside this channel's read loop, which clears the read interest
+                // when it ends with auto-read off, and would undo a read() asked for here.
+                channel.eventLoop().execute(() -> {
+                    pumping = false;
+                    if (channel.isActive() && !inputShutdown) {
+                        channel.read();
+                    }
+                });
+            });
+        }
+
         @Override
         public void channelReadComplete(ChannelHandlerContext ctx) {
-            peer.flush();
+            if (spliced && !inputShutdown) {
+                pump();
+            } else {
+                peer.flush();
+            }
         }
 
         @Override
         public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-            if (ctx.channel().isWritable() && peer.isActive() && !(peer == client ? clientInputDone : backendInputDone)) {
+            // The peer reads into this channel; a spliced peer paces itself (pump).
+            if (channel.isWritable() && peer.isActive() && !peerSide.inputShutdown && !peerSide.spliced) {
                 peer.config().setAutoRead(true);
             }
         }
 
         @Override
         public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-            if (evt instanceof ChannelInputShutdownEvent) {
-                if (spliced) {
-                    peer.flush();
-                    drainAfterSplice(ctx.channel(), peer, isClient ? conn.clientCounter() : conn.backendCounter());
+            if (evt instanceof ChannelInputShutdownEvent && !inputShutdown) {
+                inputShutdown = true;
+                if (spliced && resetPending()) {
+                    // A reset while the pipe was full looks like a FIN to the splice path; the socket knows better.
+                    failed(this, new IOException("Connection reset (seen in SO_ERROR after the input ended)"));
+                    ReferenceCountUtil.release(evt);
+                    return;
                 }
-                inputDone(ctx.channel(), peer);
+                log.debug("[{}] {} sent its FIN{}", conn.id(), name(), spliced ? "; draining its receive queue" : "");
+                if (spliced) {
+                    drainStep();
+                } else {
+                    inputDone(this);
+                }
             }
             ReferenceCountUtil.release(evt);
         }
 
+        /** Returns whether the socket holds a pending {@code ECONNRESET} (read and cleared with {@code SO_ERROR}). */
+        private boolean resetPending() {
+            FileDescriptor fd = ((UnixChannel) channel).fd();
+            if (!(fd instanceof Socket) || !channel.isOpen()) {
+                return false;
+            }
+            try {
+                return ((Socket) fd).getSoError() == -Errors.ERRNO_ECONNRESET_NEGATIVE;
+            } catch (IOException e) {
+                return false;
+            }
+        }
+
+        /**
+         * One step of the drain after a spliced side's FIN: once everything queued for the peer is written, read one
+         * chunk of what is left in the receive queue and pass it on; at the end of the queue, pass the FIN on.
+         */
+        private void drainStep() {
+            armDrainTimer();
+            peer.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener((ChannelFutureListener) f -> {
+                if (!f.isSuccess()) {
+                    // The peer is gone; what is left here cannot be delivered.
+                    if (channel.isOpen()) {
+                        channel.close();
+                    }
+                    return;
+                }
+                moves++;
+                drainRead();
+            });
+        }
+
+        private void drainRead() {
+            if (!channel.isOpen()) {
+                // Never read a closed descriptor: its number may belong to another connection by now.
+                return;
+            }
+            FileDescriptor fd = ((UnixChannel) channel).fd();
+            ByteBuf buf = channel.alloc().directBuffer(DRAIN_CHUNK_BYTES);
+            int n;
+            try {
+                n = buf.hasMemoryAddress()
+                        ? fd.readAddress(buf.memoryAddress(), 0, buf.capacity())
+                        : fd.read(buf.internalNioBuffer(0, buf.capacity()), 0, buf.capacity());
+            } catch (IOException e) {
+                buf.release();
+                failed(this, e);
+                return;
+            }
+            if (n <= 0) {
+                buf.release();
+                inputDone(this);
+                return;
+            }
+            buf.writerIndex(n);
+            counter().add(n);
+            peer.write(buf, peer.voidPromise());
+            drainStep();
+        }
+
         @Override
         public void channelInactive(ChannelHandlerContext ctx) {
-            if (peer.isActive()) {
-                peer.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+            if (!peer.isOpen()) {
+                return;
             }
+            if (reset) {
+                log.debug("[{}] {} reset: resetting the {}", conn.id(), name(), peerSide.name());
+                resetAndClose(peer);
+                return;
+            }
+            armDrainTimer();
+            peer.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
         }
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            failed(ctx.channel(), cause);
+            if (!channel.isOpen()) {
+                // A write that was queued when the channel closed; the close is already handled.
+                return;
+            }
+            failed(this, cause);
         }
     }
 }

@@ -1,5 +1,5 @@
 /**
  * Relay: moves bytes both ways once the peeked bytes are replayed, through pooled buffers with backpressure, or
- * with {@code splice(2)} between epoll sockets; half-close, resets and the idle timeout. Internal, may change.
+ * with {@code splice(2)} between epoll sockets; half-close, resets, the idle and drain timeouts. Internal, may change.
  */
 package io.refractium.internal.relay;

@@ -1,0 +1,298 @@
+package io.refractium;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.netty.channel.epoll.Epoll;
+import io.refractium.hook.CloseReason;
+import io.refractium.hook.ConnectionInfo;
+import io.refractium.hook.ConnectionSummary;
+import io.refractium.hook.Hook;
+import io.refractium.testing.Await;
+import io.refractium.testing.PrefixProtocol;
+import io.refractium.testing.TestServer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.SocketException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.condition.EnabledOnOs;
+import org.junit.jupiter.api.condition.OS;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * The relay when a peer misbehaves: a backend that resets during a spliced upload, a client that leaves while its
+ * backend stopped reading, and resets passed on as resets both ways (the drain after a spliced FIN is in
+ * {@code internal.relay.SpliceDrainTest}, where buffer sizes can be fixed). On real loopback sockets; every wait is
+ * bounded.
+ */
+@Timeout(120)
+class RelayEdgeCaseTest {
+
+    enum Mode {
+        NIO(false, false), EPOLL_COPY(true, false), EPOLL_SPLICE(true, true);
+
+        final boolean nativeTransport;
+        final boolean splice;
+
+        Mode(boolean nativeTransport, boolean splice) {
+            this.nativeTransport = nativeTransport;
+            this.splice = splice;
+        }
+    }
+
+    private final List<AutoCloseable> resources = new ArrayList<>();
+    private final BlockingQueue<ConnectionSummary> closed = new LinkedBlockingQueue<>();
+    private final CountDownLatch release = new CountDownLatch(1);
+
+    @AfterEach
+    void tearDown() throws Exception {
+        release.countDown();
+        for (int i = resources.size() - 1; i >= 0; i--) {
+            resources.get(i).close();
+        }
+    }
+
+    private static void assumeMode(Mode mode) {
+        if (mode.nativeTransport) {
+            assumeTrue(Epoll.isAvailable(), "epoll is not available");
+        }
+    }
+
+    private <T extends AutoCloseable> T keep(T resource) {
+        resources.add(resource);
+        return resource;
+    }
+
+    private RefractiumBuilder builder(Mode mode) {
+        return Refractium.builder().listen("127.0.0.1", 0).nativeTransport(mode.nativeTransport).splice(mode.splice)
+                .hook(new Hook() {
+                    @Override
+                    public void onClosed(ConnectionInfo c, ConnectionSummary s) {
+                        closed.add(s);
+                    }
+                });
+    }
+
+    private Socket connect(Refractium r) throws IOException {
+        Socket c = keep(new Socket());
+        c.connect(r.localAddress(), 2000);
+        c.setSoTimeout(10_000);
+        return c;
+    }
+
+    // ------------------------------------------------------------------ backend reset during a spliced upload
+
+    @Test
+    @EnabledOnOs(OS.LINUX)
+    void aBackendResetDuringASplicedUploadClosesTheClientAtOnceAndOtherConnectionsStayIntact() throws Exception {
+        assumeMode(Mode.EPOLL_SPLICE);
+        // "RST" connections: read 1 MiB (the upload splices by then), then answer more than the kernel buffers on the
+        // way to a client that does not read can hold, so some of it waits in the proxy, and reset.
+        TestServer resetter = keep(TestServer.start(s -> {
+            s.getInputStream().readNBytes(1024 * 1024);
+            Thread writer = new Thread(() -> {
+                byte[] chunk = new byte[64 * 1024];
+                try {
+                    for (int i = 0; i < 1024; i++) {
+                        s.getOutputStream().write(chunk); // blocks once everything on the way is full
+                    }
+                } catch (IOException ignored) {
+                    // reset below
+                }
+            }, "resetter-writer");
+            writer.setDaemon(true);
+            writer.start();
+            try {
+                Thread.sleep(500);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            s.setSoLinger(true, 0);
+            s.close();
+        }));
+        TestServer echo = keep(TestServer.start(RelayEdgeCaseTest::echo));
+        Refractium r = keep(builder(Mode.EPOLL_SPLICE)
+                .protocol(new PrefixProtocol("rst", "RST"))
+                .route("rst", ForwardTarget.of("resetter", resetter.hostAndPort()))
+                .fallback(ForwardTarget.of("echo", echo.hostAndPort()))
+                .build().start());
+
+        Socket c = connect(r);
+        CompletableFuture<Long> uploadEnded = CompletableFuture.supplyAsync(() -> {
+            long sent = 0;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            byte[] chunk = new byte[64 * 1024];
+            chunk[0] = 'R';
+            chunk[1] = 'S';
+            chunk[2] = 'T';
+            try {
+                OutputStream out = c.getOutputStream();
+                while (sent < 512L * 1024 * 1024 && System.nanoTime() - deadline < 0) {
+                    out.write(chunk);
+                    sent += chunk.length;
+                }
+                return -1L; // never stopped: the proxy kept swallowing the upload
+            } catch (IOException e) {
+                return sent;
+            }
+        });
+        // While the first client keeps pushing, other connections open (their descriptors may take the numbers of
+        // the closed backend and its pipe) and must relay exactly what they send.
+        for (int i = 0; i < 8; i++) {
+            assertThat(echoRoundTrip(r, 512 * 1024, i)).as("echo connection %d", i).isTrue();
+        }
+        assertThat(uploadEnded.get(30, TimeUnit.SECONDS)).as("bytes the client could send before the proxy "
+                + "dropped it (-1: it never did)").isPositive();
+        Await.until("all connections finished", () -> r.activeConnections() == 0, Duration.ofSeconds(10));
+        assertThat(r.splicedConnections()).isGreaterThanOrEqualTo(2);
+    }
+
+    /** Sends {@code size} random bytes on a fresh connection while reading the echo; returns whether it matched. */
+    private static boolean echoRoundTrip(Refractium r, int size, int seed) throws Exception {
+        byte[] data = new byte[size];
+        new Random(seed).nextBytes(data);
+        data[0] = 0;
+        try (Socket s = new Socket()) {
+            s.connect(r.localAddress(), 2000);
+            s.setSoTimeout(10_000);
+            CompletableFuture<Void> sent = CompletableFuture.runAsync(() -> {
+                try {
+                    s.getOutputStream().write(data);
+                    s.shutdownOutput();
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            byte[] back = s.getInputStream().readAllBytes();
+            sent.get(10, TimeUnit.SECONDS);
+            return Arrays.equals(data, back);
+        }
+    }
+
+    private static void echo(Socket s) throws IOException {
+        InputStream in = s.getInputStream();
+        OutputStream out = s.getOutputStream();
+        byte[] buf = new byte[64 * 1024];
+        int n;
+        while ((n = in.read(buf)) >= 0) {
+            out.write(buf, 0, n);
+        }
+    }
+
+    // ------------------------------------------------------------------ a client leaves, the backend does not read
+
+    @ParameterizedTest
+    @EnumSource(Mode.class)
+    void aClientThatLeavesWhileBytesAreQueuedForABackendThatStoppedReadingIsReleased(Mode mode) throws Exception {
+        assumeMode(mode);
+        TestServer stuck = keep(TestServer.start(s -> {
+            try {
+                release.await(60, TimeUnit.SECONDS); // never reads
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }));
+        // NIO cannot see the reset of a client it stopped reading (backpressure): there the idle timeout is the bound.
+        RefractiumBuilder b = builder(mode).fallback(ForwardTarget.of("stuck", stuck.hostAndPort()));
+        if (mode == Mode.NIO) {
+            b.idleTimeout(Duration.ofSeconds(1));
+        }
+        Refractium r = keep(b.build().start());
+        Socket c = connect(r);
+        CompletableFuture<Void> sent = CompletableFuture.runAsync(() -> {
+            byte[] chunk = new byte[64 * 1024];
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            try {
+                for (int i = 0; i < 256 && System.nanoTime() - deadline < 0; i++) {
+                    c.getOutputStream().write(chunk); // blocks once everything on the way is full
+                }
+            } catch (IOException ignored) {
+                // the client closed below
+            }
+        });
+        Thread.sleep(500); // the proxy now holds bytes for the backend that it cannot write
+        c.setSoLinger(true, 0);
+        c.close();
+        sent.get(20, TimeUnit.SECONDS);
+        Await.until("the connection released", () -> r.activeConnections() == 0, Duration.ofSeconds(10));
+        assertThat(closed.poll(5, TimeUnit.SECONDS).reason())
+                .isEqualTo(mode == Mode.NIO ? CloseReason.IDLE_TIMEOUT : CloseReason.ERROR);
+    }
+
+    // ------------------------------------------------------------------ resets passed on
+
+    @ParameterizedTest
+    @EnumSource(Mode.class)
+    void aClientResetReachesTheBackendAsAReset(Mode mode) throws Exception {
+        assumeMode(mode);
+        CompletableFuture<String> backendSaw = new CompletableFuture<>();
+        CountDownLatch received = new CountDownLatch(1);
+        TestServer backend = keep(TestServer.start(s -> {
+            InputStream in = s.getInputStream();
+            try {
+                in.readNBytes(200 * 1024);
+                received.countDown();
+                backendSaw.complete(in.read() < 0 ? "EOF" : "more bytes");
+            } catch (IOException e) {
+                backendSaw.complete(e.getMessage());
+            }
+        }));
+        Refractium r = keep(builder(mode).fallback(ForwardTarget.of("b", backend.hostAndPort())).build().start());
+        Socket c = connect(r);
+        c.getOutputStream().write(new byte[200 * 1024]);
+        assertThat(received.await(10, TimeUnit.SECONDS)).isTrue();
+        c.setSoLinger(true, 0);
+        c.close();
+        assertThat(backendSaw.get(10, TimeUnit.SECONDS)).contains("Connection reset");
+        Await.until("the connection finished", () -> r.activeConnections() == 0);
+        assertThat(closed.poll(5, TimeUnit.SECONDS).reason()).isEqualTo(CloseReason.ERROR);
+    }
+
+    @ParameterizedTest
+    @EnumSource(Mode.class)
+    void aBackendResetReachesTheClientAsAReset(Mode mode) throws Exception {
+        assumeMode(mode);
+        CountDownLatch clientRead = new CountDownLatch(1);
+        TestServer backend = keep(TestServer.start(s -> {
+            s.getInputStream().readNBytes(1);
+            s.getOutputStream().write(new byte[200 * 1024]);
+            s.getOutputStream().flush();
+            try {
+                clientRead.await(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            s.setSoLinger(true, 0);
+            s.close();
+        }));
+        Refractium r = keep(builder(mode).fallback(ForwardTarget.of("b", backend.hostAndPort())).build().start());
+        Socket c = connect(r);
+        c.getOutputStream().write(0);
+        InputStream in = c.getInputStream();
+        assertThat(in.readNBytes(200 * 1024)).hasSize(200 * 1024);
+        clientRead.countDown();
+        String saw;
+        try {
+            saw = in.read() < 0 ? "EOF" : "more bytes";
+        } catch (SocketException e) {
+            saw = e.getMessage();
+        }
+        assertThat(saw).contains("Connection reset");
+        Await.until("the connection finished", () -> r.activeConnections() == 0);
+    }
+}
