@@ -10,13 +10,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.refractium.protocols.dns.DnsDetector;
 import io.refractium.protocols.http.HttpDetector;
 import io.refractium.protocols.http2.Http2Detector;
+import io.refractium.protocols.minecraft.MinecraftDetector;
 import io.refractium.protocols.mqtt.MqttDetector;
+import io.refractium.protocols.openvpn.OpenVpnDetector;
 import io.refractium.protocols.postgres.PostgresDetector;
+import io.refractium.protocols.proxy.ProxyProtocolDetector;
 import io.refractium.protocols.rdp.RdpDetector;
 import io.refractium.protocols.redis.RedisDetector;
 import io.refractium.protocols.socks.SocksDetector;
 import io.refractium.protocols.ssh.SshDetector;
+import io.refractium.protocols.stun.StunDetector;
 import io.refractium.protocols.tls.TlsDetector;
+import io.refractium.protocols.xmpp.XmppDetector;
 import io.refractium.spi.DetectionResult;
 import io.refractium.spi.DetectionResult.Status;
 import io.refractium.spi.RefractiumProtocol;
@@ -33,7 +38,8 @@ class CrossProtocolTest {
 
     private static final List<RefractiumProtocol> DETECTORS = List.of(new TlsDetector(), new HttpDetector(),
             new Http2Detector(), new SshDetector(), new DnsDetector(), new PostgresDetector(),
-            new SocksDetector(), new RedisDetector(), new MqttDetector(), new RdpDetector());
+            new SocksDetector(), new RedisDetector(), new MqttDetector(), new RdpDetector(), new ProxyProtocolDetector(),
+            new XmppDetector(), new MinecraftDetector(), new OpenVpnDetector(), new StunDetector());
 
     /** Samples by the id of the detector that must recognize them. */
     private static Map<String, List<byte[]>> samples() {
@@ -54,9 +60,15 @@ class CrossProtocolTest {
         m.put("redis", List.of(Samples.captured("redis"), ascii("PING\r\n"), ascii("SET key value\r\n")));
         m.put("mqtt", List.of(Samples.captured("mqtt311"), Samples.captured("mqtt5"), Samples.captured("mqtt31")));
         m.put("rdp", List.of(Samples.captured("rdp")));
-        // Captured for detectors still to come: every detector above must reject them.
-        m.put("none", List.of(Samples.captured("xmpp"), Samples.captured("stun"), Samples.captured("ovpn2"),
-                Samples.captured("ovpn3"), Samples.captured("proxyv1")));
+        m.put("proxy", List.of(Samples.captured("proxyv1"), Samples.captured("proxyv1-tcp6"),
+                Samples.captured("proxyv2"), Samples.captured("proxyv2-ipv6"), ascii("PROXY UNKNOWN\r\n")));
+        m.put("xmpp", List.of(Samples.captured("xmpp"), ascii("<stream:stream xmlns='jabber:server' "
+                + "xmlns:stream='http://etherx.jabber.org/streams' to='b.example' version='1.0'>")));
+        m.put("minecraft", List.of(Samples.captured("minecraft-status"),
+                Samples.minecraftHandshake(767, "mc.example.test\0FML3\0", 25565, 2),
+                Samples.minecraftHandshake(-1, "192.0.2.1", 25565, 1)));
+        m.put("openvpn", List.of(Samples.captured("ovpn2"), Samples.captured("ovpn3")));
+        m.put("stun", List.of(Samples.captured("stun"), Samples.hex("000100002112a442b7e7a701bc34d686fa87dfae")));
         return m;
     }
 

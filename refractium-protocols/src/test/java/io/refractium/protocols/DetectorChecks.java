@@ -33,6 +33,8 @@ public final class DetectorChecks {
     public static final DetectionContext TCP = context(Transport.TCP, false);
     /** A TCP connection whose client has finished sending. */
     public static final DetectionContext TCP_COMPLETE = context(Transport.TCP, true);
+    /** A TCP connection still sending, on the detector's last call (deadline, peek cap or its own maxBytes). */
+    public static final DetectionContext TCP_LAST_CALL = lastCall(TCP);
     /** The first datagram of a UDP flow. */
     public static final DetectionContext UDP = context(Transport.UDP, true);
 
@@ -98,6 +100,41 @@ public final class DetectorChecks {
             @Override
             public String toString() {
                 return transport + (inputComplete ? " complete" : "");
+            }
+        };
+    }
+
+    /** Returns a context like {@code context} whose {@link DetectionContext#isLastCall()} is {@code true}. */
+    public static DetectionContext lastCall(DetectionContext context) {
+        return new DetectionContext() {
+            @Override
+            public Transport transport() {
+                return context.transport();
+            }
+
+            @Override
+            public SocketAddress remoteAddress() {
+                return context.remoteAddress();
+            }
+
+            @Override
+            public SocketAddress localAddress() {
+                return context.localAddress();
+            }
+
+            @Override
+            public boolean isInputComplete() {
+                return context.isInputComplete();
+            }
+
+            @Override
+            public boolean isLastCall() {
+                return true;
+            }
+
+            @Override
+            public String toString() {
+                return context + " last call";
             }
         };
     }

@@ -435,4 +435,36 @@ public final class Samples {
     public static byte[] tcp(byte[] message) {
         return concat(new byte[] {(byte) (message.length >>> 8), (byte) message.length}, message);
     }
+
+    // ---------------------------------------------------------------- Minecraft
+
+    /**
+     * Returns a Minecraft: Java Edition Handshake packet, built by hand from the protocol description (wiki.vg,
+     * "Handshaking"): VarInt length, packet id 0, VarInt protocol version, VarInt-prefixed UTF-8 address, unsigned
+     * short port, VarInt next state.
+     */
+    public static byte[] minecraftHandshake(int protocol, String address, int port, int nextState) {
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        body.write(0);
+        varInt(body, protocol);
+        byte[] a = address.getBytes(StandardCharsets.UTF_8);
+        varInt(body, a.length);
+        body.writeBytes(a);
+        body.write(port >>> 8);
+        body.write(port);
+        varInt(body, nextState);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        varInt(out, body.size());
+        out.writeBytes(body.toByteArray());
+        return out.toByteArray();
+    }
+
+    /** Writes a VarInt: 7 bits a byte, least significant first, the high bit set on all but the last. */
+    public static void varInt(ByteArrayOutputStream out, int value) {
+        while ((value & ~0x7f) != 0) {
+            out.write(value & 0x7f | 0x80);
+            value >>>= 7;
+        }
+        out.write(value);
+    }
 }

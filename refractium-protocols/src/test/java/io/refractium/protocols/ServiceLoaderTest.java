@@ -7,13 +7,18 @@ import io.refractium.Refractium;
 import io.refractium.protocols.dns.DnsDetector;
 import io.refractium.protocols.http.HttpDetector;
 import io.refractium.protocols.http2.Http2Detector;
+import io.refractium.protocols.minecraft.MinecraftDetector;
 import io.refractium.protocols.mqtt.MqttDetector;
+import io.refractium.protocols.openvpn.OpenVpnDetector;
 import io.refractium.protocols.postgres.PostgresDetector;
+import io.refractium.protocols.proxy.ProxyProtocolDetector;
 import io.refractium.protocols.rdp.RdpDetector;
 import io.refractium.protocols.redis.RedisDetector;
 import io.refractium.protocols.socks.SocksDetector;
 import io.refractium.protocols.ssh.SshDetector;
+import io.refractium.protocols.stun.StunDetector;
 import io.refractium.protocols.tls.TlsDetector;
+import io.refractium.protocols.xmpp.XmppDetector;
 import io.refractium.spi.RefractiumProtocol;
 import io.refractium.testing.PrefixProtocol;
 import io.refractium.testing.TestServer;
@@ -32,10 +37,13 @@ class ServiceLoaderTest {
                 .map(ServiceLoader.Provider::get)
                 .collect(Collectors.toList());
         assertThat(found).extracting(RefractiumProtocol::id)
-                .containsExactlyInAnyOrder("tls", "http", "http2", "ssh", "dns", "postgres", "socks", "redis", "mqtt", "rdp");
+                .containsExactlyInAnyOrder("tls", "http", "http2", "ssh", "dns", "postgres", "socks", "redis", "mqtt", "rdp",
+                        "proxy", "xmpp", "minecraft", "openvpn", "stun");
         assertThat(found).extracting(p -> (Object) p.getClass()).containsExactlyInAnyOrder(TlsDetector.class,
                 HttpDetector.class, Http2Detector.class, SshDetector.class, DnsDetector.class, PostgresDetector.class,
-                SocksDetector.class, RedisDetector.class, MqttDetector.class, RdpDetector.class);
+                SocksDetector.class, RedisDetector.class, MqttDetector.class, RdpDetector.class,
+                ProxyProtocolDetector.class, XmppDetector.class, MinecraftDetector.class, OpenVpnDetector.class,
+                StunDetector.class);
         assertThat(found).allSatisfy(p -> assertThat(p.maxBytes()).isPositive());
     }
 
@@ -48,8 +56,8 @@ class ServiceLoaderTest {
                     .route("http", ForwardTarget.of("web", backend.hostAndPort()))
                     .build().start();
             try (r; Socket c = new Socket()) {
-                assertThat(r.protocols()).containsExactly("http", "http2", "mqtt", "postgres", "rdp", "socks", "ssh", "tls",
-                        "redis", "dns");
+                assertThat(r.protocols()).containsExactly("proxy", "http", "http2", "minecraft", "mqtt", "openvpn",
+                        "postgres", "rdp", "socks", "ssh", "stun", "tls", "xmpp", "redis", "dns");
                 c.connect(r.localAddress(), 2000);
                 c.setSoTimeout(5000);
                 c.getOutputStream().write("HELLO\n".getBytes(StandardCharsets.US_ASCII));
