@@ -25,7 +25,8 @@ import java.nio.charset.StandardCharsets;
  * <ul>
  *   <li>at the end of the first header block, with the attributes below;</li>
  *   <li>on the last call ({@link DetectionContext#isLastCall()}: deadline, peek cap, the {@value #MAX_BYTES} bytes of
- *       {@link #maxBytes()}, or the client's end of input) once the preface is complete: an idle client that sent
+ *       {@link #maxBytes()}, the client's end of input, or the client gone quiet after its SETTINGS, see below) once
+ *       the preface is complete: an idle client that sent
  *       its preface and SETTINGS but no request yet is still HTTP/2, with {@link AttributeKey#HTTP_VERSION} alone;
  *       a header block cut by the end of the bytes gives the fields that arrived whole before the cut (the pseudo
  *       fields come first, RFC 9113 §8.3);</li>
