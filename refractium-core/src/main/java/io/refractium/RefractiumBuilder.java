@@ -26,6 +26,13 @@ public final class RefractiumBuilder {
     public static final int DEFAULT_MAX_PEEK_BYTES = 32 * 1024;
     /** Default {@link #peekTimeout(Duration)}: 5 seconds. */
     public static final Duration DEFAULT_PEEK_TIMEOUT = Duration.ofSeconds(5);
+    /**
+     * Default {@link #quietTimeout(Duration)}: 100 ms. Long enough that a client sending its first message in a
+     * burst is not cut short: a gap inside one burst is client-side scheduling plus, for a client without
+     * {@code TCP_NODELAY}, a Nagle hold until the proxy's delayed ACK (40 ms on Linux); short enough that a gRPC
+     * client waiting for the server's SETTINGS pays it once per connection without noticing.
+     */
+    public static final Duration DEFAULT_QUIET_TIMEOUT = EngineConfig.DEFAULT_QUIET_TIMEOUT;
     /** Default {@link #silenceTimeout(Duration)}: 2 seconds. */
     public static final Duration DEFAULT_SILENCE_TIMEOUT = Duration.ofSeconds(2);
     /** Default {@link #connectTimeout(Duration)}: 5 seconds. */
@@ -53,6 +60,7 @@ public final class RefractiumBuilder {
     private long maxPeekMemoryBytes = DEFAULT_MAX_PEEK_MEMORY_BYTES;
     private Duration peekTimeout = DEFAULT_PEEK_TIMEOUT;
     private Duration silenceTimeout = DEFAULT_SILENCE_TIMEOUT;
+    private Duration quietTimeout = DEFAULT_QUIET_TIMEOUT;
     private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
     private Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
     private Duration drainTimeout = DEFAULT_DRAIN_TIMEOUT;
@@ -150,6 +158,21 @@ public final class RefractiumBuilder {
      */
     public RefractiumBuilder peekTimeout(Duration peekTimeout) {
         this.peekTimeout = positive("peekTimeout", peekTimeout);
+        return this;
+    }
+
+    /**
+     * Sets how long a client that has sent some bytes may stay quiet before a detector that asked for it decides on
+     * what it has ({@link io.refractium.spi.DetectionContext#lastCallWhenQuiet()}): the h2c detector asks once the
+     * client sent its preface and SETTINGS but no request, since gRPC clients wait there for the server's SETTINGS.
+     * Each new byte restarts it; other detectors keep waiting until the {@linkplain #peekTimeout detection
+     * deadline}, which it must be shorter than. Default 100 ms ({@link #DEFAULT_QUIET_TIMEOUT}).
+     *
+     * @param quietTimeout greater than zero, shorter than the detection deadline
+     * @return this builder
+     */
+    public RefractiumBuilder quietTimeout(Duration quietTimeout) {
+        this.quietTimeout = positive("quietTimeout", quietTimeout);
         return this;
     }
 
@@ -475,7 +498,8 @@ public final class RefractiumBuilder {
      * @return the instance
      * @throws IllegalArgumentException naming the setting and value when the settings do not fit together:
      *         no listen address, a route to an unknown protocol, a silence deadline not shorter than the
-     *         detection deadline, a duplicate protocol id, a DNS minimum TTL above the maximum
+     *         detection deadline, a quiet timeout not shorter than the detection deadline, a duplicate protocol
+     *         id, a DNS minimum TTL above the maximum
      */
     public Refractium build() {
         if (listenAddresses.isEmpty()) {
@@ -483,6 +507,10 @@ public final class RefractiumBuilder {
         }
         RoutingTable table = routes.build();
         Router.checkSilence(table, peekTimeout, silenceTimeout);
+        if (quietTimeout.compareTo(peekTimeout) >= 0) {
+            throw new IllegalArgumentException("quietTimeout: " + quietTimeout + " (expected: < peekTimeout "
+                    + peekTimeout + "); shorten quietTimeout or lengthen peekTimeout");
+        }
         if (dnsMinTtl.compareTo(dnsMaxTtl) > 0) {
             throw new IllegalArgumentException("dnsMinTtl: " + dnsMinTtl + " (expected: <= dnsMaxTtl " + dnsMaxTtl
                     + "); shorten dnsMinTtl or lengthen dnsMaxTtl");
@@ -492,7 +520,7 @@ public final class RefractiumBuilder {
         EngineConfig config = new EngineConfig(List.copyOf(listenAddresses), maxPeekBytes, maxPeekMemoryBytes, peekTimeout,
                 silenceTimeout, connectTimeout, idleTimeout, drainTimeout, shutdownGracePeriod, registry, List.copyOf(hooks),
                 bossGroup, workerGroup, workerThreads == 0 ? Runtime.getRuntime().availableProcessors() : workerThreads,
-                nativeTransport, splice, dnsServers, dnsMinTtl, dnsMaxTtl);
+                nativeTransport, splice, dnsServers, dnsMinTtl, dnsMaxTtl, quietTimeout);
         return new Refractium(config, table);
     }
 

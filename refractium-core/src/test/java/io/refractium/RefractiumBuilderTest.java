@@ -60,6 +60,22 @@ class RefractiumBuilderTest {
     }
 
     @Test
+    void theQuietTimeoutMustBePositiveAndShorterThanTheDetectionDeadline() {
+        assertThat(RefractiumBuilder.DEFAULT_QUIET_TIMEOUT).isEqualTo(Duration.ofMillis(100));
+        assertThatThrownBy(() -> Refractium.builder().quietTimeout(Duration.ZERO))
+                .hasMessage("quietTimeout: PT0S (expected: > 0)");
+        assertThatThrownBy(() -> Refractium.builder().quietTimeout(null))
+                .isInstanceOf(NullPointerException.class).hasMessage("quietTimeout");
+        assertThatThrownBy(() -> Refractium.builder().listen("127.0.0.1", 0)
+                .peekTimeout(Duration.ofMillis(500)).quietTimeout(Duration.ofMillis(500))
+                .build())
+                .hasMessage("quietTimeout: PT0.5S (expected: < peekTimeout PT0.5S); shorten quietTimeout or lengthen "
+                        + "peekTimeout");
+        Refractium.builder().listen("127.0.0.1", 0).peekTimeout(Duration.ofMillis(500))
+                .quietTimeout(Duration.ofMillis(499)).build();
+    }
+
+    @Test
     void dnsSettingsNameTheSettingAndTheValue() {
         RefractiumBuilder b = Refractium.builder();
         assertThatThrownBy(() -> b.dnsMinTtl(Duration.ofSeconds(-1))).hasMessage("dnsMinTtl: PT-1S (expected: > 0)");

@@ -80,7 +80,14 @@ public record DetectionReport(String protocol, Outcome outcome, List<DetectorVer
         /** It still needed more bytes when the client finished sending, and dropped out. */
         DROPPED_AT_END,
         /** It threw or returned {@code null}, which counts as no match. */
-        ERROR
+        ERROR,
+        /**
+         * It matched on the last call it asked for when the client went quiet
+         * ({@link io.refractium.spi.DetectionContext#lastCallWhenQuiet()}): no byte came for the quiet timeout.
+         */
+        MATCH_WHEN_QUIET,
+        /** It still needed more bytes on the last call it asked for when the client went quiet, and dropped out. */
+        DROPPED_WHEN_QUIET
     }
 
     /**

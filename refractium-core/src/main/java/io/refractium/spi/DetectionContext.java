@@ -25,7 +25,8 @@ public interface DetectionContext {
 
     /**
      * Returns whether this is the detector's last call for the connection: the detection deadline passed, the peek
-     * cap or the detector's own {@link RefractiumProtocol#maxBytes()} is reached, or the client finished sending.
+     * cap or the detector's own {@link RefractiumProtocol#maxBytes()} is reached, the client finished sending, or the
+     * client went quiet after the detector asked for it ({@link #lastCallWhenQuiet()}).
      * An answer of {@link DetectionResult#needMore() NEED_MORE} now counts as no match, so a detector that can
      * decide on what it has should: a TLS ClientHello cut by the cap still carries the SNI and ALPN before the cut,
      * HTTP headers without a Host line yet are still HTTP. Every detector still undecided gets exactly one such
@@ -35,6 +36,24 @@ public interface DetectionContext {
      */
     default boolean isLastCall() {
         return false;
+    }
+
+    /**
+     * Asks for a {@linkplain #isLastCall() last call} as soon as the client goes quiet: call it during a
+     * {@link RefractiumProtocol#detect} call that answers {@link DetectionResult#needMore() NEED_MORE} when the
+     * bytes so far already allow a decision, and more bytes would only refine it. If no new byte arrives within the
+     * instance's quiet timeout ({@code RefractiumBuilder.quietTimeout}, default 100 ms), the detector is called
+     * once more on the same bytes with {@link #isLastCall()} {@code true}, where {@code NEED_MORE} counts as no
+     * match; other detectors keep waiting as usual, and a match still waits for higher-priority detectors that are
+     * undecided. The request holds for this call only: a later call that does not repeat it waits for more bytes
+     * normally, and new bytes restart the quiet time.
+     *
+     * <p>For a client that may wait for the server before it says more: an HTTP/2 client that sent its preface and
+     * SETTINGS and waits for the server's SETTINGS before its first request (gRPC clients commonly do) is HTTP/2
+     * already, but its request, when it comes at once, names the host. The default does nothing: contexts that do
+     * not support it give the last call at the usual times only.
+     */
+    default void lastCallWhenQuiet() {
     }
 
     /**

@@ -33,6 +33,14 @@ import org.slf4j.LoggerFactory;
  * the peeked bytes. The detection deadline and the silence deadline run on the channel's event loop and its clock;
  * the silence deadline only when the listener has a {@link SilenceRoute}, with that route's timeout.
  *
+ * <p>While a detector asks for a last call when the client goes quiet
+ * ({@link io.refractium.spi.DetectionContext#lastCallWhenQuiet()}), one more timer runs: the quiet timer, armed for
+ * the instance's quiet timeout when a read leaves such a detector, and pushed back by each later read (lazily: the
+ * timer, when it fires early, re-arms itself for the rest of the quiet time counted from the last read, so reads do
+ * not cancel and reschedule it). When the client has been quiet that long, the session is updated once more with
+ * its quiet flag set. Every timer is cancelled on the decision and when the handler is removed or the channel
+ * closes.
+ *
  * <p>Each decision is recorded in the session ({@link DetectionSession#decided}) before the hooks hear of it, and
  * logged at DEBUG as one line with the {@link DetectionReport}.
  *
@@ -54,6 +62,10 @@ public final class DetectHandler extends ChannelInboundHandlerAdapter {
     private boolean deadlinePassed;
     private ScheduledFuture<?> deadlineTimer;
     private ScheduledFuture<?> silenceTimer;
+    /** The quiet timer, or {@code null} when none is pending. */
+    private ScheduledFuture<?> quietTimer;
+    /** The event loop's ticker time of the last read while the quiet timer is pending. */
+    private long lastReadNanos;
 
     /**
      * Creates the stage for one connection.
@@ -117,7 +129,10 @@ public final class DetectHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         peeked.append(ctx.alloc(), (ByteBuf) msg);
-        detect();
+        if (quietTimer != null) {
+            lastReadNanos = conn.ticker().nanoTime();
+        }
+        detect(false);
     }
 
     @Override
@@ -128,7 +143,7 @@ public final class DetectHandler extends ChannelInboundHandlerAdapter {
                 if (peeked.readableBytes() == 0) {
                     failed(DetectionFailure.CLIENT_CLOSED);
                 } else {
-                    detect();
+                    detect(false);
                 }
             }
         }
@@ -157,13 +172,31 @@ public final class DetectHandler extends ChannelInboundHandlerAdapter {
         end(CloseReason.ERROR);
     }
 
-    private void detect() {
-        if (session.update(peeked.buffer(), config.maxPeekBytes(), inputShutdown, deadlinePassed)) {
+    private void detect(boolean quiet) {
+        if (session.update(peeked.buffer(), config.maxPeekBytes(), inputShutdown, deadlinePassed, quiet)) {
             if (session.protocol() != null) {
                 detected(session.protocol(), session.result());
             } else {
                 failed(session.failure());
             }
+        } else if (quietTimer == null && session.wantsQuietCall()) {
+            lastReadNanos = conn.ticker().nanoTime();
+            quietTimer = ctx.executor().schedule(this::onQuiet, config.quietTimeout().toNanos(),
+                    TimeUnit.NANOSECONDS);
+        }
+    }
+
+    private void onQuiet() {
+        quietTimer = null;
+        if (done || !session.wantsQuietCall()) {
+            return; // a later read re-arms it if a detector asks again
+        }
+        long left = config.quietTimeout().toNanos() - (conn.ticker().nanoTime() - lastReadNanos);
+        if (left > 0) {
+            // Bytes came since the timer was armed: the quiet time starts again at the last read.
+            quietTimer = ctx.executor().schedule(this::onQuiet, left, TimeUnit.NANOSECONDS);
+        } else {
+            detect(true);
         }
     }
 
@@ -176,7 +209,7 @@ public final class DetectHandler extends ChannelInboundHandlerAdapter {
         } else {
             // Last pass: detectors still waiting for bytes drop out, so a lower-priority match can still win.
             deadlinePassed = true;
-            detect();
+            detect(false);
         }
     }
 
@@ -280,6 +313,10 @@ public final class DetectHandler extends ChannelInboundHandlerAdapter {
         if (silenceTimer != null) {
             silenceTimer.cancel(false);
             silenceTimer = null;
+        }
+        if (quietTimer != null) {
+            quietTimer.cancel(false);
+            quietTimer = null;
         }
     }
 }

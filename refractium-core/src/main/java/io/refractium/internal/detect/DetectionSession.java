@@ -19,6 +19,9 @@ import org.slf4j.LoggerFactory;
  * {@link #update}; the first {@code MATCH} in priority order wins once no higher-priority candidate still says
  * {@code NEED_MORE}; when the peek cap, the deadline or the end of input ends the wait, each undecided detector
  * gets one {@linkplain DetectionContext#isLastCall() last call}, after which a {@code NEED_MORE} is a drop-out.
+ * A detector that asked for it during its latest call ({@link DetectionContext#lastCallWhenQuiet()}) also gets its
+ * last call on a <em>quiet</em> update, which the caller makes when no byte came for the quiet timeout
+ * ({@link #wantsQuietCall()} says whether to arm that timer); the others are asked as on any update.
  *
  * <p>A detector that throws, returns {@code null} or moves the buffer's indexes counts as {@code NO_MATCH} (the
  * indexes are restored). Each detector's {@link DetectionContext#progress() progress} is kept here between calls,
@@ -37,6 +40,8 @@ public final class DetectionSession implements DetectionContext {
 
     private final RefractiumProtocol[] candidates;
     private final boolean[] ruledOut;
+    /** Per candidate: it asked for a last call when the client goes quiet, during its latest call. */
+    private final boolean[] quietCall;
     private final long[] progress;
     /** Per candidate: the last {@link DetectionReport.Verdict} ordinal, shifted by {@link #VERDICT_SHIFT}, and bytes. */
     private final int[] verdicts;
@@ -72,6 +77,7 @@ public final class DetectionSession implements DetectionContext {
                             SocketAddress localAddress, Object logId) {
         this.candidates = candidates;
         this.ruledOut = new boolean[candidates.length];
+        this.quietCall = new boolean[candidates.length];
         this.progress = new long[candidates.length];
         this.verdicts = new int[candidates.length];
         this.transport = transport;
@@ -91,6 +97,22 @@ public final class DetectionSession implements DetectionContext {
      * @return whether detection is decided: then {@link #protocol()} or {@link #failure()} is set
      */
     public boolean update(ByteBuf buf, int maxPeekBytes, boolean inputComplete, boolean deadlinePassed) {
+        return update(buf, maxPeekBytes, inputComplete, deadlinePassed, false);
+    }
+
+    /**
+     * Runs the remaining candidates over the bytes received so far; on a quiet update, those that asked for it
+     * ({@link DetectionContext#lastCallWhenQuiet()}) get their last call.
+     *
+     * @param buf every byte received so far, from its reader index; not modified, not retained
+     * @param maxPeekBytes the peek cap: at or over it, waiting detectors drop out
+     * @param inputComplete whether no more bytes will come (FIN, or a whole datagram)
+     * @param deadlinePassed whether the detection deadline has passed
+     * @param quiet whether no byte came for the quiet timeout since the last update
+     * @return whether detection is decided: then {@link #protocol()} or {@link #failure()} is set
+     */
+    public boolean update(ByteBuf buf, int maxPeekBytes, boolean inputComplete, boolean deadlinePassed,
+                          boolean quiet) {
         this.inputComplete = inputComplete;
         int readable = buf.readableBytes();
         boolean atCap = readable >= maxPeekBytes;
@@ -106,7 +128,9 @@ public final class DetectionSession implements DetectionContext {
             DetectionResult r;
             boolean threw = false;
             current = i;
-            lastCall = inputComplete || deadlinePassed || atCap || readable >= p.maxBytes();
+            boolean quietLast = quiet && quietCall[i];
+            quietCall[i] = false;
+            lastCall = quietLast || inputComplete || deadlinePassed || atCap || readable >= p.maxBytes();
             try {
                 r = p.detect(buf, this);
                 if (r == null) {
@@ -130,11 +154,12 @@ public final class DetectionSession implements DetectionContext {
                     record(i, threw ? DetectionReport.Verdict.ERROR : DetectionReport.Verdict.NO_MATCH, readable);
                     break;
                 case NEED_MORE:
-                    if (inputComplete || deadlinePassed || readable >= p.maxBytes()) {
+                    if (inputComplete || deadlinePassed || readable >= p.maxBytes() || quietLast) {
                         ruleOut(i);
                         record(i, deadlinePassed ? DetectionReport.Verdict.DROPPED_AT_DEADLINE
                                 : inputComplete ? DetectionReport.Verdict.DROPPED_AT_END
-                                : DetectionReport.Verdict.DROPPED_AT_MAX_BYTES, readable);
+                                : readable >= p.maxBytes() ? DetectionReport.Verdict.DROPPED_AT_MAX_BYTES
+                                : DetectionReport.Verdict.DROPPED_WHEN_QUIET, readable);
                     } else if (atCap) {
                         ruleOut(i);
                         starved = true;
@@ -145,7 +170,9 @@ public final class DetectionSession implements DetectionContext {
                     }
                     break;
                 default:
-                    record(i, DetectionReport.Verdict.MATCH, readable);
+                    quietCall[i] = false;
+                    record(i, quietLast && !(inputComplete || deadlinePassed || atCap || readable >= p.maxBytes())
+                            ? DetectionReport.Verdict.MATCH_WHEN_QUIET : DetectionReport.Verdict.MATCH, readable);
                     if (waiting) {
                         // A higher-priority detector still needs more bytes: wait for it, and keep this match.
                         deferred = i;
@@ -176,7 +203,24 @@ public final class DetectionSession implements DetectionContext {
 
     private void ruleOut(int i) {
         ruledOut[i] = true;
+        quietCall[i] = false;
         progress[i] = 0;
+    }
+
+    /**
+     * Returns whether an undecided detector asked, during its latest call, for a last call when the client goes
+     * quiet ({@link DetectionContext#lastCallWhenQuiet()}): then the caller should make a quiet {@link #update} if
+     * no byte comes for the quiet timeout.
+     *
+     * @return whether a quiet update would give some detector its last call
+     */
+    public boolean wantsQuietCall() {
+        for (int i = 0; i < deferred; i++) {
+            if (quietCall[i] && !ruledOut[i]) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Ends the session without a match (silence, the client left, a refusal). */
@@ -266,6 +310,13 @@ public final class DetectionSession implements DetectionContext {
     @Override
     public boolean isLastCall() {
         return lastCall;
+    }
+
+    @Override
+    public void lastCallWhenQuiet() {
+        if (current >= 0 && !lastCall) {
+            quietCall[current] = true;
+        }
     }
 
     @Override

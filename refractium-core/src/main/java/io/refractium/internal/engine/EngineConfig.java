@@ -26,7 +26,8 @@ public record EngineConfig(
         boolean splice,
         List<InetSocketAddress> dnsServers,
         Duration dnsMinTtl,
-        Duration dnsMaxTtl) {
+        Duration dnsMaxTtl,
+        Duration quietTimeout) {
 
     /** The default of the drain timeout (see {@code RefractiumBuilder.drainTimeout}). */
     public static final Duration DEFAULT_DRAIN_TIMEOUT = Duration.ofSeconds(30);
@@ -47,4 +48,18 @@ public record EngineConfig(
     public static final Duration DEFAULT_DNS_MIN_TTL = Duration.ofSeconds(1);
     /** The default longest time a DNS answer is kept. */
     public static final Duration DEFAULT_DNS_MAX_TTL = Duration.ofMinutes(5);
+    /** The default quiet timeout of detection (see {@code RefractiumBuilder.quietTimeout}). */
+    public static final Duration DEFAULT_QUIET_TIMEOUT = Duration.ofMillis(100);
+
+    /** The settings with the default {@link #quietTimeout()}, for tests that build a config by hand. */
+    public EngineConfig(List<InetSocketAddress> listenAddresses, int maxPeekBytes, long maxPeekMemoryBytes,
+                        Duration peekTimeout, Duration silenceTimeout, Duration connectTimeout, Duration idleTimeout,
+                        Duration shutdownGracePeriod, ProtocolRegistry protocols, List<Hook> hooks,
+                        IoEventLoopGroup bossGroup, IoEventLoopGroup workerGroup, int workerThreads,
+                        boolean nativeTransport, boolean splice, List<InetSocketAddress> dnsServers,
+                        Duration dnsMinTtl, Duration dnsMaxTtl) {
+        this(listenAddresses, maxPeekBytes, maxPeekMemoryBytes, peekTimeout, silenceTimeout, connectTimeout,
+                idleTimeout, shutdownGracePeriod, protocols, hooks, bossGroup, workerGroup, workerThreads,
+                nativeTransport, splice, dnsServers, dnsMinTtl, dnsMaxTtl, DEFAULT_QUIET_TIMEOUT);
+    }
 }

@@ -34,6 +34,7 @@ import io.refractium.internal.relay.CountingRecvByteBufAllocator;
 import io.refractium.internal.route.RoutingSnapshot;
 import io.refractium.spi.RefractiumProtocol;
 import io.refractium.testing.PrefixProtocol;
+import io.refractium.testing.QuietProtocol;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -58,6 +59,7 @@ class DetectHandlerTest {
     private static final ForwardTarget SHORT = ForwardTarget.of("short", "127.0.0.1:1002");
     private static final ForwardTarget FALLBACK = ForwardTarget.of("fallback", "127.0.0.1:1003");
     private static final ForwardTarget SILENT = ForwardTarget.of("silent", "127.0.0.1:1004");
+    private static final ForwardTarget QUIET = ForwardTarget.of("quiet", "127.0.0.1:1005");
 
     private final MockTicker ticker = Ticker.newMockTicker();
     private final List<String> events = new ArrayList<>();
@@ -291,6 +293,79 @@ class DetectHandlerTest {
         assertThat(reports.get(0).outcome()).isEqualTo(DetectionReport.Outcome.NO_ROUTE);
         assertThat(reports.get(0).isFallback()).isTrue();
         assertThat(reports.get(0).verdict("long").verdict()).isEqualTo(DetectionReport.Verdict.NO_MATCH);
+    }
+
+    @Test
+    void aDetectorThatAskedForItIsDecidedAfterTheQuietTimeoutNotTheDeadline() {
+        QuietProtocol quiet = new QuietProtocol("quiet", 0, 4, 4, true);
+        EmbeddedChannel ch = connection(RoutingTable.builder().route("quiet", QUIET).fallback(FALLBACK), quiet);
+        write(ch, "ABCD");
+        advance(ch, Duration.ofMillis(99));
+        assertThat(events).containsExactly("accepted");
+        advance(ch, Duration.ofMillis(1));
+        assertThat(events).containsExactly("accepted", "detected quiet 4", "route quiet");
+        assertThat(dialed).containsExactly(QUIET.backends().get(0).port());
+        assertThat(reports.get(0).verdicts()).containsExactly(
+                new DetectionReport.DetectorVerdict("quiet", DetectionReport.Verdict.MATCH_WHEN_QUIET, 4));
+        assertThat(reports.get(0).elapsed()).isEqualTo(Duration.ofMillis(100));
+    }
+
+    @Test
+    void newBytesRestartTheQuietTime() {
+        QuietProtocol quiet = new QuietProtocol("quiet", 0, 4, 100, true);
+        EmbeddedChannel ch = connection(RoutingTable.builder().route("quiet", QUIET).fallback(FALLBACK), quiet);
+        write(ch, "ABCD");
+        advance(ch, Duration.ofMillis(60));
+        write(ch, "E");
+        advance(ch, Duration.ofMillis(60));
+        assertThat(events).as("60 ms after the last byte").containsExactly("accepted");
+        advance(ch, Duration.ofMillis(39));
+        assertThat(events).containsExactly("accepted");
+        advance(ch, Duration.ofMillis(1));
+        assertThat(events).containsExactly("accepted", "detected quiet 5", "route quiet");
+        assertThat(quiet.lastCalls).containsExactly(false, false, true);
+    }
+
+    @Test
+    void bytesAfterWhichTheDetectorNoLongerAsksWaitForTheDeadline() {
+        QuietProtocol quiet = new QuietProtocol("quiet", 0, 4, 4, true);
+        EmbeddedChannel ch = connection(RoutingTable.builder().route("quiet", QUIET).fallback(FALLBACK), quiet);
+        write(ch, "ABCD");
+        advance(ch, Duration.ofMillis(50));
+        write(ch, "E");
+        advance(ch, Duration.ofMillis(4949));
+        assertThat(events).containsExactly("accepted");
+        assertThat(quiet.lastCalls).containsExactly(false, false);
+        advance(ch, Duration.ofMillis(1));
+        assertThat(events).containsExactly("accepted", "detected quiet 5", "route quiet");
+        assertThat(reports.get(0).verdict("quiet").verdict()).isEqualTo(DetectionReport.Verdict.MATCH);
+    }
+
+    @Test
+    void aHigherPriorityDetectorStillWaitsWhenTheQuietOneMatches() {
+        QuietProtocol quiet = new QuietProtocol("quiet", 0, 2, 2, true);
+        EmbeddedChannel ch = connection(RoutingTable.builder().route("long", LONG).route("quiet", QUIET)
+                .fallback(FALLBACK), new PrefixProtocol("long", "ALPHABET", 10, false), quiet);
+        write(ch, "AL");
+        advance(ch, Duration.ofMillis(100));
+        assertThat(quiet.lastCalls).containsExactly(false, true);
+        assertThat(events).containsExactly("accepted");
+        advance(ch, Duration.ofMillis(4900));
+        assertThat(events).containsExactly("accepted", "detected quiet 2", "route quiet");
+    }
+
+    @Test
+    void theQuietTimerIsCancelledWhenTheClientCloses() {
+        QuietProtocol quiet = new QuietProtocol("quiet", 0, 4, 4, true);
+        EmbeddedChannel ch = connection(RoutingTable.builder().route("quiet", QUIET).fallback(FALLBACK), quiet);
+        write(ch, "ABCD");
+        assertThat(ch.runScheduledPendingTasks()).as("the quiet timer is next").isEqualTo(
+                TimeUnit.MILLISECONDS.toNanos(100));
+        ch.close();
+        assertThat(ch.runScheduledPendingTasks()).as("no timer left").isEqualTo(-1);
+        advance(ch, Duration.ofMillis(200));
+        assertThat(quiet.lastCalls).containsExactly(false);
+        assertThat(events).containsExactly("accepted", "failed CLIENT_CLOSED 4");
     }
 
     // ---------------------------------------------------------------- fixture

@@ -5,11 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.refractium.hook.DetectionFailure;
+import io.refractium.hook.DetectionReport;
 import io.refractium.spi.DetectionContext;
 import io.refractium.spi.DetectionResult;
 import io.refractium.spi.RefractiumProtocol;
 import io.refractium.spi.Transport;
 import io.refractium.testing.PrefixProtocol;
+import io.refractium.testing.QuietProtocol;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -129,6 +131,104 @@ class DetectionSessionTest {
             assertThat(strict.lastCalls).containsExactly(false, true);
             assertThat(session.protocol()).isNull();
             assertThat(session.failure()).isEqualTo(DetectionFailure.NO_MATCH);
+        } finally {
+            buf.release();
+        }
+    }
+
+    @Test
+    void aDetectorThatAskedForItGetsItsLastCallOnAQuietUpdateAndTheOthersDoNot() {
+        LastCallProtocol slow = new LastCallProtocol("slow", 10, true, 100);
+        QuietProtocol quiet = new QuietProtocol("quiet", 0, 2, 2, true);
+        DetectionSession session = session(slow, quiet);
+        ByteBuf buf = Unpooled.buffer();
+        try {
+            buf.writeCharSequence("AB", StandardCharsets.US_ASCII);
+            assertThat(session.update(buf, 1024, false, false)).isFalse();
+            assertThat(session.wantsQuietCall()).isTrue();
+
+            assertThat(session.update(buf, 1024, false, false, true))
+                    .as("the quiet detector matches, but waits for the higher-priority one").isFalse();
+            assertThat(quiet.lastCalls).containsExactly(false, true);
+            assertThat(slow.lastCalls).containsExactly(false, false);
+            assertThat(session.wantsQuietCall()).isFalse();
+
+            assertThat(session.update(buf, 1024, false, true)).isTrue();
+            assertThat(slow.lastCalls).containsExactly(false, false, true);
+            assertThat(session.protocol()).isSameAs(slow);
+            session.decided(DetectionReport.Outcome.ROUTED, 2, 0);
+            assertThat(session.report().verdict("quiet").verdict()).isEqualTo(DetectionReport.Verdict.MATCH_WHEN_QUIET);
+        } finally {
+            buf.release();
+        }
+    }
+
+    @Test
+    void aMatchOnAQuietUpdateWinsAndIsReportedAsSuch() {
+        QuietProtocol quiet = new QuietProtocol("quiet", 0, 2, 2, true);
+        DetectionSession session = session(quiet);
+        ByteBuf buf = Unpooled.buffer();
+        try {
+            buf.writeCharSequence("AB", StandardCharsets.US_ASCII);
+            assertThat(session.update(buf, 1024, false, false)).isFalse();
+            assertThat(session.update(buf, 1024, false, false, true)).isTrue();
+            assertThat(session.protocol()).isSameAs(quiet);
+            session.decided(DetectionReport.Outcome.ROUTED, 2, 0);
+            assertThat(session.report().verdicts()).containsExactly(
+                    new DetectionReport.DetectorVerdict("quiet", DetectionReport.Verdict.MATCH_WHEN_QUIET, 2));
+        } finally {
+            buf.release();
+        }
+    }
+
+    @Test
+    void needMoreOnAQuietLastCallIsADropOut() {
+        QuietProtocol strict = new QuietProtocol("strict", 0, 1, 1, false);
+        DetectionSession session = session(strict);
+        ByteBuf buf = Unpooled.buffer();
+        try {
+            buf.writeByte('A');
+            assertThat(session.update(buf, 1024, false, false)).isFalse();
+            assertThat(session.update(buf, 1024, false, false, true)).isTrue();
+            assertThat(session.failure()).isEqualTo(DetectionFailure.NO_MATCH);
+            session.decided(DetectionReport.Outcome.NO_MATCH, 1, 0);
+            assertThat(session.report().verdict("strict"))
+                    .isEqualTo(new DetectionReport.DetectorVerdict("strict", DetectionReport.Verdict.DROPPED_WHEN_QUIET, 1));
+        } finally {
+            buf.release();
+        }
+    }
+
+    @Test
+    void theRequestHoldsForOneCallOnly() {
+        QuietProtocol quiet = new QuietProtocol("quiet", 0, 1, 1, true);
+        DetectionSession session = session(quiet);
+        ByteBuf buf = Unpooled.buffer();
+        try {
+            buf.writeByte('A');
+            assertThat(session.update(buf, 1024, false, false)).isFalse();
+            assertThat(session.wantsQuietCall()).isTrue();
+            buf.writeByte('B');
+            assertThat(session.update(buf, 1024, false, false)).isFalse();
+            assertThat(session.wantsQuietCall()).as("not asked again with 2 bytes").isFalse();
+            assertThat(session.update(buf, 1024, false, false, true)).isFalse();
+            assertThat(quiet.lastCalls).containsExactly(false, false, false);
+        } finally {
+            buf.release();
+        }
+    }
+
+    @Test
+    void aQuietUpdateWithoutARequestGivesNoLastCall() {
+        LastCallProtocol slow = new LastCallProtocol("slow", 0, true, 100);
+        DetectionSession session = session(slow);
+        ByteBuf buf = Unpooled.buffer();
+        try {
+            buf.writeByte('A');
+            assertThat(session.update(buf, 1024, false, false)).isFalse();
+            assertThat(session.wantsQuietCall()).isFalse();
+            assertThat(session.update(buf, 1024, false, false, true)).isFalse();
+            assertThat(slow.lastCalls).containsExactly(false, false);
         } finally {
             buf.release();
         }

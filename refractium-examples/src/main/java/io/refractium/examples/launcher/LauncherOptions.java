@@ -29,7 +29,8 @@ import java.util.regex.Pattern;
  * <pre>
  * --listen HOST:PORT                 repeatable; IPv6 in brackets ([::]:443); port 0 picks a free port
  * --route PROTOCOL[@NAME][[CONDITION,...]]=BACKEND[,BACKEND...][;OPTION=VALUE...]
- *                                    repeatable; NAME is the SNI (tls) or the Host (http), exact or *.suffix
+ *                                    repeatable; NAME is the SNI (tls) or the Host (http, and http2's
+ *                                    :authority), exact or *.suffix
  *    CONDITION  sni=, host= (exact or *.suffix), alpn=, path= (a prefix), client=CIDR,
  *               listener=PORT or listener=HOST:PORT, or any attribute: KEY=VALUE (exact or *.suffix), where a
  *               KEY without a dot means PROTOCOL.KEY (postgres[database=app] tests postgres.database)
@@ -274,7 +275,8 @@ public final class LauncherOptions {
                 "  --listen HOST:PORT          listen here; repeatable; IPv6 in brackets ([::]:443); port 0 = any",
                 "  --route PROTOCOL[@NAME][[CONDITION,...]]=BACKEND[,BACKEND...][;OPTION=VALUE...]",
                 "                              route a protocol (tls, http, http2, ssh, dns, ... as discovered);",
-                "                              NAME is the SNI for tls or the Host for http, exact or *.suffix",
+                "                              NAME is the SNI for tls or the Host for http and http2",
+                "                              (its :authority), exact or *.suffix",
                 "      CONDITION               sni=NAME, host=NAME (exact or *.suffix), alpn=ID, path=PREFIX,",
                 "                              client=CIDR, listener=PORT or listener=HOST:PORT (the local",
                 "                              address the client connected to), or any attribute the detector",
@@ -591,9 +593,10 @@ public final class LauncherOptions {
             }
             Route.Builder rb = Route.builder(protocol);
             if (name != null) {
-                if (!protocol.equals("tls") && !protocol.equals("http")) {
-                    throw new UsageException(where + ": a name (@" + name + ") is allowed only on tls (the SNI) "
-                            + "and http (the Host), not on " + protocol + " (expected: " + protocol + "=BACKEND...)");
+                if (!protocol.equals("tls") && !protocol.equals("http") && !protocol.equals("http2")) {
+                    throw new UsageException(where + ": a name (@" + name + ") is allowed only on tls (the SNI), "
+                            + "http and http2 (the Host), not on " + protocol + " (expected: " + protocol
+                            + "=BACKEND...)");
                 }
                 try {
                     if (protocol.equals("tls")) {

@@ -467,10 +467,18 @@ class LauncherOptionsTest {
 
     @Test
     void nameOnSshIsAnError() {
-        assertError("--route \"ssh@host.example=127.0.0.1:22\": a name (@host.example) is allowed only on tls (the SNI) "
-                + "and http (the Host), not on ssh (expected: ssh=BACKEND...)", "--route", "ssh@host.example=127.0.0.1:22");
-        assertError("--route \"http2@a.test=127.0.0.1:8080\": a name (@a.test) is allowed only on tls (the SNI) "
-                + "and http (the Host), not on http2 (expected: http2=BACKEND...)", "--route", "http2@a.test=127.0.0.1:8080");
+        assertError("--route \"ssh@host.example=127.0.0.1:22\": a name (@host.example) is allowed only on tls (the SNI), "
+                + "http and http2 (the Host), not on ssh (expected: ssh=BACKEND...)", "--route", "ssh@host.example=127.0.0.1:22");
+    }
+
+    @Test
+    void http2NameIsTheAuthority() {
+        LauncherOptions o = parse("--route", "http2@a.test=127.0.0.1:8080", "--route", "http2@*.b.test=127.0.0.1:8081",
+                "--route", "http2=127.0.0.1:8082");
+        List<Route> routes = o.routes();
+        assertThat(routes).extracting(Route::protocol).containsExactly("http2", "http2", "http2");
+        assertThat(routes).extracting(Route::host).containsExactly("a.test", "*.b.test", null);
+        assertThat(routes).extracting(r -> r.target().name()).containsExactly("http2@a.test", "http2@*.b.test", "http2");
     }
 
     @Test

@@ -25,7 +25,8 @@ import java.nio.charset.StandardCharsets;
  * <ul>
  *   <li>at the end of the first header block, with the attributes below;</li>
  *   <li>on the last call ({@link DetectionContext#isLastCall()}: deadline, peek cap, the {@value #MAX_BYTES} bytes of
- *       {@link #maxBytes()}, or the client's end of input) once the preface is complete: an idle client that sent
+ *       {@link #maxBytes()}, the client's end of input, or the client gone quiet after its SETTINGS, see below) once
+ *       the preface is complete: an idle client that sent
  *       its preface and SETTINGS but no request yet is still HTTP/2, with {@link AttributeKey#HTTP_VERSION} alone;
  *       a header block cut by the end of the bytes gives the fields that arrived whole before the cut (the pseudo
  *       fields come first, RFC 9113 §8.3);</li>
@@ -47,8 +48,13 @@ import java.nio.charset.StandardCharsets;
  * {@link #GRPC} when the content type is {@code application/grpc}, alone or followed by {@code +} or {@code ;}.
  *
  * <p>A client that sends its preface and SETTINGS and then waits for the server's SETTINGS before its first request
- * (as gRPC clients commonly do) is matched only on the last call, at the detection deadline; for such clients, when
- * no route needs the host or path, register {@link #prefaceOnly()} instead.
+ * (as gRPC clients commonly do) would send nothing more before the detection deadline. So once the client's
+ * SETTINGS frame (and any frames after it) arrived whole and no HEADERS frame has started, the detector asks for a
+ * last call when the client goes quiet ({@link DetectionContext#lastCallWhenQuiet()}): if no byte comes for the
+ * instance's quiet timeout ({@code RefractiumBuilder.quietTimeout}, default 100 ms), it matches with
+ * {@link AttributeKey#HTTP_VERSION} alone, and the detection report shows {@code MATCH_WHEN_QUIET}. A client that
+ * sends its request at once (curl, browsers' h2c libraries) is read to its HEADERS as before. When no route needs the
+ * host or path, {@link #prefaceOnly()} decides at the end of the preface without any wait.
  *
  * <p>Each call resumes where the previous one on the same connection stopped ({@link DetectionContext#progress()}):
  * at the next frame header before the HEADERS, or at the first frame of the header block not completely received;
@@ -111,9 +117,9 @@ public final class Http2Detector implements RefractiumProtocol {
 
     /**
      * Returns a detector that matches at the end of the preface, with {@link AttributeKey#HTTP_VERSION} alone, and
-     * reads no frames: for clients that wait for the server's SETTINGS before they send a request (gRPC clients
-     * commonly do), which the default detector would hold until the detection deadline, when no route needs the
-     * host or path of h2c requests. Register it explicitly, in place of the discovered one.
+     * reads no frames: when no route needs the host or path of h2c requests, it spares clients that wait for the
+     * server's SETTINGS before they send a request (gRPC clients commonly do) the quiet timeout the default
+     * detector waits for. Register it explicitly, in place of the discovered one.
      *
      * @return the detector, stateless and thread-safe
      */
@@ -186,6 +192,11 @@ public final class Http2Detector implements RefractiumProtocol {
 
         while (true) {
             if (frame + FRAME_HEADER_LENGTH > end) {
+                if (frame == end && frame > start + PREFACE_LENGTH) {
+                    // The client's SETTINGS (and the frames after it) arrived whole and no frame has started since:
+                    // a client that waits for the server's SETTINGS sends nothing more, so decide when it is quiet.
+                    context.lastCallWhenQuiet();
+                }
                 return waitFor(last, context, Progress.of(Progress.FRAMES, frame - start, 0));
             }
             int length = buf.getUnsignedMedium(frame);

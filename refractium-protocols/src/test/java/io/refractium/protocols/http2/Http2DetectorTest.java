@@ -19,6 +19,8 @@ import static io.refractium.protocols.http2.H2.hpack;
 import static io.refractium.protocols.http2.H2.start;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.refractium.protocols.DetectorChecks;
@@ -124,6 +126,82 @@ class Http2DetectorTest {
         }
         // the old sample: preface and empty SETTINGS
         assertThat(detect(detector, Samples.ascii(Samples.HTTP2_PREFACE), LAST).attributes()).isEqualTo(HTTP2_ONLY);
+    }
+
+    @Test
+    void asksForALastCallWhenQuietOnceTheSettingsAreWholeAndNoFrameHasStarted() {
+        byte[] request = withBlock(hpack(H2.get("a.test", "/"), true));
+        int settingsEnd = 24 + H2.settings().length;
+        int windowUpdateEnd = H2.start().length;
+        for (int n = 0; n < request.length; n++) {
+            QuietContext context = new QuietContext(false);
+            ByteBuf buf = Unpooled.wrappedBuffer(Arrays.copyOf(request, n));
+            try {
+                assertThat(detector.detect(buf, context).status()).as("%d bytes", n).isEqualTo(Status.NEED_MORE);
+            } finally {
+                buf.release();
+            }
+            assertThat(context.asked).as("asked at %d bytes", n).isEqualTo(n == settingsEnd || n == windowUpdateEnd);
+        }
+        // the last call it asked for: HTTP/2 without attributes
+        ByteBuf buf = Unpooled.wrappedBuffer(Arrays.copyOf(request, settingsEnd));
+        try {
+            QuietContext last = new QuietContext(true);
+            assertThat(detector.detect(buf, last).attributes()).isEqualTo(HTTP2_ONLY);
+        } finally {
+            buf.release();
+        }
+        // a request whose HEADERS arrive whole is read as before
+        assertThat(detect(detector, request).attributes()).isEqualTo(request("GET", "/", "a.test"));
+        // the preface-only detector never waits for a quiet client
+        QuietContext context = new QuietContext(false);
+        ByteBuf preface = Unpooled.wrappedBuffer(Arrays.copyOf(request, settingsEnd));
+        try {
+            assertThat(Http2Detector.prefaceOnly().detect(preface, context).attributes()).isEqualTo(HTTP2_ONLY);
+        } finally {
+            preface.release();
+        }
+        assertThat(context.asked).isFalse();
+    }
+
+    /** A TCP connection that records whether the detector asked for a last call when quiet. */
+    private static final class QuietContext implements DetectionContext {
+        private final boolean last;
+        boolean asked;
+
+        QuietContext(boolean last) {
+            this.last = last;
+        }
+
+        @Override
+        public Transport transport() {
+            return Transport.TCP;
+        }
+
+        @Override
+        public SocketAddress remoteAddress() {
+            return TCP.remoteAddress();
+        }
+
+        @Override
+        public SocketAddress localAddress() {
+            return TCP.localAddress();
+        }
+
+        @Override
+        public boolean isInputComplete() {
+            return false;
+        }
+
+        @Override
+        public boolean isLastCall() {
+            return last;
+        }
+
+        @Override
+        public void lastCallWhenQuiet() {
+            asked = true;
+        }
     }
 
     @ParameterizedTest(name = "huffman={0} padding={1} priority={2}")

@@ -3,12 +3,22 @@ package io.refractium.protocols.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.epoll.Epoll;
+import io.netty.handler.codec.http2.DefaultHttp2Headers;
+import io.netty.handler.codec.http2.DefaultHttp2HeadersEncoder;
+import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.pkitesting.X509Bundle;
 import io.refractium.ForwardTarget;
 import io.refractium.Refractium;
 import io.refractium.RefractiumBuilder;
 import io.refractium.Route;
+import io.refractium.hook.ConnectionInfo;
+import io.refractium.hook.Detection;
+import io.refractium.hook.DetectionReport;
+import io.refractium.hook.Hook;
 import io.refractium.protocols.Samples;
 import io.refractium.protocols.dns.DnsDetector;
 import io.refractium.protocols.http.HttpDetector;
@@ -17,6 +27,7 @@ import io.refractium.protocols.ssh.SshDetector;
 import io.refractium.protocols.it.TestBackends.Backend;
 import io.refractium.protocols.tls.TlsDetector;
 import java.io.BufferedReader;
+import java.io.DataInputStream;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -25,10 +36,12 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -292,6 +305,83 @@ class EndToEndTest {
         assertThat(api.nextReceived()).isEqualTo(new String(request, StandardCharsets.ISO_8859_1));
         assertThat(other.received()).isEmpty();
         assertAllConnectionsEnd();
+    }
+
+    /**
+     * A client that, like grpc-go and grpc-java, sends its preface and SETTINGS and then waits for the server's
+     * SETTINGS before its first request: the h2c detector decides on the preface once the client has been quiet for
+     * the quiet timeout, long before the detection deadline (20 s here, beyond the client's 10 s read timeout).
+     */
+    @ParameterizedTest(name = "epoll={0}")
+    @ValueSource(booleans = {false, true})
+    void anH2cClientWaitingForTheServerSettingsIsRoutedWhenQuiet(boolean epoll) throws Exception {
+        Backend grpc = backends.h2c("backend-grpc");
+        Backend named = backends.h2c("backend-named");
+        List<DetectionReport> reports = new CopyOnWriteArrayList<>();
+        InetSocketAddress address = startProxy(epoll, builder -> builder
+                .peekTimeout(Duration.ofSeconds(20))
+                .hook(new Hook() {
+                    @Override
+                    public void onDetected(ConnectionInfo connection, Detection detection) {
+                        reports.add(connection.detection());
+                    }
+                })
+                .route(Route.builder("http2").host("grpc.example.test").to(ForwardTarget.of("named", named.address())))
+                .route("http2", ForwardTarget.of("grpc", grpc.address())));
+
+        try (Socket socket = new Socket(address.getAddress(), address.getPort())) {
+            socket.setSoTimeout(10_000);
+            socket.setTcpNoDelay(true);
+            OutputStream out = socket.getOutputStream();
+            DataInputStream in = new DataInputStream(socket.getInputStream());
+            out.write(Samples.ascii(Samples.HTTP2_PREFACE)); // the preface and an empty SETTINGS frame
+            out.flush();
+            assertThat(readFrameType(in)).as("the server's SETTINGS first").isEqualTo(4);
+
+            byte[] block = hpack(new DefaultHttp2Headers().method("POST").scheme("http")
+                    .authority("grpc.example.test").path("/helloworld.Greeter/SayHello")
+                    .add("content-type", "application/grpc"));
+            out.write(Samples.concat(h2Frame(4, 1, 0, new byte[0]), h2Frame(1, 0x4 | 0x1, 1, block)));
+            out.flush();
+            int type;
+            while ((type = readFrameType(in)) != 1) {
+                assertThat(type).as("a frame before the response HEADERS").isNotEqualTo(7);
+            }
+        }
+        assertThat(grpc.nextReceived()).isEqualTo("grpc.example.test");
+        assertThat(named.received()).as("decided before the request named its host").isEmpty();
+        assertThat(reports).hasSize(1);
+        assertThat(reports.get(0).verdict("http2").verdict()).isEqualTo(DetectionReport.Verdict.MATCH_WHEN_QUIET);
+        assertThat(reports.get(0).elapsed()).as("the quiet timeout, not the deadline")
+                .isLessThan(Duration.ofSeconds(10));
+        assertAllConnectionsEnd();
+    }
+
+    /** Returns an HTTP/2 frame (RFC 9113 §4.1). */
+    private static byte[] h2Frame(int type, int flags, int stream, byte[] payload) {
+        ByteBuffer f = ByteBuffer.allocate(9 + payload.length);
+        f.put((byte) (payload.length >>> 16)).putShort((short) payload.length).put((byte) type).put((byte) flags)
+                .putInt(stream).put(payload);
+        return f.array();
+    }
+
+    /** Reads one frame, skipping its payload, and returns its type. */
+    private static int readFrameType(DataInputStream in) throws Exception {
+        int length = in.readUnsignedByte() << 16 | in.readUnsignedShort();
+        int type = in.readUnsignedByte();
+        in.skipNBytes(5 + length);
+        return type;
+    }
+
+    /** Encodes a header block with Netty's HPACK encoder. */
+    private static byte[] hpack(Http2Headers headers) throws Exception {
+        ByteBuf out = Unpooled.buffer();
+        try {
+            new DefaultHttp2HeadersEncoder().encodeHeaders(1, headers, out);
+            return ByteBufUtil.getBytes(out);
+        } finally {
+            out.release();
+        }
     }
 
     @ParameterizedTest(name = "epoll={0}")

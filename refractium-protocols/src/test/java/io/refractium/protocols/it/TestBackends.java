@@ -13,6 +13,10 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http2.DefaultHttp2Headers;
+import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
+import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
@@ -227,6 +231,39 @@ final class TestBackends implements AutoCloseable {
                     @Override
                     public void channelInactive(ChannelHandlerContext ctx) {
                         received.add(bytes.toString());
+                    }
+
+                    @Override
+                    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                        ctx.close();
+                    }
+                });
+            }
+        });
+    }
+
+    /**
+     * Starts a Netty HTTP/2 (h2c) server that answers each request's HEADERS with status 200 and records the
+     * request's {@code :authority}, or {@code "-"} without one.
+     */
+    Backend h2c(String name) throws Exception {
+        BlockingQueue<String> received = new LinkedBlockingQueue<>();
+        return start(name, received, new ChannelInitializer<SocketChannel>() {
+            @Override
+            protected void initChannel(SocketChannel ch) {
+                ch.pipeline().addLast(Http2FrameCodecBuilder.forServer().build(), new ChannelInboundHandlerAdapter() {
+                    @Override
+                    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                        if (msg instanceof Http2HeadersFrame) {
+                            Http2HeadersFrame request = (Http2HeadersFrame) msg;
+                            CharSequence authority = request.headers().authority();
+                            received.add(authority == null ? "-" : authority.toString());
+                            ctx.writeAndFlush(new DefaultHttp2HeadersFrame(
+                                    new DefaultHttp2Headers().status("200").add("x-backend", name), true)
+                                    .stream(request.stream()));
+                        } else {
+                            ReferenceCountUtil.release(msg);
+                        }
                     }
 
                     @Override
