@@ -398,20 +398,22 @@ public final class Samples {
     }
 
     /** What {@code dig +tcp ixfr=2024010101 example.com} (BIND 9.18) sends: an SOA in authority, an OPT record. */
-    public static final byte[] DIG_IXFR = hex("0056c24d00000001000000010001076578616d706c6503636f6d0000fb0001c00c00060001"
-            + "000000000016000078a3f1750000000000000000000000000000000000002904d000000000000c000a0008d9548e31d04abca9");
+    public static final byte[] DIG_IXFR = hex("0056c24d00000001000000010001076578616d706c6503636f6d0000fb0001c00c"
+            + "00060001000000000016000078a3f1750000000000000000000000000000000000002904d000000000000c000a0008"
+            + "d9548e31d04abca9");
 
     /** What {@code dig +tcp -y hmac-sha256:tsig-key.example:... example.com A} sends: OPT, then TSIG. */
-    public static final byte[] DIG_TSIG = hex("008d4caf01200001000000000002076578616d706c6503636f6d000001000100002904d00000"
-            + "0000000c000a00085296735505383b4308747369672d6b6579076578616d706c650000fa00ff00000000003d0b686d61632d73"
-            + "68613235360000006b0f6219012c0020b94699f7c86b9710946e0d79d4f285744db82208bcc3d1b9f4bb8cb0f8b646594caf"
+    public static final byte[] DIG_TSIG = hex("008d4caf01200001000000000002076578616d706c6503636f6d000001000100002904d0"
+            + "00000000000c000a00085296735505383b4308747369672d6b6579076578616d706c650000fa00ff00000000003d0b"
+            + "686d61632d7368613235360000006b0f6219012c0020b94699f7c86b9710946e0d79d4f285744db82208bcc3d1b9f4bb8cb0f8b646594caf"
             + "00000000");
 
     /**
      * What {@code dig +header-only +cookie=0102030405060708} sends (over UDP; here behind a TCP length prefix): no
      * question, one OPT record with a client cookie (RFC 7873 §5.4).
      */
-    public static final byte[] DIG_COOKIE = tcp(hex("0a420120000000000000000100002904d000000000000c000a00080102030405060708"));
+    public static final byte[] DIG_COOKIE = tcp(hex("0a420120000000000000000100002904d000000000000c000a0008"
+            + "0102030405060708"));
 
     /** Returns a DNS header with the ID 0x1234 and the given flags and counts. */
     public static byte[] dnsHeader(int flags, int qd, int an, int ns, int ar) {

@@ -48,9 +48,9 @@ import java.util.Set;
  * <p>Over TCP each call resumes where the previous one on the same connection stopped
  * ({@link DetectionContext#progress()}) once the header and the question are complete: at the record not completely
  * received (whose name and fixed part, at most a few hundred bytes, are read again), in the options of the OPT
- * record, at the next DSO TLV, or waiting for the rest of the message; so a message of up to 64 KiB that arrives one byte per read costs
- * time linear in its length, not quadratic. Without a saved progress each call starts from the beginning, with the
- * same answers.
+ * record, at the next DSO TLV, or waiting for the rest of the message; so a message of up to 64 KiB that arrives
+ * one byte per read costs time linear in its length, not quadratic. Without a saved progress each call starts from
+ * the beginning, with the same answers.
  *
  * <p>Stateless and thread-safe; it reads the buffer with absolute getters, never moves its indexes, and allocates
  * only the attributes of a match.

@@ -316,8 +316,8 @@ class DnsDetectorTest {
                 new byte[] {0, 3, 0, 16}, new byte[16]));
         assertMatchesEveryWay(padded, ProtocolAttributes.EMPTY, 71);
         // not over UDP
-        assertThat(detect(detector, Arrays.copyOfRange(Samples.DSO_KEEPALIVE, 2, Samples.DSO_KEEPALIVE.length), UDP).status())
-                .isEqualTo(Status.NO_MATCH);
+        byte[] udp = Arrays.copyOfRange(Samples.DSO_KEEPALIVE, 2, Samples.DSO_KEEPALIVE.length);
+        assertThat(detect(detector, udp, UDP).status()).isEqualTo(Status.NO_MATCH);
     }
 
     @Test
