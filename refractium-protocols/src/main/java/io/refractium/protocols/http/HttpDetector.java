@@ -1,6 +1,7 @@
 package io.refractium.protocols.http;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.util.ByteProcessor;
 import io.refractium.spi.AttributeKey;
 import io.refractium.spi.DetectionContext;
 import io.refractium.spi.DetectionResult;
@@ -102,6 +103,17 @@ public final class HttpDetector implements RefractiumProtocol {
     private static final String HTTP_1_0 = "HTTP/1.0";
     private static final String HTTP_1_1 = "HTTP/1.1";
     private static final char[] HEX = "0123456789ABCDEF".toCharArray();
+    /** Whether each ASCII byte is a {@code tchar} (RFC 9110 §5.6.2). */
+    private static final boolean[] TCHAR = new boolean[128];
+
+    static {
+        for (char c : "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ".toCharArray()) {
+            TCHAR[c] = true;
+        }
+    }
+
+    /** Goes on while the bytes are {@code tchar}s: a header name. */
+    private static final ByteProcessor TOKEN_CHARS = b -> b >= 0 && TCHAR[b];
     /** In the progress: no Host header line seen yet. */
     private static final int NO_HOST = 0;
     /** In the progress: a Host header that must not be used (a second one, or folded). */
@@ -303,11 +315,8 @@ public final class HttpDetector implements RefractiumProtocol {
                     host = BAD_HOST;
                 }
             } else {
-                int colon = line;
-                while (colon < lineEnd && isTokenChar(buf.getByte(colon))) {
-                    colon++;
-                }
-                if (colon == line || colon == lineEnd || buf.getByte(colon) != ':') {
+                int colon = buf.forEachByte(line, lineEnd - line, TOKEN_CHARS);
+                if (colon == line || colon < 0 || buf.getByte(colon) != ':') {
                     return match(buf, start, targetEnd, null);
                 }
                 afterHost = colon - line == 4 && isHost(buf, line);
@@ -592,16 +601,7 @@ public final class HttpDetector implements RefractiumProtocol {
 
     /** A {@code tchar} of RFC 9110 §5.6.2. */
     private static boolean isTokenChar(int c) {
-        if (isAlpha(c) || c >= '0' && c <= '9') {
-            return true;
-        }
-        switch (c) {
-            case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+': case '-': case '.':
-            case '^': case '_': case '`': case '|': case '~':
-                return true;
-            default:
-                return false;
-        }
+        return c >= 0 && c < 128 && TCHAR[c];
     }
 
     private static boolean isAlpha(int c) {
