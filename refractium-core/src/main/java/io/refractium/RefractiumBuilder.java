@@ -4,6 +4,7 @@ import io.netty.channel.IoEventLoopGroup;
 import io.refractium.hook.Hook;
 import io.refractium.internal.engine.EngineConfig;
 import io.refractium.internal.engine.ProtocolRegistry;
+import io.refractium.internal.route.Router;
 import io.refractium.spi.RefractiumProtocol;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -151,8 +152,8 @@ public final class RefractiumBuilder {
 
     /**
      * Sets the silence deadline: a client that sends nothing for this long after accept goes to the silent-client
-     * target ({@link #onSilence}). Used only when a silent-client target is set; it must be shorter than the
-     * {@linkplain #peekTimeout detection deadline}. Default 2 seconds.
+     * target ({@link #onSilence(ForwardTarget)}). Used only on listeners with a silence route whose own timeout is
+     * unset; it must be shorter than the {@linkplain #peekTimeout detection deadline}. Default 2 seconds.
      *
      * @param silenceTimeout greater than zero
      * @return this builder
@@ -305,7 +306,8 @@ public final class RefractiumBuilder {
 
     /**
      * Sets where clients that send nothing before the {@linkplain #silenceTimeout silence deadline} go, for
-     * protocols where the server speaks first (an SSH client waiting for the banner, SMTP, MySQL). Default none:
+     * protocols where the server speaks first (an SSH client waiting for the banner, SMTP, MySQL), on every listener
+     * without a {@linkplain #onSilence(int, ForwardTarget, Duration) silence route of its own}. Default none:
      * silent clients wait for the detection deadline and then go to the fallback target, or are closed.
      *
      * @param target the silent-client target, or {@code null}
@@ -313,6 +315,25 @@ public final class RefractiumBuilder {
      */
     public RefractiumBuilder onSilence(ForwardTarget target) {
         routes.onSilence(target);
+        return this;
+    }
+
+    /**
+     * Sets where clients that send nothing go on one listener port, and that port's silence deadline; it replaces
+     * the {@linkplain #onSilence(ForwardTarget) default silent-client target} on that port. Server-first protocols
+     * differ by port (an SSH greeter on one, an SMTP server on another). A connection on a port with no silence
+     * route, its own or the default, does not wait for silence: with no bytes by the detection deadline it goes to
+     * the fallback target, or is closed. Default: none per port.
+     *
+     * @param listenerPort the local port, 1 to 65535 (the real port: with port 0, set it by
+     *        {@link Refractium#updateRoutes} once {@link Refractium#localAddresses()} tells it)
+     * @param target where silent clients on that port go
+     * @param timeout the silence deadline there, shorter than the {@linkplain #peekTimeout detection deadline};
+     *        {@code null} for the {@linkplain #silenceTimeout instance's}
+     * @return this builder
+     */
+    public RefractiumBuilder onSilence(int listenerPort, ForwardTarget target, Duration timeout) {
+        routes.onSilence(listenerPort, target, timeout);
         return this;
     }
 
@@ -442,10 +463,7 @@ public final class RefractiumBuilder {
             throw new IllegalArgumentException("listen: none (expected: at least one address, e.g. listen(\"127.0.0.1\", 0))");
         }
         RoutingTable table = routes.build();
-        if (table.silenceTarget() != null && silenceTimeout.compareTo(peekTimeout) >= 0) {
-            throw new IllegalArgumentException("silenceTimeout: " + silenceTimeout + " (expected: < peekTimeout "
-                    + peekTimeout + "); shorten silenceTimeout or lengthen peekTimeout");
-        }
+        Router.checkSilence(table, peekTimeout, silenceTimeout);
         if (dnsMinTtl.compareTo(dnsMaxTtl) > 0) {
             throw new IllegalArgumentException("dnsMinTtl: " + dnsMinTtl + " (expected: <= dnsMaxTtl " + dnsMaxTtl
                     + "); shorten dnsMinTtl or lengthen dnsMaxTtl");

@@ -1,13 +1,17 @@
 package io.refractium;
 
+import io.refractium.internal.route.AttributeCondition;
 import io.refractium.internal.route.NamePattern;
 import io.refractium.spi.AttributeKey;
 import io.refractium.spi.ProtocolAttributes;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Set;
+import java.util.function.Predicate;
 
 /**
  * A routing rule: a protocol id plus optional conditions on what the detector found, and the
@@ -20,9 +24,25 @@ import java.util.Objects;
  *   <li>{@linkplain Builder#alpn ALPN}: the client offers this protocol name among its ALPN list.</li>
  *   <li>{@linkplain Builder#pathPrefix path prefix}: the HTTP request target starts with it.</li>
  *   <li>{@linkplain Builder#clientCidr client CIDR}: the client's address is in the network.</li>
+ *   <li>{@linkplain Builder#attribute(String, String) any attribute} a detector reports, by name (such as
+ *       {@code postgres.database} or {@code mqtt.clientid}): an exact value (case-sensitive), {@code *.suffix}
+ *       (a name below the suffix, as for SNI), or a {@linkplain Builder#attribute(String, Predicate) predicate}.
+ *       A list-valued attribute (such as {@code tls.alpn}) matches when any element matches. A connection
+ *       whose detector did not report the attribute does not match.</li>
+ *   <li>{@linkplain Builder#listener(int) listener}: the client connected to this local port (and address, with
+ *       {@link Builder#listener(InetSocketAddress)}), so that one instance with several listen addresses can apply
+ *       different rules per port.</li>
  * </ul>
- * When several routes match, the most specific wins: more conditions first; then an exact name before a wildcard
- * and a longer suffix before a shorter; a longer path prefix; a longer CIDR prefix; then declared order.
+ * When several routes match, the most specific wins:
+ * <ol>
+ *   <li>more conditions first (each condition above counts one, each attribute condition one);</li>
+ *   <li>then the SNI, then the Host: an exact name before {@code *.suffix}, a longer suffix before a shorter;</li>
+ *   <li>then a longer path prefix, then a longer CIDR prefix;</li>
+ *   <li>then attribute conditions: more exact values first, then more {@code *.suffix} ones (predicates count
+ *       least), then longer suffixes;</li>
+ *   <li>then the listener: an address and port before a port alone;</li>
+ *   <li>then declared order.</li>
+ * </ol>
  *
  * <p>Immutable and thread-safe.
  */
@@ -34,6 +54,9 @@ public final class Route {
     private final NamePattern host;
     private final String pathPrefix;
     private final Cidr clientCidr;
+    private final List<AttributeCondition> attributeConditions;
+    private final int listenerPort;
+    private final InetAddress listenerAddress;
     private final ForwardTarget target;
 
     private Route(Builder b, ForwardTarget target) {
@@ -43,6 +66,9 @@ public final class Route {
         this.host = b.host;
         this.pathPrefix = b.pathPrefix;
         this.clientCidr = b.clientCidr;
+        this.attributeConditions = List.copyOf(b.attributeConditions);
+        this.listenerPort = b.listenerPort;
+        this.listenerAddress = b.listenerAddress;
         this.target = target;
     }
 
@@ -97,9 +123,47 @@ public final class Route {
         return clientCidr == null ? null : clientCidr.toString();
     }
 
+    /**
+     * Returns the conditions on attributes by name, each as {@code name=value}, {@code name=*.suffix} or
+     * {@code name~predicate}, in declared order; empty when there are none.
+     */
+    public List<String> attributeConditions() {
+        List<String> out = new ArrayList<>(attributeConditions.size());
+        for (AttributeCondition c : attributeConditions) {
+            out.add(c.toString());
+        }
+        return List.copyOf(out);
+    }
+
+    /** Returns the local port the client must have connected to, or {@code -1} when any listener will do. */
+    public int listenerPort() {
+        return listenerPort;
+    }
+
+    /**
+     * Returns the local address the client must have connected to, or {@code null} when any address of the
+     * {@linkplain #listenerPort() port} will do (a wildcard address such as {@code 0.0.0.0} also means any).
+     */
+    public InetAddress listenerAddress() {
+        return listenerAddress;
+    }
+
     /** Returns where matching connections go. */
     public ForwardTarget target() {
         return target;
+    }
+
+    /**
+     * Returns whether a connection matches this route; a route with a {@linkplain Builder#listener(int) listener}
+     * condition never matches here, where the listener is unknown.
+     *
+     * @param protocolId the detected protocol
+     * @param attributes what the detector found
+     * @param client the client's address, or {@code null}
+     * @return whether every condition holds
+     */
+    public boolean matches(String protocolId, ProtocolAttributes attributes, InetAddress client) {
+        return matches(protocolId, attributes, client, null);
     }
 
     /**
@@ -108,11 +172,21 @@ public final class Route {
      * @param protocolId the detected protocol
      * @param attributes what the detector found
      * @param client the client's address, or {@code null}
+     * @param listener the local address the client connected to, or {@code null} when unknown
      * @return whether every condition holds
      */
-    public boolean matches(String protocolId, ProtocolAttributes attributes, InetAddress client) {
+    public boolean matches(String protocolId, ProtocolAttributes attributes, InetAddress client,
+                           InetSocketAddress listener) {
         if (!protocol.equals(protocolId)) {
             return false;
+        }
+        if (listenerPort >= 0 && !matchesListener(listener)) {
+            return false;
+        }
+        for (int i = 0, n = attributeConditions.size(); i < n; i++) {
+            if (!attributeConditions.get(i).matches(attributes)) {
+                return false;
+            }
         }
         if (sni != null && !sni.matches(attributes.get(AttributeKey.SNI))) {
             return false;
@@ -135,11 +209,26 @@ public final class Route {
         return clientCidr == null || clientCidr.contains(client);
     }
 
+    private boolean matchesListener(InetSocketAddress local) {
+        if (local == null || local.getPort() != listenerPort) {
+            return false;
+        }
+        return listenerAddress == null || listenerAddress.isAnyLocalAddress()
+                || listenerAddress.equals(local.getAddress());
+    }
+
+    /** Returns whether the route has a listener condition. */
+    boolean hasListener() {
+        return listenerPort >= 0;
+    }
+
     /** Returns whether the other route has the same protocol and conditions (the target aside). */
     boolean sameConditions(Route o) {
         return protocol.equals(o.protocol) && Objects.equals(sni, o.sni) && Objects.equals(alpn, o.alpn)
                 && Objects.equals(host, o.host) && Objects.equals(pathPrefix, o.pathPrefix)
-                && Objects.equals(clientCidr, o.clientCidr);
+                && Objects.equals(clientCidr, o.clientCidr) && listenerPort == o.listenerPort
+                && Objects.equals(listenerAddress, o.listenerAddress)
+                && Set.copyOf(attributeConditions).equals(Set.copyOf(o.attributeConditions));
     }
 
     /** Compares specificity: negative when this route is more specific than the other. */
@@ -158,7 +247,46 @@ public final class Route {
             c = Integer.compare(o.clientCidr == null ? -1 : o.clientCidr.prefixLength(),
                     clientCidr == null ? -1 : clientCidr.prefixLength());
         }
+        if (c == 0) {
+            c = Integer.compare(o.countAttributes(AttributeCondition.Kind.EXACT),
+                    countAttributes(AttributeCondition.Kind.EXACT));
+        }
+        if (c == 0) {
+            c = Integer.compare(o.countAttributes(AttributeCondition.Kind.SUFFIX),
+                    countAttributes(AttributeCondition.Kind.SUFFIX));
+        }
+        if (c == 0) {
+            c = Integer.compare(o.suffixSpecificity(), suffixSpecificity());
+        }
+        if (c == 0) {
+            c = Integer.compare(o.listenerSpecificity(), listenerSpecificity());
+        }
         return c;
+    }
+
+    private int countAttributes(AttributeCondition.Kind kind) {
+        int n = 0;
+        for (AttributeCondition a : attributeConditions) {
+            if (a.kind() == kind) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    private int suffixSpecificity() {
+        int s = 0;
+        for (AttributeCondition a : attributeConditions) {
+            s += a.specificity();
+        }
+        return s;
+    }
+
+    private int listenerSpecificity() {
+        if (listenerPort < 0) {
+            return 0;
+        }
+        return listenerAddress == null || listenerAddress.isAnyLocalAddress() ? 1 : 2;
     }
 
     private static int nameSpecificity(NamePattern p) {
@@ -167,10 +295,13 @@ public final class Route {
 
     private int conditionCount() {
         return (sni == null ? 0 : 1) + (alpn == null ? 0 : 1) + (host == null ? 0 : 1) + (pathPrefix == null ? 0 : 1)
-                + (clientCidr == null ? 0 : 1);
+                + (clientCidr == null ? 0 : 1) + (listenerPort < 0 ? 0 : 1) + attributeConditions.size();
     }
 
-    /** Returns the route's protocol and conditions, e.g. {@code tls sni=*.example alpn=h2}. */
+    /**
+     * Returns the route's protocol and conditions, e.g. {@code tls sni=*.example alpn=h2}, or
+     * {@code postgres postgres.database=app listener=:5432}.
+     */
     public String describe() {
         StringBuilder sb = new StringBuilder(protocol);
         if (sni != null) {
@@ -188,6 +319,17 @@ public final class Route {
         if (clientCidr != null) {
             sb.append(" client=").append(clientCidr);
         }
+        for (AttributeCondition a : attributeConditions) {
+            sb.append(' ').append(a);
+        }
+        if (listenerPort >= 0) {
+            sb.append(" listener=");
+            if (listenerAddress != null) {
+                String a = listenerAddress.getHostAddress();
+                sb.append(a.indexOf(':') >= 0 ? "[" + a + "]" : a);
+            }
+            sb.append(':').append(listenerPort);
+        }
         return sb.toString();
     }
 
@@ -198,7 +340,8 @@ public final class Route {
 
     @Override
     public int hashCode() {
-        return Objects.hash(protocol, sni, alpn, host, pathPrefix, clientCidr, target);
+        return Objects.hash(protocol, sni, alpn, host, pathPrefix, clientCidr, Set.copyOf(attributeConditions),
+                listenerPort, listenerAddress, target);
     }
 
     @Override
@@ -214,6 +357,9 @@ public final class Route {
         private NamePattern host;
         private String pathPrefix;
         private Cidr clientCidr;
+        private final List<AttributeCondition> attributeConditions = new ArrayList<>();
+        private int listenerPort = -1;
+        private InetAddress listenerAddress;
 
         private Builder(String protocol) {
             Objects.requireNonNull(protocol, "protocol");
@@ -293,6 +439,83 @@ public final class Route {
          */
         public Builder clientCidr(Cidr network) {
             this.clientCidr = Objects.requireNonNull(network, "network");
+            return this;
+        }
+
+        /**
+         * Requires an attribute the detector reports, by name, to have a value: {@code *.suffix} for any name
+         * below the suffix (case-insensitive, a trailing dot ignored, as for {@link #sni}), otherwise the exact
+         * value (case-sensitive). For a list-valued attribute, any element may match. May be called for several
+         * attributes; each is one condition. Example:
+         * {@code Route.builder("postgres").attribute("postgres.database", "app")}.
+         *
+         * @param name the attribute's name, as its {@link AttributeKey#name()}
+         * @param value the exact value, or {@code *.suffix}
+         * @return this builder
+         * @throws IllegalArgumentException naming the attribute when the name or the pattern is malformed
+         */
+        public Builder attribute(String name, String value) {
+            attributeConditions.add(AttributeCondition.of(name, value));
+            return this;
+        }
+
+        /**
+         * Requires an attribute the detector reports, by name, to satisfy a predicate on its string form (on each
+         * element of a list-valued attribute, any of which may satisfy it). The predicate runs on an event loop for
+         * each connection of the protocol that reaches this route, so it must be fast and must not block. Two
+         * routes are the same only when they hold the same predicate instance.
+         *
+         * @param name the attribute's name
+         * @param predicate the test
+         * @return this builder
+         */
+        public Builder attribute(String name, Predicate<String> predicate) {
+            attributeConditions.add(AttributeCondition.of(name, predicate));
+            return this;
+        }
+
+        /**
+         * Requires an attribute to have a value; see {@link #attribute(String, String)}.
+         *
+         * @param key the attribute
+         * @param value the exact value, or {@code *.suffix}
+         * @return this builder
+         */
+        public Builder attribute(AttributeKey<?> key, String value) {
+            return attribute(Objects.requireNonNull(key, "key").name(), value);
+        }
+
+        /**
+         * Requires the client to have connected to this local port, on any of the instance's listen addresses
+         * with that port.
+         *
+         * @param port 1 to 65535
+         * @return this builder
+         */
+        public Builder listener(int port) {
+            if (port < 1 || port > 65535) {
+                throw new IllegalArgumentException("listener: " + port + " (expected: a port 1-65535)");
+            }
+            this.listenerPort = port;
+            this.listenerAddress = null;
+            return this;
+        }
+
+        /**
+         * Requires the client to have connected to this local address and port; a wildcard address
+         * ({@code 0.0.0.0}, {@code ::}) means any address of the port.
+         *
+         * @param address a resolved address with a port 1 to 65535
+         * @return this builder
+         */
+        public Builder listener(InetSocketAddress address) {
+            Objects.requireNonNull(address, "listener");
+            if (address.isUnresolved() || address.getPort() == 0) {
+                throw new IllegalArgumentException("listener: " + address
+                        + " (expected: a resolved address with a port 1-65535)");
+            }
+            this.listenerPort = address.getPort();
+            this.listenerAddress = address.getAddress().isAnyLocalAddress() ? null : address.getAddress();
             return this;
         }
 

@@ -2,6 +2,8 @@ package io.refractium;
 
 import io.refractium.spi.ProtocolAttributes;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -12,13 +14,15 @@ import java.util.Objects;
 import java.util.Set;
 
 /**
- * The immutable set of routes, plus the fallback target (for bytes no route takes) and the silent-client target
- * (for clients that send nothing). A running {@link Refractium} reads its table with one volatile load per
+ * The immutable set of routes, plus the fallback target (for bytes no route takes) and the silent-client targets
+ * (for clients that send nothing: a default, and one per listener port where needed, each with its own deadline,
+ * see {@link SilenceRoute}). A running {@link Refractium} reads its table with one volatile load per
  * connection, and {@link Refractium#updateRoutes(RoutingTable)} swaps it in one step; connections already open
  * keep the table they started with.
  *
- * <p>Validated when built: two routes with the same protocol and conditions (the second could never match), or two
- * different targets with the same name, are errors that name the entries.
+ * <p>Validated when built: two routes with the same protocol and conditions (the second could never match), two
+ * silence routes for the same listener port, or two different targets with the same name, are errors that name the
+ * entries.
  */
 public final class RoutingTable {
 
@@ -28,6 +32,8 @@ public final class RoutingTable {
     private final Map<String, Route[]> byProtocol;
     private final ForwardTarget fallback;
     private final ForwardTarget silenceTarget;
+    private final SilenceRoute defaultSilence;
+    private final List<SilenceRoute> listenerSilences;
     private final Map<String, ForwardTarget> targets;
     private final List<ForwardTarget> declaredTargets;
 
@@ -35,6 +41,8 @@ public final class RoutingTable {
         this.routes = List.copyOf(b.routes);
         this.fallback = b.fallback;
         this.silenceTarget = b.silenceTarget;
+        this.defaultSilence = b.silenceTarget == null ? null : new SilenceRoute(-1, b.silenceTarget, null);
+        this.listenerSilences = List.copyOf(b.listenerSilences);
         Map<String, List<Route>> grouped = new LinkedHashMap<>();
         for (Route r : routes) {
             grouped.computeIfAbsent(r.protocol(), k -> new ArrayList<>()).add(r);
@@ -51,6 +59,9 @@ public final class RoutingTable {
         }
         if (silenceTarget != null) {
             addTarget(named, silenceTarget, "onSilence");
+        }
+        for (SilenceRoute s : listenerSilences) {
+            addTarget(named, s.target(), "onSilence(" + s.listenerPort() + ")");
         }
         this.declaredTargets = List.copyOf(b.declaredTargets);
         for (ForwardTarget t : declaredTargets) {
@@ -87,9 +98,36 @@ public final class RoutingTable {
         return fallback;
     }
 
-    /** Returns where clients that send nothing before the silence deadline go, or {@code null}. */
+    /**
+     * Returns where clients that send nothing before the silence deadline go on listeners without a silence route
+     * of their own, or {@code null}.
+     */
     public ForwardTarget silenceTarget() {
         return silenceTarget;
+    }
+
+    /** Returns the per-listener silence routes, in declared order (the default one, if any, excluded). */
+    public List<SilenceRoute> listenerSilenceRoutes() {
+        return listenerSilences;
+    }
+
+    /**
+     * Returns the silence route of a listener: its own, else the default (its timeout {@code null}: the instance's
+     * silence timeout), else {@code null} when silent clients on it are not waited for.
+     *
+     * @param listener the local address the client connected to, or {@code null}
+     * @return the silence route, or {@code null}
+     */
+    public SilenceRoute silenceFor(InetSocketAddress listener) {
+        if (listener != null) {
+            for (int i = 0, n = listenerSilences.size(); i < n; i++) {
+                SilenceRoute s = listenerSilences.get(i);
+                if (s.listenerPort() == listener.getPort()) {
+                    return s;
+                }
+            }
+        }
+        return defaultSilence;
     }
 
     /**
@@ -107,7 +145,8 @@ public final class RoutingTable {
     }
 
     /**
-     * Returns the most specific route that matches, or {@code null}.
+     * Returns the most specific route that matches, or {@code null}; routes with a listener condition never match
+     * here (use {@link #select(String, ProtocolAttributes, InetAddress, InetSocketAddress)}).
      *
      * @param protocol the detected protocol id
      * @param attributes what the detector found
@@ -115,10 +154,24 @@ public final class RoutingTable {
      * @return the route, or {@code null} when none matches
      */
     public Route select(String protocol, ProtocolAttributes attributes, InetAddress client) {
+        return select(protocol, attributes, client, null);
+    }
+
+    /**
+     * Returns the most specific route that matches, or {@code null}.
+     *
+     * @param protocol the detected protocol id
+     * @param attributes what the detector found
+     * @param client the client's address, or {@code null}
+     * @param listener the local address the client connected to, or {@code null} when unknown
+     * @return the route, or {@code null} when none matches
+     */
+    public Route select(String protocol, ProtocolAttributes attributes, InetAddress client,
+                        InetSocketAddress listener) {
         Route[] candidates = byProtocol.get(protocol);
         if (candidates != null) {
             for (Route r : candidates) {
-                if (r.matches(protocol, attributes, client)) {
+                if (r.matches(protocol, attributes, client, listener)) {
                     return r;
                 }
             }
@@ -132,13 +185,15 @@ public final class RoutingTable {
         b.declaredTargets.addAll(declaredTargets);
         b.fallback = fallback;
         b.silenceTarget = silenceTarget;
+        b.listenerSilences.addAll(listenerSilences);
         return b;
     }
 
     @Override
     public String toString() {
         return "RoutingTable" + routes + " fallback=" + (fallback == null ? "close" : fallback.name())
-                + " onSilence=" + (silenceTarget == null ? "none" : silenceTarget.name());
+                + " onSilence=" + (silenceTarget == null ? "none" : silenceTarget.name())
+                + (listenerSilences.isEmpty() ? "" : " " + listenerSilences);
     }
 
     /** Builds a {@link RoutingTable}; not thread-safe, reusable after {@link #build()}. */
@@ -147,6 +202,7 @@ public final class RoutingTable {
         private final List<ForwardTarget> declaredTargets = new ArrayList<>();
         private ForwardTarget fallback;
         private ForwardTarget silenceTarget;
+        private final List<SilenceRoute> listenerSilences = new ArrayList<>();
 
         private Builder() {
         }
@@ -212,7 +268,9 @@ public final class RoutingTable {
         }
 
         /**
-         * Sets where clients that send nothing before the silence deadline go (server-speaks-first protocols).
+         * Sets where clients that send nothing before the silence deadline go (server-speaks-first protocols), on
+         * every listener without a {@linkplain #onSilence(int, ForwardTarget, Duration) silence route of its own};
+         * the deadline is the instance's {@link RefractiumBuilder#silenceTimeout(Duration) silenceTimeout}.
          * Default none.
          *
          * @param target the silent-client target, or {@code null} for none
@@ -224,12 +282,42 @@ public final class RoutingTable {
         }
 
         /**
+         * Sets where clients that send nothing go on one listener port, and how long to wait there for the first
+         * byte; it replaces the {@linkplain #onSilence(ForwardTarget) default} on that port. A connection on a port
+         * with no silence route (its own or the default) does not wait for silence at all.
+         *
+         * @param listenerPort the local port, 1 to 65535
+         * @param target where silent clients on that port go
+         * @param timeout the silence deadline on that port, greater than zero (and, checked when the table is
+         *        used, shorter than the detection deadline), or {@code null} for the instance's silence timeout
+         * @return this builder
+         */
+        public Builder onSilence(int listenerPort, ForwardTarget target, Duration timeout) {
+            if (listenerPort < 1 || listenerPort > 65535) {
+                throw new IllegalArgumentException("onSilence listener: " + listenerPort
+                        + " (expected: a port 1-65535)");
+            }
+            listenerSilences.add(new SilenceRoute(listenerPort, Objects.requireNonNull(target, "target"), timeout));
+            return this;
+        }
+
+        /**
          * Returns the table.
          *
-         * @throws IllegalArgumentException naming the entries when a route can never match or a target name is
-         *         used twice for different targets
+         * @throws IllegalArgumentException naming the entries when a route can never match, two silence routes
+         *         name the same listener port, or a target name is used twice for different targets
          */
         public RoutingTable build() {
+            for (int i = 0; i < listenerSilences.size(); i++) {
+                for (int j = 0; j < i; j++) {
+                    if (listenerSilences.get(i).listenerPort() == listenerSilences.get(j).listenerPort()) {
+                        throw new IllegalArgumentException("onSilence(" + listenerSilences.get(i)
+                                + "): listener port " + listenerSilences.get(i).listenerPort()
+                                + " already has a silence route (" + listenerSilences.get(j)
+                                + "); give each port one");
+                    }
+                }
+            }
             for (int i = 0; i < routes.size(); i++) {
                 for (int j = 0; j < i; j++) {
                     if (routes.get(i).sameConditions(routes.get(j))) {

@@ -6,8 +6,9 @@ import java.util.Objects;
 import java.util.function.Function;
 
 /**
- * A built-in strategy: a stable name and a factory of selectors. One instance per strategy, held by
- * {@link LoadBalancers}; equal only to itself. Immutable and thread-safe.
+ * A built-in strategy: a stable name and a factory of selectors. One instance per fixed strategy, held by
+ * {@link LoadBalancers}; strategies with a parameter ({@code hash-attr:NAME}) are made per call. Equal when the names
+ * are, which for the fixed strategies means only to itself. Immutable and thread-safe.
  */
 final class BuiltInLoadBalancer implements LoadBalancer {
 
@@ -42,6 +43,16 @@ final class BuiltInLoadBalancer implements LoadBalancer {
             }
         }
         return factory.apply(backends);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof BuiltInLoadBalancer && ((BuiltInLoadBalancer) o).name.equals(name);
+    }
+
+    @Override
+    public int hashCode() {
+        return name.hashCode();
     }
 
     @Override

@@ -1,6 +1,7 @@
 package io.refractium.balance;
 
 import io.refractium.Backend;
+import io.refractium.spi.AttributeKey;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.Arrays;
@@ -49,6 +50,8 @@ final class HashRingSelector implements LoadBalancer.Selector {
     private static final int STEPS_BEFORE_ELIGIBILITY_CHECK = 32;
 
     private final boolean byServerName;
+    /** The attribute hashed on, or {@code null}. */
+    private final AttributeKey<Object> attribute;
     private final int size;
     /** The ring's points in ascending (signed) order. */
     private final long[] points;
@@ -56,7 +59,16 @@ final class HashRingSelector implements LoadBalancer.Selector {
     private final int[] owners;
 
     HashRingSelector(List<Backend> backends, boolean byServerName) {
+        this(backends, byServerName, null);
+    }
+
+    HashRingSelector(List<Backend> backends, String attribute) {
+        this(backends, false, attribute);
+    }
+
+    private HashRingSelector(List<Backend> backends, boolean byServerName, String attribute) {
         this.byServerName = byServerName;
+        this.attribute = attribute == null ? null : AttributeKey.of(attribute, Object.class);
         this.size = backends.size();
         int[] counts = pointCounts(backends);
         int total = 0;
@@ -128,7 +140,15 @@ final class HashRingSelector implements LoadBalancer.Selector {
     }
 
     private long key(SelectionContext context) {
-        if (byServerName) {
+        if (attribute != null) {
+            Object value = context.attributes().get(attribute);
+            if (value != null) {
+                String s = value.toString();
+                if (!s.isEmpty()) {
+                    return Hashing.hashValue(s);
+                }
+            }
+        } else if (byServerName) {
             String name = context.serverName();
             if (name != null && !name.isEmpty()) {
                 return Hashing.hashName(name);

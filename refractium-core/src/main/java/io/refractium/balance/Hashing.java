@@ -80,15 +80,31 @@ final class Hashing {
         if (length > 1 && name.charAt(length - 1) == '.') {
             length--;
         }
+        return hashChars(name, length, true);
+    }
+
+    /**
+     * Hashes a value exactly as written: case-sensitive, every UTF-16 code unit, no dot dropped.
+     *
+     * @param value the value
+     * @return the hash
+     */
+    static long hashValue(CharSequence value) {
+        return hashChars(value, value.length(), false);
+    }
+
+    private static long hashChars(CharSequence name, int length, boolean foldCase) {
         long h = SEED;
         long word = 0;
         int inWord = 0;
         for (int i = 0; i < length; i++) {
             char c = name.charAt(i);
-            if (c >= 'A' && c <= 'Z') {
-                c += 'a' - 'A';
-            } else if (c >= 0x80) {
-                c = Character.toLowerCase(c);
+            if (foldCase) {
+                if (c >= 'A' && c <= 'Z') {
+                    c += 'a' - 'A';
+                } else if (c >= 0x80) {
+                    c = Character.toLowerCase(c);
+                }
             }
             word = (word << 16) | c;
             if (++inWord == 4) {

@@ -28,6 +28,8 @@ import java.util.Objects;
  *       <td>yes</td></tr>
  *   <tr><td>{@code hash-name}</td><td>{@link #hashServerName()}</td><td>consistent hash of the SNI or Host</td>
  *       <td>yes</td></tr>
+ *   <tr><td>{@code hash-attr:NAME}</td><td>{@link #hashAttribute(String)}</td><td>consistent hash of any attribute
+ *       the detector reports</td><td>yes</td></tr>
  * </table>
  */
 public final class LoadBalancers {
@@ -48,6 +50,8 @@ public final class LoadBalancers {
     /** Every built-in strategy, in the order {@link #byName(String)} lists them. */
     private static final List<LoadBalancer> ALL = List.of(ROUND_ROBIN, WEIGHTED, LEAST_CONNECTIONS,
             POWER_OF_TWO_CHOICES, RANDOM, HASH_CLIENT_IP, HASH_SERVER_NAME);
+
+    private static final String HASH_ATTRIBUTE_PREFIX = "hash-attr:";
 
     private LoadBalancers() {
     }
@@ -157,9 +161,32 @@ public final class LoadBalancers {
     }
 
     /**
+     * Returns consistent hashing on an attribute the protocol's detector reports, named {@code hash-attr:NAME}:
+     * the same ring as {@link #hashClientIp()}, keyed on the attribute's value as written (case-sensitive; a list
+     * by its {@code toString()}), so that every connection with the same value (an MQTT client id, a database
+     * name, a user) reaches the same backend while it is eligible, in every instance and across restarts. A
+     * connection without the attribute (or with an empty value) is keyed on its client IP address. Two calls with
+     * the same name return equal strategies.
+     *
+     * <p>Its selectors are lock-free: the ring is built once, selection is a binary search and a short walk.
+     *
+     * @param name the attribute's name, e.g. {@code mqtt.clientid} ({@link io.refractium.spi.AttributeKey#name()})
+     * @return the strategy
+     * @throws IllegalArgumentException when the name is empty or contains spaces, {@code ;} or {@code =}
+     */
+    public static LoadBalancer hashAttribute(String name) {
+        Objects.requireNonNull(name, "name");
+        if (name.isEmpty() || name.chars().anyMatch(c -> c <= ' ' || c == ';' || c == '=')) {
+            throw new IllegalArgumentException("hashAttribute: \"" + name
+                    + "\" (expected: an attribute name such as mqtt.clientid)");
+        }
+        return new BuiltInLoadBalancer(HASH_ATTRIBUTE_PREFIX + name, backends -> new HashRingSelector(backends, name));
+    }
+
+    /**
      * Returns the built-in strategy with the given name: {@code round-robin}, {@code weighted}, {@code least-conn},
-     * {@code p2c}, {@code random}, {@code hash-ip} or {@code hash-name}, exactly as {@link LoadBalancer#name()}
-     * spells it.
+     * {@code p2c}, {@code random}, {@code hash-ip}, {@code hash-name} or {@code hash-attr:NAME}, exactly as
+     * {@link LoadBalancer#name()} spells it.
      *
      * @param name the strategy's name
      * @return the strategy, the same instance its factory method returns
@@ -168,6 +195,14 @@ public final class LoadBalancers {
      */
     public static LoadBalancer byName(String name) {
         Objects.requireNonNull(name, "name");
+        if (name.startsWith(HASH_ATTRIBUTE_PREFIX) && name.length() > HASH_ATTRIBUTE_PREFIX.length()) {
+            try {
+                return hashAttribute(name.substring(HASH_ATTRIBUTE_PREFIX.length()));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("balance: \"" + name
+                        + "\" (expected: hash-attr:NAME with NAME an attribute name such as mqtt.clientid)");
+            }
+        }
         for (LoadBalancer strategy : ALL) {
             if (strategy.name().equals(name)) {
                 return strategy;
@@ -177,6 +212,7 @@ public final class LoadBalancers {
         for (LoadBalancer strategy : ALL) {
             expected.append(expected.length() == 0 ? "" : ", ").append(strategy.name());
         }
+        expected.append(", ").append(HASH_ATTRIBUTE_PREFIX).append("NAME");
         throw new IllegalArgumentException("balance: \"" + name + "\" (expected one of: " + expected + ")");
     }
 }

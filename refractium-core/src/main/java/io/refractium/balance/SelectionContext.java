@@ -1,5 +1,7 @@
 package io.refractium.balance;
 
+import io.refractium.spi.AttributeKey;
+import io.refractium.spi.ProtocolAttributes;
 import java.net.InetSocketAddress;
 
 /**
@@ -34,4 +36,33 @@ public interface SelectionContext {
 
     /** Returns the server name the client asked for (TLS SNI or HTTP Host), or {@code null} when there is none. */
     String serverName();
+
+    /**
+     * Returns the detected protocol id, or {@code null} when none was detected (the fallback and silence targets).
+     * The default returns {@code null}.
+     */
+    default String protocol() {
+        return null;
+    }
+
+    /**
+     * Returns every attribute the protocol's detector reported for the connection (SNI, ALPN, Host, or any a
+     * custom detector defines, such as {@code mqtt.clientid}); empty when none was detected. The default returns
+     * {@link ProtocolAttributes#EMPTY}.
+     */
+    default ProtocolAttributes attributes() {
+        return ProtocolAttributes.EMPTY;
+    }
+
+    /**
+     * Returns the value of one attribute by name, or {@code null} when the detector did not report it. Builds a key
+     * per call: a selector called for every connection should hold an {@link AttributeKey} and use
+     * {@code attributes().get(key)}.
+     *
+     * @param name the attribute's name, e.g. {@code mqtt.clientid}
+     * @return the value (a {@code String}, or a {@code List} for a list-valued attribute), or {@code null}
+     */
+    default Object attribute(String name) {
+        return attributes().get(AttributeKey.of(name, Object.class));
+    }
 }

@@ -44,4 +44,16 @@ public interface ConnectionInfo {
      * and when no target took it.
      */
     ForwardTarget target();
+
+    /**
+     * Returns how detection decided: each detector's last verdict and the bytes it had seen, the time to the
+     * decision and the outcome (routed, or why the connection went to the fallback); {@code null} while detecting
+     * and for a connection refused before detection. Available from {@link Hook#onDetected} and
+     * {@link Hook#onDetectionFailed} on. The default returns {@code null}.
+     *
+     * @return the report, or {@code null}
+     */
+    default DetectionReport detection() {
+        return null;
+    }
 }

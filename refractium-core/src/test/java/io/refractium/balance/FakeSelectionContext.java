@@ -18,6 +18,7 @@ final class FakeSelectionContext implements SelectionContext {
     final int[] active;
     private InetSocketAddress client;
     private String serverName;
+    private io.refractium.spi.ProtocolAttributes attributes = io.refractium.spi.ProtocolAttributes.EMPTY;
 
     FakeSelectionContext(int size) {
         eligible = new boolean[size];
@@ -60,6 +61,16 @@ final class FakeSelectionContext implements SelectionContext {
     FakeSelectionContext serverName(String name) {
         this.serverName = name;
         return this;
+    }
+
+    FakeSelectionContext attributes(io.refractium.spi.ProtocolAttributes attributes) {
+        this.attributes = attributes;
+        return this;
+    }
+
+    @Override
+    public io.refractium.spi.ProtocolAttributes attributes() {
+        return attributes;
     }
 
     @Override

@@ -45,7 +45,7 @@ class LoadBalancersTest {
 
     @Test
     void byNameRejectsAnUnknownNameListingTheAcceptedOnes() {
-        String expected = "(expected one of: round-robin, weighted, least-conn, p2c, random, hash-ip, hash-name)";
+        String expected = "(expected one of: round-robin, weighted, least-conn, p2c, random, hash-ip, hash-name, hash-attr:NAME)";
 
         assertThatThrownBy(() -> LoadBalancers.byName("foo"))
                 .isInstanceOf(IllegalArgumentException.class)

@@ -50,6 +50,19 @@ public final class Samples {
     public static final String HTTP2_PREFACE = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
             + "\u0000\u0000\u0000\u0004\u0000\u0000\u0000\u0000\u0000";
 
+    /**
+     * Returns what curl 7.88.1 sends first with {@code --http2-prior-knowledge} for
+     * {@code http://h2c.example.test:8080/api/v1/items?limit=10}: the preface, SETTINGS, WINDOW_UPDATE and the
+     * HEADERS of the GET (captured bytes, see {@code io/refractium/protocols/http2/README.md} in the test resources).
+     */
+    public static byte[] h2cCurlRequest() {
+        try (java.io.InputStream in = Samples.class.getResourceAsStream("http2/curl-h2c-get.bin")) {
+            return in.readAllBytes();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     /** What OpenSSH sends. */
     public static final String OPENSSH_BANNER = "SSH-2.0-OpenSSH_9.6p1 Ubuntu-3ubuntu13.5\r\n";
 
@@ -68,6 +81,32 @@ public final class Samples {
     /** Returns the ASCII bytes of a string. */
     public static byte[] ascii(String s) {
         return s.getBytes(StandardCharsets.ISO_8859_1);
+    }
+
+    /**
+     * Returns the bytes of a sample captured from a real client, stored as hex in {@code /samples/NAME.hex} (lines
+     * starting with {@code #} say how it was captured).
+     */
+    public static byte[] captured(String name) {
+        try (java.io.InputStream in = Samples.class.getResourceAsStream("/samples/" + name + ".hex")) {
+            if (in == null) {
+                throw new IllegalArgumentException("no sample " + name);
+            }
+            StringBuilder hex = new StringBuilder();
+            for (String line : new String(in.readAllBytes(), StandardCharsets.US_ASCII).split("\n")) {
+                if (!line.startsWith("#")) {
+                    hex.append(line.strip());
+                }
+            }
+            return java.util.HexFormat.of().parseHex(hex);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** Returns the bytes of a hex string; spaces are ignored. */
+    public static byte[] hex(String hex) {
+        return java.util.HexFormat.of().parseHex(hex.replace(" ", ""));
     }
 
     /** Returns the bytes of several arrays, one after the other. */
@@ -438,13 +477,5 @@ public final class Samples {
         return tcp(concat(dnsHeader(0x0100, 1, 0, 0, 2), dnsQuestion("example.com", 1, 1),
                 new byte[] {0, 0, 41, 4, (byte) 0xd0, 0, 0, 0, 0, 0, 0},
                 new byte[] {0, 0, 24, 0, (byte) 255, 0, 0, 0, 0, 0, (byte) sigData.length}, sigData));
-    }
-
-    public static byte[] hex(String hex) {
-        byte[] b = new byte[hex.length() / 2];
-        for (int i = 0; i < b.length; i++) {
-            b[i] = (byte) Integer.parseInt(hex.substring(2 * i, 2 * i + 2), 16);
-        }
-        return b;
     }
 }

@@ -5,8 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.refractium.ForwardTarget;
 import io.refractium.Refractium;
 import io.refractium.protocols.dns.DnsDetector;
-import io.refractium.protocols.http.Http2PrefaceDetector;
 import io.refractium.protocols.http.HttpDetector;
+import io.refractium.protocols.http2.Http2Detector;
+import io.refractium.protocols.mqtt.MqttDetector;
+import io.refractium.protocols.postgres.PostgresDetector;
+import io.refractium.protocols.rdp.RdpDetector;
+import io.refractium.protocols.redis.RedisDetector;
+import io.refractium.protocols.socks.SocksDetector;
 import io.refractium.protocols.ssh.SshDetector;
 import io.refractium.protocols.tls.TlsDetector;
 import io.refractium.spi.RefractiumProtocol;
@@ -27,9 +32,10 @@ class ServiceLoaderTest {
                 .map(ServiceLoader.Provider::get)
                 .collect(Collectors.toList());
         assertThat(found).extracting(RefractiumProtocol::id)
-                .containsExactlyInAnyOrder("tls", "http", "http2", "ssh", "dns");
+                .containsExactlyInAnyOrder("tls", "http", "http2", "ssh", "dns", "postgres", "socks", "redis", "mqtt", "rdp");
         assertThat(found).extracting(p -> (Object) p.getClass()).containsExactlyInAnyOrder(TlsDetector.class,
-                HttpDetector.class, Http2PrefaceDetector.class, SshDetector.class, DnsDetector.class);
+                HttpDetector.class, Http2Detector.class, SshDetector.class, DnsDetector.class, PostgresDetector.class,
+                SocksDetector.class, RedisDetector.class, MqttDetector.class, RdpDetector.class);
         assertThat(found).allSatisfy(p -> assertThat(p.maxBytes()).isPositive());
     }
 
@@ -42,7 +48,8 @@ class ServiceLoaderTest {
                     .route("http", ForwardTarget.of("web", backend.hostAndPort()))
                     .build().start();
             try (r; Socket c = new Socket()) {
-                assertThat(r.protocols()).containsExactly("http", "http2", "ssh", "tls", "dns");
+                assertThat(r.protocols()).containsExactly("http", "http2", "mqtt", "postgres", "rdp", "socks", "ssh", "tls",
+                        "redis", "dns");
                 c.connect(r.localAddress(), 2000);
                 c.setSoTimeout(5000);
                 c.getOutputStream().write("HELLO\n".getBytes(StandardCharsets.US_ASCII));

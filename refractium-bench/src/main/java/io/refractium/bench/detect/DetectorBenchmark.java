@@ -3,8 +3,8 @@ package io.refractium.bench.detect;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.refractium.protocols.dns.DnsDetector;
-import io.refractium.protocols.http.Http2PrefaceDetector;
 import io.refractium.protocols.http.HttpDetector;
+import io.refractium.protocols.http2.Http2Detector;
 import io.refractium.protocols.ssh.SshDetector;
 import io.refractium.protocols.tls.TlsDetector;
 import io.refractium.spi.DetectionContext;
@@ -103,7 +103,7 @@ public class DetectorBenchmark {
 
     private final TlsDetector tls = new TlsDetector();
     private final HttpDetector http = new HttpDetector();
-    private final Http2PrefaceDetector http2 = new Http2PrefaceDetector();
+    private final Http2Detector http2 = new Http2Detector();
     private final SshDetector ssh = new SshDetector();
     private final DnsDetector dns = new DnsDetector();
 
@@ -114,6 +114,8 @@ public class DetectorBenchmark {
     private ByteBuf httpRequest;
     private ByteBuf httpDotSegmentsRequest;
     private ByteBuf http2Preface;
+    private ByteBuf h2cGet;
+    private ByteBuf h2cGrpc;
     private ByteBuf sshBanner;
     private ByteBuf dnsQuery;
 
@@ -132,7 +134,9 @@ public class DetectorBenchmark {
         httpRequest = buffer(Samples.ascii(Samples.BROWSER_REQUEST));
         httpDotSegmentsRequest = buffer(Samples.ascii(Samples.BROWSER_REQUEST.replace("/search?",
                 "/static/./img/%7Euser/../a%2Fb/search?")));
-        http2Preface = buffer(Samples.ascii(Samples.HTTP2_PREFACE));
+        http2Preface = buffer(Samples.ascii(Samples.HTTP2_PREFACE_AND_SETTINGS));
+        h2cGet = buffer(Samples.h2cCurlGet());
+        h2cGrpc = buffer(Samples.h2cCurlGrpc());
         sshBanner = buffer(Samples.ascii(Samples.OPENSSH_BANNER));
         dnsQuery = buffer(Samples.dnsQueryOverTcp());
         check(tls.detect(clientHello, TCP), DetectionResult.Status.MATCH);
@@ -141,7 +145,9 @@ public class DetectorBenchmark {
         check(tls.detect(halfClientHello, LAST_CALL), DetectionResult.Status.MATCH);
         check(http.detect(httpDotSegmentsRequest, TCP), DetectionResult.Status.MATCH);
         check(http.detect(httpRequest, TCP), DetectionResult.Status.MATCH);
-        check(http2.detect(http2Preface, TCP), DetectionResult.Status.MATCH);
+        check(http2.detect(http2Preface, TCP), DetectionResult.Status.NEED_MORE);
+        check(http2.detect(h2cGet, TCP), DetectionResult.Status.MATCH);
+        check(http2.detect(h2cGrpc, TCP), DetectionResult.Status.MATCH);
         check(ssh.detect(sshBanner, TCP), DetectionResult.Status.MATCH);
         check(dns.detect(dnsQuery, TCP), DetectionResult.Status.MATCH);
         check(tls.detect(httpRequest, TCP), DetectionResult.Status.NO_MATCH);
@@ -232,13 +238,35 @@ public class DetectorBenchmark {
     }
 
     /**
-     * HTTP/2: the connection preface.
+     * HTTP/2: the connection preface and SETTINGS of a client that has not sent its request yet, {@code NEED_MORE}.
      *
      * @return the decision
      */
     @Benchmark
-    public DetectionResult http2Preface() {
+    public DetectionResult http2PrefaceNeedsMore() {
         return http2.detect(http2Preface, TCP);
+    }
+
+    /**
+     * HTTP/2 with prior knowledge: curl's first request (preface, SETTINGS, WINDOW_UPDATE, HEADERS with a
+     * Huffman-coded HPACK block), {@code MATCH} with host, method and path.
+     *
+     * @return the decision
+     */
+    @Benchmark
+    public DetectionResult h2cCurlHeaders() {
+        return http2.detect(h2cGet, TCP);
+    }
+
+    /**
+     * HTTP/2 with prior knowledge: a gRPC-like POST from curl, {@code MATCH} with host, method, path and the gRPC
+     * flag.
+     *
+     * @return the decision
+     */
+    @Benchmark
+    public DetectionResult h2cGrpcHeaders() {
+        return http2.detect(h2cGrpc, TCP);
     }
 
     /**

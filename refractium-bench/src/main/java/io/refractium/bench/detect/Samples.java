@@ -36,6 +36,29 @@ public final class Samples {
     /** The HTTP/2 connection preface (RFC 9113 §3.4). */
     public static final String HTTP2_PREFACE = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
+    /** The HTTP/2 connection preface and an empty SETTINGS frame: a client that has not sent a request yet. */
+    public static final String HTTP2_PREFACE_AND_SETTINGS = HTTP2_PREFACE
+            + "\u0000\u0000\u0000\u0004\u0000\u0000\u0000\u0000\u0000";
+
+    /**
+     * What curl 7.88.1 (nghttp2 1.52.0) sends first for
+     * {@code curl --http2-prior-knowledge http://h2c.example.test:8080/api/v1/items?limit=10}: the preface,
+     * SETTINGS, WINDOW_UPDATE and the HEADERS of the GET, Huffman-coded (captured bytes, hex).
+     */
+    private static final String H2C_CURL_GET = "505249202a20485454502f322e300d0a0d0a534d0d0a0d0a000012040000000000000300000064000402000000000200"
+            + "00000000000408000000000001ff00010000340105000000018204906075998ee160c92d28ff2835264c010786418f9c"
+            + "445cbe474d7415749509b8f01e077a8825b650c3abbcf2e153032a2f2a";
+
+    /**
+     * What the same curl sends first for a gRPC-like POST ({@code -H 'content-type: application/grpc'
+     * -H 'te: trailers' --data-binary @/dev/null http://grpc.example.test/helloworld.Greeter/SayHello}), an empty
+     * DATA frame last.
+     */
+    private static final String H2C_CURL_GRPC = "505249202a20485454502f322e300d0a0d0a534d0d0a0d0a000012040000000000000300000064000402000000000200"
+            + "00000000000408000000000001ff00010000520104000000018304956272d141fc1eca245f15852a4b631b87eb1968a0"
+            + "ff86418c9acac8b97c8e9ae82ae92a137a8825b650c3abbcf2e153032a2f2a5f8b1d75d0620d263d4c4d656440027465"
+            + "864d833505b11f0f0d0130000000000100000001";
+
     /** What OpenSSH sends first. */
     public static final String OPENSSH_BANNER = "SSH-2.0-OpenSSH_9.6p1 Ubuntu-3ubuntu13.5\r\n";
 
@@ -50,6 +73,32 @@ public final class Samples {
      */
     public static byte[] ascii(String s) {
         return s.getBytes(StandardCharsets.ISO_8859_1);
+    }
+
+    /**
+     * Returns curl's h2c GET: preface, SETTINGS, WINDOW_UPDATE and a Huffman-coded HEADERS frame (125 bytes).
+     *
+     * @return the bytes
+     */
+    public static byte[] h2cCurlGet() {
+        return hex(H2C_CURL_GET);
+    }
+
+    /**
+     * Returns curl's h2c gRPC-like POST: preface, SETTINGS, WINDOW_UPDATE, HEADERS and an empty DATA frame.
+     *
+     * @return the bytes
+     */
+    public static byte[] h2cCurlGrpc() {
+        return hex(H2C_CURL_GRPC);
+    }
+
+    private static byte[] hex(String hex) {
+        byte[] b = new byte[hex.length() / 2];
+        for (int i = 0; i < b.length; i++) {
+            b[i] = (byte) Integer.parseInt(hex, 2 * i, 2 * i + 2, 16);
+        }
+        return b;
     }
 
     /**

@@ -135,7 +135,8 @@ public final class BackendConnector {
         if (serverName == null) {
             serverName = conn.attributes().get(AttributeKey.HTTP_HOST);
         }
-        BackendState state = runtime.acquire(tried, conn.clientAddress(), serverName);
+        BackendState state = runtime.acquire(tried, conn.clientAddress(), serverName, conn.protocol(),
+                conn.attributes());
         if (state == null) {
             CompletableFuture<Void> answers = runtime.firstAnswers();
             if (!answers.isDone() && !waitedForAnswers) {

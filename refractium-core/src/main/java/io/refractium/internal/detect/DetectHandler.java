@@ -7,10 +7,12 @@ import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.refractium.ForwardTarget;
+import io.refractium.SilenceRoute;
 import io.refractium.hook.Admission;
 import io.refractium.hook.CloseReason;
 import io.refractium.hook.Detection;
 import io.refractium.hook.DetectionFailure;
+import io.refractium.hook.DetectionReport;
 import io.refractium.internal.connect.ConnectHandler;
 import io.refractium.internal.engine.ConnectionPath;
 import io.refractium.internal.engine.ConnectionState;
@@ -28,7 +30,11 @@ import org.slf4j.LoggerFactory;
  * The detect stage of a TCP connection: asks the hooks whether to accept it, peeks at the first bytes without
  * losing them (they are kept in a {@link PeekBuffer}), runs a {@link DetectionSession} after each read, and on a
  * decision routes the connection ({@link Router}) and replaces itself with the {@link ConnectHandler}, handing it
- * the peeked bytes. The detection deadline and the silence deadline run on the channel's event loop and its clock.
+ * the peeked bytes. The detection deadline and the silence deadline run on the channel's event loop and its clock;
+ * the silence deadline only when the listener has a {@link SilenceRoute}, with that route's timeout.
+ *
+ * <p>Each decision is recorded in the session ({@link DetectionSession#decided}) before the hooks hear of it, and
+ * logged at DEBUG as one line with the {@link DetectionReport}.
  *
  * <p>Buffer ownership: bytes read are appended to the peek buffer, which this handler owns until it hands it over,
  * and releases in {@link #handlerRemoved} otherwise.
@@ -61,6 +67,7 @@ public final class DetectHandler extends ChannelInboundHandlerAdapter {
         this.conn = conn;
         this.session = new DetectionSession(config.protocols().tcp(), Transport.TCP, conn.clientAddress(),
                 conn.localAddress(), conn.id());
+        conn.detection(session);
         this.peeked = new PeekBuffer(path.peekBudget());
     }
 
@@ -96,9 +103,10 @@ public final class DetectHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         deadlineTimer = ctx.executor().schedule(this::onDeadline, config.peekTimeout().toNanos(), TimeUnit.NANOSECONDS);
-        if (conn.snapshot().table().silenceTarget() != null) {
-            silenceTimer = ctx.executor().schedule(this::onSilence, config.silenceTimeout().toNanos(),
-                    TimeUnit.NANOSECONDS);
+        SilenceRoute silence = conn.snapshot().table().silenceFor(conn.localAddress());
+        if (silence != null) {
+            silenceTimer = ctx.executor().schedule(this::onSilence,
+                    silence.timeoutOr(config.silenceTimeout()).toNanos(), TimeUnit.NANOSECONDS);
         }
     }
 
@@ -131,6 +139,7 @@ public final class DetectHandler extends ChannelInboundHandlerAdapter {
     public void channelInactive(ChannelHandlerContext ctx) {
         if (!done) {
             done = true;
+            decided(DetectionReport.Outcome.CLIENT_CLOSED, peeked == null ? 0 : peeked.readableBytes());
             conn.detectionFailure(DetectionFailure.CLIENT_CLOSED);
             path.hooks().detectionFailed(conn, DetectionFailure.CLIENT_CLOSED, peeked.readableBytes());
             conn.reason(CloseReason.DETECTION_FAILED);
@@ -182,16 +191,19 @@ public final class DetectHandler extends ChannelInboundHandlerAdapter {
         cancelTimers();
         conn.detected(p.id(), r.attributes());
         int bytes = peeked.readableBytes();
+        long elapsed = conn.ageNanos();
+        ForwardTarget t = Router.targetFor(conn, p.id(), r.attributes());
+        decided(conn.route() != null ? DetectionReport.Outcome.ROUTED : DetectionReport.Outcome.NO_ROUTE, bytes,
+                elapsed);
         if (log.isDebugEnabled()) {
-            log.debug("[{}] detected {} {} after {} bytes", conn.id(), p.id(), r.attributes(), bytes);
+            log.debug("[{}] detected {} {}: {}", conn.id(), p.id(), r.attributes(), session.report());
         }
         if (!path.hooks().isEmpty()) {
-            path.hooks().detected(conn, new Detection(p.id(), r.attributes(), bytes, Duration.ofNanos(conn.ageNanos())));
+            path.hooks().detected(conn, new Detection(p.id(), r.attributes(), bytes, Duration.ofNanos(elapsed)));
         }
         if (!ctx.channel().isActive()) {
             return; // a hook closed the connection
         }
-        ForwardTarget t = Router.targetFor(conn, p.id(), r.attributes());
         if (t == null) {
             log.debug("[{}] no route for {} and no fallback; closing", conn.id(), p.id());
             end(CloseReason.NO_ROUTE);
@@ -205,7 +217,10 @@ public final class DetectHandler extends ChannelInboundHandlerAdapter {
         cancelTimers();
         session.fail(reason);
         int bytes = peeked.readableBytes();
-        log.debug("[{}] detection failed: {} after {} bytes", conn.id(), reason, bytes);
+        decided(DetectionReport.Outcome.of(reason), bytes);
+        if (log.isDebugEnabled()) {
+            log.debug("[{}] detection failed: {}", conn.id(), session.report());
+        }
         conn.detectionFailure(reason);
         path.hooks().detectionFailed(conn, reason, bytes);
         if (!ctx.channel().isActive()) {
@@ -217,6 +232,16 @@ public final class DetectHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         routeTo(t);
+    }
+
+    private void decided(DetectionReport.Outcome outcome, int bytes) {
+        decided(outcome, bytes, conn.ageNanos());
+    }
+
+    private void decided(DetectionReport.Outcome outcome, int bytes, long elapsedNanos) {
+        if (!session.isDecided()) {
+            session.decided(outcome, bytes, elapsedNanos);
+        }
     }
 
     private void routeTo(ForwardTarget chosen) {

@@ -2,11 +2,15 @@ package io.refractium.internal.detect;
 
 import io.netty.buffer.ByteBuf;
 import io.refractium.hook.DetectionFailure;
+import io.refractium.hook.DetectionReport;
 import io.refractium.spi.DetectionContext;
 import io.refractium.spi.DetectionResult;
 import io.refractium.spi.RefractiumProtocol;
 import io.refractium.spi.Transport;
 import java.net.SocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,14 +24,22 @@ import org.slf4j.LoggerFactory;
  * indexes are restored). Each detector's {@link DetectionContext#progress() progress} is kept here between calls,
  * and a match that waits for a higher-priority detector is remembered rather than asked for again: once a detector
  * has matched, only the detectors before it are still called. Not thread-safe: used on one event loop.
+ *
+ * <p>The session records each detector's last answer and the bytes it had seen, one {@code int} per detector
+ * written as it answers, and builds a {@link DetectionReport} only when asked ({@link #report()}).
  */
 public final class DetectionSession implements DetectionContext {
 
     private static final Logger log = LoggerFactory.getLogger(DetectionSession.class);
+    private static final int VERDICT_SHIFT = 27;
+    private static final int BYTES_MASK = (1 << VERDICT_SHIFT) - 1;
+    private static final DetectionReport.Verdict[] VERDICTS = DetectionReport.Verdict.values();
 
     private final RefractiumProtocol[] candidates;
     private final boolean[] ruledOut;
     private final long[] progress;
+    /** Per candidate: the last {@link DetectionReport.Verdict} ordinal, shifted by {@link #VERDICT_SHIFT}, and bytes. */
+    private final int[] verdicts;
     private final Transport transport;
     private final SocketAddress remoteAddress;
     private final SocketAddress localAddress;
@@ -42,6 +54,10 @@ public final class DetectionSession implements DetectionContext {
     private RefractiumProtocol protocol;
     private DetectionResult result;
     private DetectionFailure failure;
+    private DetectionReport.Outcome outcome;
+    private int decidedBytes;
+    private long decidedNanos;
+    private DetectionReport report;
 
     /**
      * Creates a session.
@@ -57,6 +73,7 @@ public final class DetectionSession implements DetectionContext {
         this.candidates = candidates;
         this.ruledOut = new boolean[candidates.length];
         this.progress = new long[candidates.length];
+        this.verdicts = new int[candidates.length];
         this.transport = transport;
         this.remoteAddress = remoteAddress;
         this.localAddress = localAddress;
@@ -87,6 +104,7 @@ public final class DetectionSession implements DetectionContext {
             }
             RefractiumProtocol p = candidates[i];
             DetectionResult r;
+            boolean threw = false;
             current = i;
             lastCall = inputComplete || deadlinePassed || atCap || readable >= p.maxBytes();
             try {
@@ -97,6 +115,7 @@ public final class DetectionSession implements DetectionContext {
             } catch (Throwable t) {
                 log.warn("[{}] detector {} threw; treating it as no match: {}", logId, p.id(), t.toString(), t);
                 r = DetectionResult.noMatch();
+                threw = true;
             } finally {
                 current = -1;
                 lastCall = false;
@@ -108,18 +127,25 @@ public final class DetectionSession implements DetectionContext {
             switch (r.status()) {
                 case NO_MATCH:
                     ruleOut(i);
+                    record(i, threw ? DetectionReport.Verdict.ERROR : DetectionReport.Verdict.NO_MATCH, readable);
                     break;
                 case NEED_MORE:
                     if (inputComplete || deadlinePassed || readable >= p.maxBytes()) {
                         ruleOut(i);
+                        record(i, deadlinePassed ? DetectionReport.Verdict.DROPPED_AT_DEADLINE
+                                : inputComplete ? DetectionReport.Verdict.DROPPED_AT_END
+                                : DetectionReport.Verdict.DROPPED_AT_MAX_BYTES, readable);
                     } else if (atCap) {
                         ruleOut(i);
                         starved = true;
+                        record(i, DetectionReport.Verdict.DROPPED_AT_CAP, readable);
                     } else {
                         waiting = true;
+                        record(i, DetectionReport.Verdict.NEED_MORE, readable);
                     }
                     break;
                 default:
+                    record(i, DetectionReport.Verdict.MATCH, readable);
                     if (waiting) {
                         // A higher-priority detector still needs more bytes: wait for it, and keep this match.
                         deferred = i;
@@ -144,6 +170,10 @@ public final class DetectionSession implements DetectionContext {
         return true;
     }
 
+    private void record(int i, DetectionReport.Verdict v, int bytes) {
+        verdicts[i] = (v.ordinal() << VERDICT_SHIFT) | Math.min(bytes, BYTES_MASK);
+    }
+
     private void ruleOut(int i) {
         ruledOut[i] = true;
         progress[i] = 0;
@@ -152,6 +182,48 @@ public final class DetectionSession implements DetectionContext {
     /** Ends the session without a match (silence, the client left, a refusal). */
     public void fail(DetectionFailure reason) {
         failure = reason;
+    }
+
+    /**
+     * Records how the decision ended, for {@link #report()}: call once, when the connection's fate is known.
+     *
+     * @param outcome the outcome (whether a route took a match, or why detection failed)
+     * @param peekedBytes the bytes read before the decision
+     * @param elapsedNanos the time from accept to decision
+     */
+    public void decided(DetectionReport.Outcome outcome, int peekedBytes, long elapsedNanos) {
+        this.outcome = outcome;
+        this.decidedBytes = peekedBytes;
+        this.decidedNanos = elapsedNanos;
+        this.report = null;
+    }
+
+    /** Returns whether {@link #decided} was called. */
+    public boolean isDecided() {
+        return outcome != null;
+    }
+
+    /**
+     * Returns the report of the decision, built on the first call; {@code null} before {@link #decided}.
+     *
+     * @return the report or {@code null}
+     */
+    public DetectionReport report() {
+        if (outcome == null) {
+            return null;
+        }
+        DetectionReport r = report;
+        if (r == null) {
+            List<DetectionReport.DetectorVerdict> list = new ArrayList<>(candidates.length);
+            for (int i = 0; i < candidates.length; i++) {
+                int v = verdicts[i];
+                list.add(new DetectionReport.DetectorVerdict(candidates[i].id(), VERDICTS[v >>> VERDICT_SHIFT],
+                        v & BYTES_MASK));
+            }
+            report = r = new DetectionReport(protocol == null ? null : protocol.id(), outcome, list, decidedBytes,
+                    Duration.ofNanos(decidedNanos));
+        }
+        return r;
     }
 
     /** Returns the detector that matched, or {@code null}. */

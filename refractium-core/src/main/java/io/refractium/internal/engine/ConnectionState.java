@@ -8,6 +8,8 @@ import io.refractium.hook.CloseReason;
 import io.refractium.hook.ConnectionInfo;
 import io.refractium.hook.ConnectionSummary;
 import io.refractium.hook.DetectionFailure;
+import io.refractium.hook.DetectionReport;
+import io.refractium.internal.detect.DetectionSession;
 import io.refractium.internal.relay.CountingRecvByteBufAllocator;
 import io.refractium.internal.route.RoutingSnapshot;
 import io.refractium.spi.ProtocolAttributes;
@@ -47,6 +49,7 @@ public final class ConnectionState implements ConnectionInfo {
     private Route route;
     private DetectionFailure detectionFailure;
     private ForwardTarget target;
+    private DetectionSession detection;
 
     private Channel backend;
     private CountingRecvByteBufAllocator backendCounter;
@@ -149,6 +152,17 @@ public final class ConnectionState implements ConnectionInfo {
     @Override
     public ForwardTarget target() {
         return target;
+    }
+
+    @Override
+    public DetectionReport detection() {
+        DetectionSession d = detection;
+        return d == null ? null : d.report();
+    }
+
+    /** Records the detection session, whose report {@link #detection()} returns once it is decided. */
+    public void detection(DetectionSession session) {
+        this.detection = session;
     }
 
     /** Records the detected protocol and its attributes. */

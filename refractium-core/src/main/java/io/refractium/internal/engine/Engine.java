@@ -220,6 +220,7 @@ public final class Engine implements ConnectionState.Listener {
      */
     public synchronized void updateRoutes(RoutingTable table) {
         config.protocols().checkRoutes(table);
+        io.refractium.internal.route.Router.checkSilence(table, config.peekTimeout(), config.silenceTimeout());
         RoutingSnapshot old = snapshot;
         RoutingSnapshot next = newSnapshot(table, old);
         snapshot = next;

@@ -12,6 +12,7 @@ import io.refractium.HealthCheck;
 import io.refractium.TargetStatus;
 import io.refractium.balance.LoadBalancer;
 import io.refractium.balance.SelectionContext;
+import io.refractium.spi.ProtocolAttributes;
 import io.refractium.hook.HealthChange;
 import io.refractium.internal.transport.BackendResolver;
 import io.refractium.internal.transport.Transports;
@@ -418,11 +419,26 @@ public final class TargetRuntime {
      * @return the chosen backend, its slot taken, or {@code null} when none is eligible
      */
     public BackendState acquire(List<BackendState> tried, InetSocketAddress client, String serverName) {
+        return acquire(tried, client, serverName, null, ProtocolAttributes.EMPTY);
+    }
+
+    /**
+     * Picks a backend for a connection and takes a connection slot on it.
+     *
+     * @param tried the backends this connection already tried
+     * @param client the client's address
+     * @param serverName the SNI or Host, or {@code null}
+     * @param protocol the detected protocol id, or {@code null}
+     * @param attributes what the detector found
+     * @return the chosen backend, its slot taken, or {@code null} when none is eligible
+     */
+    public BackendState acquire(List<BackendState> tried, InetSocketAddress client, String serverName,
+                                String protocol, ProtocolAttributes attributes) {
         View v = view;
         if (v.selector == null) {
             return null;
         }
-        Context ctx = new Context(v, tried, client, serverName);
+        Context ctx = new Context(v, tried, client, serverName, protocol, attributes);
         for (int attempt = 0; attempt < 3; attempt++) {
             ctx.backupTier = false;
             int i = v.selector.select(ctx);
@@ -498,13 +514,28 @@ public final class TargetRuntime {
         private final List<BackendState> tried;
         private final InetSocketAddress client;
         private final String serverName;
+        private final String protocol;
+        private final ProtocolAttributes attributes;
         boolean backupTier;
 
-        Context(View view, List<BackendState> tried, InetSocketAddress client, String serverName) {
+        Context(View view, List<BackendState> tried, InetSocketAddress client, String serverName, String protocol,
+                ProtocolAttributes attributes) {
             this.view = view;
             this.tried = tried;
             this.client = client;
             this.serverName = serverName;
+            this.protocol = protocol;
+            this.attributes = attributes;
+        }
+
+        @Override
+        public String protocol() {
+            return protocol;
+        }
+
+        @Override
+        public ProtocolAttributes attributes() {
+            return attributes;
         }
 
         @Override

@@ -3,6 +3,7 @@ package io.refractium.internal.route;
 import io.refractium.ForwardTarget;
 import io.refractium.Route;
 import io.refractium.RoutingTable;
+import io.refractium.SilenceRoute;
 import io.refractium.hook.DetectionFailure;
 import io.refractium.hook.RouteDecision;
 import io.refractium.internal.engine.ConnectionState;
@@ -29,24 +30,49 @@ public final class Router {
      */
     public static ForwardTarget targetFor(ConnectionState conn, String protocol, ProtocolAttributes attributes) {
         RoutingTable table = conn.snapshot().table();
-        Route route = table.select(protocol, attributes, conn.clientAddress().getAddress());
+        Route route = table.select(protocol, attributes, conn.clientAddress().getAddress(), conn.localAddress());
         conn.route(route);
         return route != null ? route.target() : table.fallback();
     }
 
     /**
-     * Returns the target for a failed detection: the silent-client target (else the fallback) for silence, nothing
-     * for a client that left, the fallback otherwise; {@code null} when there is none.
+     * Returns the target for a failed detection: the listener's silence route's target (else the fallback) for
+     * silence, nothing for a client that left, the fallback otherwise; {@code null} when there is none.
      */
     public static ForwardTarget targetFor(ConnectionState conn, DetectionFailure failure) {
         RoutingTable table = conn.snapshot().table();
         switch (failure) {
             case SILENCE:
-                return table.silenceTarget() != null ? table.silenceTarget() : table.fallback();
+                SilenceRoute silence = table.silenceFor(conn.localAddress());
+                return silence != null ? silence.target() : table.fallback();
             case CLIENT_CLOSED:
                 return null;
             default:
                 return table.fallback();
+        }
+    }
+
+    /**
+     * Checks that every silence deadline of the table is shorter than the detection deadline.
+     *
+     * @param table the routing table
+     * @param peekTimeout the detection deadline
+     * @param silenceTimeout the instance's silence deadline, which silence routes without their own use
+     * @throws IllegalArgumentException naming the silence route, its deadline and how to fix it
+     */
+    public static void checkSilence(RoutingTable table, java.time.Duration peekTimeout,
+                                    java.time.Duration silenceTimeout) {
+        if (table.silenceTarget() != null && silenceTimeout.compareTo(peekTimeout) >= 0) {
+            throw new IllegalArgumentException("silenceTimeout: " + silenceTimeout + " (expected: < peekTimeout "
+                    + peekTimeout + "); shorten silenceTimeout or lengthen peekTimeout");
+        }
+        for (SilenceRoute s : table.listenerSilenceRoutes()) {
+            java.time.Duration d = s.timeoutOr(silenceTimeout);
+            if (d.compareTo(peekTimeout) >= 0) {
+                throw new IllegalArgumentException("onSilence(" + s.listenerPort() + ") timeout: " + d
+                        + (s.timeout() == null ? " (the silenceTimeout)" : "") + " (expected: < peekTimeout "
+                        + peekTimeout + "); shorten it or lengthen peekTimeout");
+            }
         }
     }
 

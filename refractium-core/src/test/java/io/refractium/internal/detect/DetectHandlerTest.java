@@ -20,6 +20,7 @@ import io.refractium.hook.ConnectionInfo;
 import io.refractium.hook.ConnectionSummary;
 import io.refractium.hook.Detection;
 import io.refractium.hook.DetectionFailure;
+import io.refractium.hook.DetectionReport;
 import io.refractium.hook.Hook;
 import io.refractium.hook.RouteDecision;
 import io.refractium.internal.connect.Dialer;
@@ -68,6 +69,8 @@ class DetectHandlerTest {
     private RouteDecision decision = RouteDecision.proceed();
     private int maxPeekBytes = 1024;
     private PeekBudget budget = new PeekBudget(1 << 20);
+    private InetSocketAddress local = LOCAL;
+    private final List<DetectionReport> reports = new ArrayList<>();
 
     @AfterEach
     void closeChannels() {
@@ -226,6 +229,70 @@ class DetectHandlerTest {
         assertThat(budget.held()).isZero();
     }
 
+    @Test
+    void theListenersOwnSilenceRouteWinsOverTheDefaultWithItsOwnDeadline() {
+        ForwardTarget greeter = ForwardTarget.of("greeter", "127.0.0.1:1005");
+        EmbeddedChannel ch = connection(routes().fallback(FALLBACK).onSilence(SILENT)
+                .onSilence(LOCAL.getPort(), greeter, Duration.ofMillis(500)));
+        advance(ch, Duration.ofMillis(499));
+        assertThat(events).containsExactly("accepted");
+        advance(ch, Duration.ofMillis(1));
+        assertThat(events).containsExactly("accepted", "failed SILENCE 0", "route greeter");
+        assertThat(dialed).containsExactly(1005);
+        assertThat(reports).singleElement().satisfies(r -> {
+            assertThat(r.outcome()).isEqualTo(DetectionReport.Outcome.SILENCE);
+            assertThat(r.elapsed()).isEqualTo(Duration.ofMillis(500));
+        });
+    }
+
+    @Test
+    void aListenerWithoutASilenceRouteDoesNotWaitForSilenceAndSendsSilentClientsToTheFallbackAtTheDeadline() {
+        local = new InetSocketAddress("127.0.0.1", 8443);
+        EmbeddedChannel ch = connection(routes().fallback(FALLBACK)
+                .onSilence(2222, SILENT, Duration.ofMillis(500)));
+        advance(ch, Duration.ofMillis(4999));
+        assertThat(events).as("neither port 2222's deadline nor the instance's applies").containsExactly("accepted");
+        advance(ch, Duration.ofMillis(1));
+        assertThat(events).containsExactly("accepted", "failed SILENCE 0", "route fallback");
+        assertThat(dialed).containsExactly(FALLBACK.backends().get(0).port());
+    }
+
+    @Test
+    void aListenerWithoutASilenceRouteOrAFallbackClosesSilentClients() {
+        local = new InetSocketAddress("127.0.0.1", 8443);
+        EmbeddedChannel ch = connection(routes().onSilence(2222, SILENT, Duration.ofMillis(500)));
+        advance(ch, Duration.ofSeconds(5));
+        assertThat(events).containsExactly("accepted", "failed SILENCE 0");
+        assertThat(ch.isOpen()).isFalse();
+        assertThat(dialed).isEmpty();
+    }
+
+    @Test
+    void hooksSeeTheDetectionReportWithEachVerdictAndTheTimeToDecision() {
+        EmbeddedChannel ch = connection(routes().fallback(FALLBACK));
+        advance(ch, Duration.ofMillis(30));
+        write(ch, "ALPH");
+        advance(ch, Duration.ofMillis(4970));
+        assertThat(events).containsExactly("accepted", "detected short 4", "route short");
+        DetectionReport r = reports.get(0);
+        assertThat(r.protocol()).isEqualTo("short");
+        assertThat(r.outcome()).isEqualTo(DetectionReport.Outcome.ROUTED);
+        assertThat(r.elapsed()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(r.verdicts()).containsExactly(
+                new DetectionReport.DetectorVerdict("long", DetectionReport.Verdict.DROPPED_AT_DEADLINE, 4),
+                new DetectionReport.DetectorVerdict("short", DetectionReport.Verdict.MATCH, 4));
+    }
+
+    @Test
+    void aDetectedProtocolWithoutARouteIsReportedAsNoRoute() {
+        EmbeddedChannel ch = connection(RoutingTable.builder().route("long", LONG).fallback(FALLBACK));
+        write(ch, "ALX");
+        assertThat(events).containsExactly("accepted", "detected short 3", "route fallback");
+        assertThat(reports.get(0).outcome()).isEqualTo(DetectionReport.Outcome.NO_ROUTE);
+        assertThat(reports.get(0).isFallback()).isTrue();
+        assertThat(reports.get(0).verdict("long").verdict()).isEqualTo(DetectionReport.Verdict.NO_MATCH);
+    }
+
     // ---------------------------------------------------------------- fixture
 
     private static RoutingTable.Builder routes() {
@@ -248,7 +315,7 @@ class DetectHandlerTest {
                 budget);
         EmbeddedChannel ch = EmbeddedChannel.builder().ticker(ticker).build();
         channels.add(ch);
-        ConnectionState conn = new ConnectionState(1, ch, CLIENT, LOCAL, new RoutingSnapshot(routes, Map.copyOf(runtimes)),
+        ConnectionState conn = new ConnectionState(1, ch, CLIENT, local, new RoutingSnapshot(routes, Map.copyOf(runtimes)),
                 new CountingRecvByteBufAllocator(), new ConnectionState.Listener() {
                     @Override
                     public void finished(ConnectionState c, ConnectionSummary s) {
@@ -305,11 +372,13 @@ class DetectHandlerTest {
         @Override
         public void onDetected(ConnectionInfo c, Detection d) {
             events.add("detected " + d.protocol() + " " + d.peekedBytes());
+            reports.add(c.detection());
         }
 
         @Override
         public void onDetectionFailed(ConnectionInfo c, DetectionFailure reason, int peekedBytes) {
             events.add("failed " + reason + " " + peekedBytes);
+            reports.add(c.detection());
         }
 
         @Override

@@ -1,8 +1,8 @@
 /**
- * A protocol detector written outside Refractium and found through {@link java.util.ServiceLoader}: Redis, by the
- * RESP array a client sends first.
+ * A protocol detector written outside Refractium and found through {@link java.util.ServiceLoader}: a made-up
+ * "knock" protocol whose clients start with {@code KNOCK <name>\n}.
  *
- * <p>Start with {@link io.refractium.examples.customprotocol.RedisDetector}, then
- * {@link io.refractium.examples.customprotocol.CustomProtocolExample}, which routes {@code "redis"}.
+ * <p>Start with {@link io.refractium.examples.customprotocol.KnockDetector}, then
+ * {@link io.refractium.examples.customprotocol.CustomProtocolExample}, which routes {@code "knock"}.
  */
 package io.refractium.examples.customprotocol;

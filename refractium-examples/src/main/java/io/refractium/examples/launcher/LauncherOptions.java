@@ -28,13 +28,16 @@ import java.util.regex.Pattern;
  * <p>The grammar ({@link #usage()} prints it):
  * <pre>
  * --listen HOST:PORT                 repeatable; IPv6 in brackets ([::]:443); port 0 picks a free port
- * --route PROTOCOL[@NAME]=BACKEND[,BACKEND...][;OPTION=VALUE...]
+ * --route PROTOCOL[@NAME][[CONDITION,...]]=BACKEND[,BACKEND...][;OPTION=VALUE...]
  *                                    repeatable; NAME is the SNI (tls) or the Host (http), exact or *.suffix
+ *    CONDITION  sni=, host= (exact or *.suffix), alpn=, path= (a prefix), client=CIDR,
+ *               listener=PORT or listener=HOST:PORT, or any attribute: KEY=VALUE (exact or *.suffix), where a
+ *               KEY without a dot means PROTOCOL.KEY (postgres[database=app] tests postgres.database)
  *    BACKEND  HOST:PORT[*WEIGHT][+backup]
- *    OPTION   balance=round-robin|weighted|least-conn|p2c|random|hash-ip|hash-name
+ *    OPTION   balance=round-robin|weighted|least-conn|p2c|random|hash-ip|hash-name|hash-attr:KEY
  *             check=connect|send|none, send=TEXT, expect=PREFIX (escapes \r \n \t \\ \;)
  *             interval=DURATION, timeout=DURATION, rise=N, fall=N, attempts=N, max-conns=N
- * --fallback HOST:PORT, --on-silence HOST:PORT
+ * --fallback HOST:PORT, --on-silence HOST:PORT[;listener=PORT[;timeout=DURATION]] (once, plus once per port)
  * --peek-timeout, --silence-timeout, --connect-timeout, --idle-timeout DURATION (500ms, 2s, 1m, 1h, PT2S)
  * --peek-bytes N, --help
  * </pre>
@@ -47,7 +50,7 @@ public final class LauncherOptions {
 
     /** A one-line reminder of the grammar, printed after an error. */
     public static final String USAGE_HINT = "usage: java -jar refractium.jar --listen HOST:PORT "
-            + "--route PROTOCOL[@NAME]=BACKEND[,BACKEND...][;OPTION=VALUE...] [--fallback HOST:PORT] ... "
+            + "--route PROTOCOL[@NAME][[CONDITION,...]]=BACKEND[,BACKEND...][;OPTION=VALUE...] [--fallback HOST:PORT] ... "
             + "(--help for all options)";
 
     private static final Pattern PROTOCOL_ID = Pattern.compile("[a-z0-9][a-z0-9._+-]*");
@@ -63,9 +66,9 @@ public final class LauncherOptions {
     /** The options the launcher accepts, with the form of their value ({@code null} for a flag). */
     private enum Option {
         LISTEN("--listen", "HOST:PORT, e.g. 0.0.0.0:443 or [::]:443"),
-        ROUTE("--route", "PROTOCOL[@NAME]=BACKEND[,BACKEND...][;OPTION=VALUE...]"),
+        ROUTE("--route", "PROTOCOL[@NAME][[CONDITION,...]]=BACKEND[,BACKEND...][;OPTION=VALUE...]"),
         FALLBACK("--fallback", "HOST:PORT"),
-        ON_SILENCE("--on-silence", "HOST:PORT"),
+        ON_SILENCE("--on-silence", "HOST:PORT[;listener=PORT[;timeout=DURATION]]"),
         PEEK_TIMEOUT("--peek-timeout", DURATION_FORMS),
         SILENCE_TIMEOUT("--silence-timeout", DURATION_FORMS),
         CONNECT_TIMEOUT("--connect-timeout", DURATION_FORMS),
@@ -104,6 +107,7 @@ public final class LauncherOptions {
     private final List<Route> routes;
     private final ForwardTarget fallback;
     private final ForwardTarget onSilence;
+    private final List<ListenerSilence> listenerSilences;
     private final Duration peekTimeout;
     private final Duration silenceTimeout;
     private final Duration connectTimeout;
@@ -116,6 +120,7 @@ public final class LauncherOptions {
         this.routes = List.copyOf(p.routes);
         this.fallback = p.fallback;
         this.onSilence = p.onSilence;
+        this.listenerSilences = List.copyOf(p.listenerSilences);
         this.peekTimeout = p.peekTimeout;
         this.silenceTimeout = p.silenceTimeout;
         this.connectTimeout = p.connectTimeout;
@@ -177,6 +182,24 @@ public final class LauncherOptions {
         return onSilence;
     }
 
+    /**
+     * Returns the per-listener silent-client targets ({@code --on-silence HOST:PORT;listener=PORT}), each named
+     * {@code on-silence:PORT}, in the order given.
+     */
+    public List<ListenerSilence> listenerSilences() {
+        return listenerSilences;
+    }
+
+    /**
+     * A silent-client target for one listener port.
+     *
+     * @param port the local port
+     * @param target where silent clients on it go
+     * @param timeout its silence deadline, or {@code null} for {@code --silence-timeout} (or its default)
+     */
+    public record ListenerSilence(int port, ForwardTarget target, Duration timeout) {
+    }
+
     /** Returns the detection deadline, or {@code null} for the builder's default. */
     public Duration peekTimeout() {
         return peekTimeout;
@@ -219,6 +242,9 @@ public final class LauncherOptions {
         routes.forEach(b::route);
         b.fallback(fallback);
         b.onSilence(onSilence);
+        for (ListenerSilence s : listenerSilences) {
+            b.onSilence(s.port(), s.target(), s.timeout());
+        }
         if (peekTimeout != null) {
             b.peekTimeout(peekTimeout);
         }
@@ -246,13 +272,18 @@ public final class LauncherOptions {
                 "and forwards it to the backends of the matching route.",
                 "",
                 "  --listen HOST:PORT          listen here; repeatable; IPv6 in brackets ([::]:443); port 0 = any",
-                "  --route PROTOCOL[@NAME]=BACKEND[,BACKEND...][;OPTION=VALUE...]",
+                "  --route PROTOCOL[@NAME][[CONDITION,...]]=BACKEND[,BACKEND...][;OPTION=VALUE...]",
                 "                              route a protocol (tls, http, http2, ssh, dns, ... as discovered);",
                 "                              NAME is the SNI for tls or the Host for http, exact or *.suffix",
+                "      CONDITION               sni=NAME, host=NAME (exact or *.suffix), alpn=ID, path=PREFIX,",
+                "                              client=CIDR, listener=PORT or listener=HOST:PORT (the local",
+                "                              address the client connected to), or any attribute the detector",
+                "                              reports: KEY=VALUE (exact, or *.suffix); a KEY without a dot is",
+                "                              PROTOCOL.KEY, e.g. postgres[database=app], tls[sni=*.a.example,alpn=h2]",
                 "      BACKEND                 HOST:PORT[*WEIGHT][+backup]  (weight 1-1000, backups used when",
                 "                              every primary is down)",
                 "      balance=NAME            round-robin (default), weighted, least-conn, p2c, random,",
-                "                              hash-ip, hash-name",
+                "                              hash-ip, hash-name, hash-attr:KEY (consistent hash of an attribute)",
                 "      check=connect|send|none active health check (default none); send=TEXT and expect=PREFIX",
                 "                              with check=send (escapes \\r \\n \\t \\\\ \\;)",
                 "      interval=, timeout=     check timing (DURATION); rise=N, fall=N thresholds",
@@ -260,9 +291,13 @@ public final class LauncherOptions {
                 "      max-conns=N             connection cap of every backend of the route",
                 "  --fallback HOST:PORT        where unrecognised bytes and unrouted protocols go (default: close)",
                 "  --on-silence HOST:PORT      where clients that send nothing go (server-speaks-first, e.g. ssh)",
+                "  --on-silence HOST:PORT;listener=PORT[;timeout=DURATION]",
+                "                              the same for one listen port, with its own deadline; repeatable,",
+                "                              once per port; a port with no silence target does not wait for",
+                "                              silence (silent clients go to --fallback at --peek-timeout)",
                 "  --peek-timeout DURATION     detection deadline (default "
                         + human(RefractiumBuilder.DEFAULT_PEEK_TIMEOUT) + ")",
-                "  --silence-timeout DURATION  silence deadline with --on-silence (default "
+                "  --silence-timeout DURATION  silence deadline of --on-silence without timeout= (default "
                         + human(RefractiumBuilder.DEFAULT_SILENCE_TIMEOUT) + ")",
                 "  --peek-bytes N              most bytes read while detecting (default "
                         + RefractiumBuilder.DEFAULT_MAX_PEEK_BYTES + ")",
@@ -280,6 +315,9 @@ public final class LauncherOptions {
                 "    --route 'http=127.0.0.1:9080*3,127.0.0.1:9081,127.0.0.1:9082+backup;balance=weighted;"
                         + "check=connect;interval=1s;fall=2;rise=2' \\",
                 "    --route 'ssh=127.0.0.1:22' --on-silence 127.0.0.1:22 --fallback 127.0.0.1:9000",
+                "  java -jar refractium.jar --listen 0.0.0.0:5432 --listen 0.0.0.0:2222 \\",
+                "    --route 'postgres[database=app]=10.0.0.7:5432' --route 'postgres=10.0.0.8:5432' \\",
+                "    --route 'ssh[listener=2222]=127.0.0.1:22' --on-silence '127.0.0.1:22;listener=2222;timeout=500ms'",
                 "");
     }
 
@@ -334,6 +372,7 @@ public final class LauncherOptions {
         final List<String> routeArgs = new ArrayList<>();
         ForwardTarget fallback;
         ForwardTarget onSilence;
+        final List<ListenerSilence> listenerSilences = new ArrayList<>();
         Duration peekTimeout;
         Duration silenceTimeout;
         Duration connectTimeout;
@@ -380,8 +419,7 @@ public final class LauncherOptions {
                     fallback = singleTarget(option, "fallback", value);
                     break;
                 case ON_SILENCE:
-                    once(option, onSilence);
-                    onSilence = singleTarget(option, "on-silence", value);
+                    onSilence(value);
                     break;
                 case PEEK_TIMEOUT:
                     once(option, peekTimeout);
@@ -417,17 +455,25 @@ public final class LauncherOptions {
                 throw new UsageException("--listen: missing (expected: at least one --listen HOST:PORT, "
                         + "e.g. --listen 0.0.0.0:443)");
             }
-            if (routes.isEmpty() && fallback == null && onSilence == null) {
+            if (routes.isEmpty() && fallback == null && onSilence == null && listenerSilences.isEmpty()) {
                 throw new UsageException("nothing to forward to (expected: at least one --route, --fallback or "
                         + "--on-silence)");
             }
-            if (silenceTimeout != null && onSilence == null) {
+            if (silenceTimeout != null && onSilence == null && listenerSilences.stream().allMatch(s -> s.timeout() != null)) {
                 throw new UsageException("--silence-timeout \"" + human(silenceTimeout)
                         + "\" applies only to silent clients (expected: --on-silence HOST:PORT as well)");
             }
-            if (onSilence != null) {
+            Duration peek = peekTimeout != null ? peekTimeout : RefractiumBuilder.DEFAULT_PEEK_TIMEOUT;
+            for (ListenerSilence s : listenerSilences) {
+                if (s.timeout() != null && s.timeout().compareTo(peek) >= 0) {
+                    throw new UsageException("--on-silence listener " + s.port() + ": timeout " + human(s.timeout())
+                            + " must be shorter than --peek-timeout " + human(peek)
+                            + (peekTimeout == null ? " (the default)" : "")
+                            + " (expected: a shorter timeout= or a longer --peek-timeout)");
+                }
+            }
+            if (onSilence != null || listenerSilences.stream().anyMatch(s -> s.timeout() == null)) {
                 Duration silence = silenceTimeout != null ? silenceTimeout : RefractiumBuilder.DEFAULT_SILENCE_TIMEOUT;
-                Duration peek = peekTimeout != null ? peekTimeout : RefractiumBuilder.DEFAULT_PEEK_TIMEOUT;
                 if (silence.compareTo(peek) >= 0) {
                     throw new UsageException("--silence-timeout " + human(silence)
                             + (silenceTimeout == null ? " (the default)" : "") + " must be shorter than --peek-timeout "
@@ -476,13 +522,66 @@ public final class LauncherOptions {
             return ForwardTarget.builder(name).backend(Backend.of(hp.host, hp.port)).build();
         }
 
+        private void onSilence(String value) {
+            String where = "--on-silence \"" + value + "\"";
+            List<String> parts = splitUnescaped(value, ';');
+            Map<String, String> options = new LinkedHashMap<>();
+            for (String part : parts.subList(1, parts.size())) {
+                int eq = part.indexOf('=');
+                String key = eq <= 0 ? part : part.substring(0, eq);
+                if (eq <= 0 || !List.of("listener", "timeout").contains(key)) {
+                    throw new UsageException(where + ": option \"" + part
+                            + "\" (expected: listener=PORT or timeout=DURATION)");
+                }
+                if (options.put(key, part.substring(eq + 1)) != null) {
+                    throw new UsageException(where + ": option " + key + " is given twice (expected: at most once)");
+                }
+            }
+            String listener = options.get("listener");
+            String timeout = options.get("timeout");
+            if (listener == null) {
+                if (timeout != null) {
+                    throw new UsageException(where + ": timeout= applies only with listener=PORT (expected: "
+                            + "--silence-timeout for the default silent-client target)");
+                }
+                once(Option.ON_SILENCE, onSilence);
+                onSilence = singleTarget(Option.ON_SILENCE, "on-silence", parts.get(0));
+                return;
+            }
+            int port = integer(where + ": listener \"" + listener + "\"", listener, 1, 65535, "a port 1-65535");
+            for (ListenerSilence s : listenerSilences) {
+                if (s.port() == port) {
+                    throw new UsageException(where + ": listener " + port
+                            + " already has a silent-client target (expected: one --on-silence per port)");
+                }
+            }
+            Duration d = timeout == null ? null : checkDuration(where, "timeout", timeout);
+            listenerSilences.add(new ListenerSilence(port,
+                    singleTarget(Option.ON_SILENCE, "on-silence:" + port, parts.get(0)), d));
+        }
+
         private void route(String value) {
             String where = "--route \"" + value + "\"";
             int eq = value.indexOf('=');
             if (eq < 0) {
                 throw new UsageException(where + ": no \"=\" (expected: " + Option.ROUTE.expected + ")");
             }
-            String left = value.substring(0, eq);
+            int open = value.indexOf('[');
+            String conditions = null;
+            if (open >= 0 && open < eq) {
+                int close = closingBracket(value, open);
+                if (close < 0) {
+                    throw new UsageException(where + ": no \"]\" after \"[\" (expected: "
+                            + Option.ROUTE.expected + ")");
+                }
+                if (close + 1 >= value.length() || value.charAt(close + 1) != '=') {
+                    throw new UsageException(where + ": \"=\" must follow the conditions' \"]\" (expected: "
+                            + Option.ROUTE.expected + ")");
+                }
+                conditions = value.substring(open + 1, close);
+                eq = close + 1;
+            }
+            String left = value.substring(0, open >= 0 && open < eq ? open : eq);
             int at = left.indexOf('@');
             String protocol = at < 0 ? left : left.substring(0, at);
             String name = at < 0 ? null : left.substring(at + 1);
@@ -508,17 +607,127 @@ public final class LauncherOptions {
                 }
             }
             String key = name == null ? protocol : protocol + "@" + name.toLowerCase(Locale.ROOT);
+            if (conditions != null) {
+                conditions(where, protocol, name != null, conditions, rb);
+                key = key + "[" + conditions + "]";
+            }
+            Route probe = rb.to(ForwardTarget.of(key, "127.0.0.1:1"));
             for (int i = 0; i < routes.size(); i++) {
                 Route r = routes.get(i);
-                if (r.target().name().equals(key)) {
-                    throw new UsageException(where + ": the same protocol and name as --route \"" + routeArgs.get(i)
-                            + "\" (expected: one route per protocol and name)");
+                if (r.target().name().equals(key) || r.describe().equals(probe.describe())) {
+                    throw new UsageException(where + ": the same protocol and conditions as --route \""
+                            + routeArgs.get(i) + "\" (expected: one route per protocol and conditions)");
                 }
             }
             List<String> parts = splitUnescaped(value.substring(eq + 1), ';');
             ForwardTarget target = target(where, key, parts);
             routes.add(rb.to(target));
             routeArgs.add(value);
+        }
+
+        /** Returns the index of the "]" that closes the "[" at {@code open}, or -1. */
+        private static int closingBracket(String text, int open) {
+            int depth = 0;
+            for (int i = open; i < text.length(); i++) {
+                char c = text.charAt(i);
+                if (c == '[') {
+                    depth++;
+                } else if (c == ']' && --depth == 0) {
+                    return i;
+                }
+            }
+            return -1;
+        }
+
+        /** Applies {@code KEY=VALUE,...} conditions to the route builder. */
+        private static void conditions(String where, String protocol, boolean hasName, String text, Route.Builder rb) {
+            if (text.isEmpty()) {
+                throw new UsageException(where + ": empty conditions \"[]\" (expected: [KEY=VALUE,...], e.g. "
+                        + "[sni=*.a.example,alpn=h2] or [listener=2222])");
+            }
+            List<String> seen = new ArrayList<>();
+            for (String condition : splitOutsideBrackets(text)) {
+                int eq = condition.indexOf('=');
+                if (eq <= 0 || eq == condition.length() - 1) {
+                    throw new UsageException(where + ": condition \"" + condition
+                            + "\" (expected: KEY=VALUE, such as sni=*.a.example, alpn=h2, listener=2222 or database=app)");
+                }
+                String key = condition.substring(0, eq);
+                String value = condition.substring(eq + 1);
+                if (seen.contains(key)) {
+                    throw new UsageException(where + ": condition " + key + " is given twice (expected: at most once)");
+                }
+                seen.add(key);
+                try {
+                    switch (key) {
+                        case "sni":
+                            if (hasName && protocol.equals("tls")) {
+                                throw new UsageException(where + ": sni= and @NAME both set the SNI (expected: one)");
+                            }
+                            rb.sni(value);
+                            break;
+                        case "host":
+                            if (hasName && protocol.equals("http")) {
+                                throw new UsageException(where + ": host= and @NAME both set the Host (expected: one)");
+                            }
+                            rb.host(value);
+                            break;
+                        case "alpn":
+                            rb.alpn(value);
+                            break;
+                        case "path":
+                            rb.pathPrefix(value);
+                            break;
+                        case "client":
+                            rb.clientCidr(value);
+                            break;
+                        case "listener":
+                            rb.listener(listener(where, value));
+                            break;
+                        default:
+                            rb.attribute(key.indexOf('.') >= 0 ? key : protocol + "." + key, value);
+                            break;
+                    }
+                } catch (UsageException e) {
+                    throw e;
+                } catch (IllegalArgumentException e) {
+                    throw new UsageException(where + ": condition \"" + condition + "\": " + e.getMessage());
+                }
+            }
+        }
+
+        private static InetSocketAddress listener(String where, String value) {
+            if (!value.isEmpty() && value.chars().allMatch(c -> c >= '0' && c <= '9')) {
+                int port = integer(where + ": listener \"" + value + "\"", value, 1, 65535, "a port 1-65535");
+                return new InetSocketAddress(port);
+            }
+            HostPort hp = HostPort.parse(where + ": listener \"" + value + "\"", value, 1);
+            InetSocketAddress a = new InetSocketAddress(hp.host, hp.port);
+            if (a.isUnresolved()) {
+                throw new UsageException(where + ": listener host \"" + hp.host
+                        + "\" does not resolve (expected: PORT, or a local HOST:PORT)");
+            }
+            return a;
+        }
+
+        /** Splits on commas that are not inside brackets (an IPv6 listener address). */
+        private static List<String> splitOutsideBrackets(String text) {
+            List<String> parts = new ArrayList<>();
+            int depth = 0;
+            int start = 0;
+            for (int i = 0; i < text.length(); i++) {
+                char c = text.charAt(i);
+                if (c == '[') {
+                    depth++;
+                } else if (c == ']') {
+                    depth--;
+                } else if (c == ',' && depth == 0) {
+                    parts.add(text.substring(start, i));
+                    start = i + 1;
+                }
+            }
+            parts.add(text.substring(start));
+            return parts;
         }
 
         private static ForwardTarget target(String where, String name, List<String> parts) {

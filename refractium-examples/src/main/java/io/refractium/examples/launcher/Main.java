@@ -112,6 +112,10 @@ public final class Main {
         if (silence != null) {
             out.println("  silent clients -> " + describe(silence));
         }
+        for (io.refractium.SilenceRoute s : refractium.routes().listenerSilenceRoutes()) {
+            out.println("  silent clients on port " + s.listenerPort() + " -> " + describe(s.target())
+                    + (s.timeout() == null ? "" : " after " + s.timeout().toMillis() + "ms"));
+        }
         ForwardTarget fallback = refractium.routes().fallback();
         out.println("  fallback -> " + (fallback == null ? "close the connection" : describe(fallback)));
         out.flush();

@@ -121,6 +121,80 @@ class LauncherOptionsTest {
     // ---- routes ----
 
     @Test
+    void conditionsInBracketsTestAnyAttributeTheListenerAndTheNamedOnes() {
+        LauncherOptions o = parse("--route", "postgres[database=app]=127.0.0.1:5432",
+                "--route", "tls[sni=*.a.example,alpn=h2]=127.0.0.1:9443",
+                "--route", "ssh[listener=2222]=127.0.0.1:22",
+                "--route", "http@www.example[path=/api,client=10.0.0.0/8,listener=127.0.0.1:8080]=127.0.0.1:9080",
+                "--route", "mqtt[mqtt.clientid=*.sensors,listener=[::1]:1883]=127.0.0.1:1883",
+                "--route", "tls@a.test=127.0.0.1:9444");
+        List<Route> routes = o.routes();
+        assertThat(routes).extracting(Route::describe).containsExactly(
+                "postgres postgres.database=app",
+                "tls sni=*.a.example alpn=h2",
+                "ssh listener=:2222",
+                "http host=www.example path=/api* client=10.0.0.0/8 listener=127.0.0.1:8080",
+                "mqtt mqtt.clientid=*.sensors listener=[0:0:0:0:0:0:0:1]:1883",
+                "tls sni=a.test");
+        assertThat(routes).extracting(r -> r.target().name()).containsExactly("postgres[database=app]",
+                "tls[sni=*.a.example,alpn=h2]", "ssh[listener=2222]",
+                "http@www.example[path=/api,client=10.0.0.0/8,listener=127.0.0.1:8080]",
+                "mqtt[mqtt.clientid=*.sensors,listener=[::1]:1883]", "tls@a.test");
+        assertThat(routes.get(2).listenerPort()).isEqualTo(2222);
+    }
+
+    @Test
+    void badConditionsNameTheOptionAndTheValue() {
+        assertError("--route \"tls[sni=*.a*]=127.0.0.1:1\": condition \"sni=*.a*\": sni: \"*.a*\" (expected: a host "
+                + "name such as a.example, or *.example for any name below it)", "--route", "tls[sni=*.a*]=127.0.0.1:1");
+        assertError("--route \"pg[database]=127.0.0.1:1\": condition \"database\" (expected: KEY=VALUE, such as "
+                + "sni=*.a.example, alpn=h2, listener=2222 or database=app)", "--route", "pg[database]=127.0.0.1:1");
+        assertError("--route \"ssh[listener=0]=127.0.0.1:1\": listener \"0\" (expected: a port 1-65535)",
+                "--route", "ssh[listener=0]=127.0.0.1:1");
+        assertError("--route \"pg[a=1=127.0.0.1:1\": no \"]\" after \"[\" (expected: "
+                + "PROTOCOL[@NAME][[CONDITION,...]]=BACKEND[,BACKEND...][;OPTION=VALUE...])",
+                "--route", "pg[a=1=127.0.0.1:1");
+        assertError("--route \"pg[]=127.0.0.1:1\": empty conditions \"[]\" (expected: [KEY=VALUE,...], e.g. "
+                + "[sni=*.a.example,alpn=h2] or [listener=2222])", "--route", "pg[]=127.0.0.1:1");
+        assertError("--route \"tls@a.test[sni=b.test]=127.0.0.1:1\": sni= and @NAME both set the SNI (expected: one)",
+                "--route", "tls@a.test[sni=b.test]=127.0.0.1:1");
+        assertError("--route \"pg[db=a,db=b]=127.0.0.1:1\": condition db is given twice (expected: at most once)",
+                "--route", "pg[db=a,db=b]=127.0.0.1:1");
+        assertErrorContains(List.of(LISTEN, ADDR, "--route", "pg[db=a,user=b]=127.0.0.1:1", "--route",
+                "pg[db=a,user=b]=127.0.0.1:2"), "the same protocol and conditions as --route \"pg[db=a,user=b]");
+    }
+
+    @Test
+    void onSilencePerListenerWithItsOwnTimeout() {
+        LauncherOptions o = parse("--on-silence", "127.0.0.1:22", "--on-silence", "127.0.0.1:2022;listener=2222;timeout=500ms",
+                "--on-silence", "127.0.0.1:25;listener=25");
+        assertThat(o.onSilence().name()).isEqualTo("on-silence");
+        assertThat(o.listenerSilences()).extracting(LauncherOptions.ListenerSilence::port).containsExactly(2222, 25);
+        assertThat(o.listenerSilences().get(0).target().name()).isEqualTo("on-silence:2222");
+        assertThat(o.listenerSilences().get(0).timeout()).isEqualTo(java.time.Duration.ofMillis(500));
+        assertThat(o.listenerSilences().get(1).timeout()).isNull();
+        Refractium r = o.toBuilder().build();
+        assertThat(r.routes().listenerSilenceRoutes()).hasSize(2);
+
+        assertError("--on-silence \"127.0.0.1:22;timeout=1s\": timeout= applies only with listener=PORT (expected: "
+                + "--silence-timeout for the default silent-client target)", "--on-silence", "127.0.0.1:22;timeout=1s");
+        assertError("--on-silence \"127.0.0.1:23;listener=22\": listener 22 already has a silent-client target "
+                + "(expected: one --on-silence per port)", "--on-silence", "127.0.0.1:22;listener=22",
+                "--on-silence", "127.0.0.1:23;listener=22");
+        assertError("--on-silence listener 22: timeout 5s must be shorter than --peek-timeout 5s (the default) "
+                + "(expected: a shorter timeout= or a longer --peek-timeout)",
+                "--on-silence", "127.0.0.1:22;listener=22;timeout=5s");
+        assertError("--on-silence \"127.0.0.1:22;port=2\": option \"port=2\" (expected: listener=PORT or "
+                + "timeout=DURATION)", "--on-silence", "127.0.0.1:22;port=2");
+    }
+
+    @Test
+    void hashOnAnAttributeIsABalanceName() {
+        ForwardTarget t = onlyTarget("mqtt=127.0.0.1:1883,127.0.0.1:1884;balance=hash-attr:mqtt.clientid");
+        assertThat(t.loadBalancer()).isEqualTo(io.refractium.balance.LoadBalancers.hashAttribute("mqtt.clientid"));
+    }
+
+    @Test
     void tlsNameIsTheSniAndHttpNameIsTheHost() {
         LauncherOptions o = parse("--route", "tls@a.test=127.0.0.1:9443", "--route", "tls@*.b.test=127.0.0.1:9444",
                 "--route", "http@www.example=127.0.0.1:9080", "--route", "tls=127.0.0.1:9445");
@@ -246,7 +320,7 @@ class LauncherOptionsTest {
     void helpWinsOverEverythingElse() {
         assertThat(LauncherOptions.parse("--listen", "nonsense", "--help").isHelp()).isTrue();
         assertThat(LauncherOptions.parse("-h").isHelp()).isTrue();
-        assertThat(LauncherOptions.usage()).contains("--listen HOST:PORT", "--route PROTOCOL[@NAME]=BACKEND",
+        assertThat(LauncherOptions.usage()).contains("--listen HOST:PORT", "--route PROTOCOL[@NAME][[CONDITION,...]]=BACKEND",
                 "balance=NAME", "--on-silence", "--peek-bytes", "--idle-timeout");
         assertThatThrownBy(() -> LauncherOptions.parse("--help").toBuilder()).isInstanceOf(IllegalStateException.class);
     }
@@ -302,7 +376,7 @@ class LauncherOptionsTest {
         assertErrorContains(List.of("--listen"), "--listen: missing value (expected: HOST:PORT, e.g. 0.0.0.0:443 or [::]:443)");
         assertErrorContains(List.of("--listen", "--route", "http=127.0.0.1:80"),
                 "--listen: missing value (expected: HOST:PORT");
-        assertError("--route: missing value (expected: PROTOCOL[@NAME]=BACKEND[,BACKEND...][;OPTION=VALUE...])",
+        assertError("--route: missing value (expected: PROTOCOL[@NAME][[CONDITION,...]]=BACKEND[,BACKEND...][;OPTION=VALUE...])",
                 "--route");
         assertError("--peek-timeout: missing value (expected: a duration such as 500ms, 2s, 1m, 1h or PT2S)",
                 "--fallback", "127.0.0.1:9000", "--peek-timeout");
@@ -379,7 +453,7 @@ class LauncherOptionsTest {
 
     @Test
     void routeWithoutEquals() {
-        assertError("--route \"http\": no \"=\" (expected: PROTOCOL[@NAME]=BACKEND[,BACKEND...][;OPTION=VALUE...])",
+        assertError("--route \"http\": no \"=\" (expected: PROTOCOL[@NAME][[CONDITION,...]]=BACKEND[,BACKEND...][;OPTION=VALUE...])",
                 "--route", "http");
     }
 
@@ -409,8 +483,8 @@ class LauncherOptionsTest {
 
     @Test
     void duplicateRoute() {
-        assertError("--route \"tls@A.test=127.0.0.1:2\": the same protocol and name as --route "
-                + "\"tls@a.test=127.0.0.1:1\" (expected: one route per protocol and name)",
+        assertError("--route \"tls@A.test=127.0.0.1:2\": the same protocol and conditions as --route "
+                + "\"tls@a.test=127.0.0.1:1\" (expected: one route per protocol and conditions)",
                 "--route", "tls@a.test=127.0.0.1:1", "--route", "tls@A.test=127.0.0.1:2");
     }
 
@@ -459,7 +533,7 @@ class LauncherOptionsTest {
         assertThatThrownBy(() -> parse("--route", "http=127.0.0.1:80;balance=fastest"))
                 .isInstanceOf(UsageException.class)
                 .hasMessage("--route \"http=127.0.0.1:80;balance=fastest\": balance: \"fastest\" (expected one of: "
-                        + "round-robin, weighted, least-conn, p2c, random, hash-ip, hash-name)");
+                        + "round-robin, weighted, least-conn, p2c, random, hash-ip, hash-name, hash-attr:NAME)");
     }
 
     @Test

@@ -48,7 +48,7 @@ class MainTest {
     void aBadArgumentPrintsWhatIsWrongAndAHintAndExitsTwo() {
         assertThat(run("--listen", "127.0.0.1:8443", "--route", "http=127.0.0.1:80;balance=fastest")).isEqualTo(2);
         assertThat(err()).startsWith("refractium: --route \"http=127.0.0.1:80;balance=fastest\": balance: \"fastest\" "
-                + "(expected one of: round-robin, weighted, least-conn, p2c, random, hash-ip, hash-name)")
+                + "(expected one of: round-robin, weighted, least-conn, p2c, random, hash-ip, hash-name, hash-attr:NAME)")
                 .contains(System.lineSeparator() + LauncherOptions.USAGE_HINT);
         assertThat(out()).isEmpty();
     }

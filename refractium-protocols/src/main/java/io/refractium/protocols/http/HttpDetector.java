@@ -20,7 +20,7 @@ import java.nio.charset.StandardCharsets;
  * letter or a digit, and holds no whitespace or control characters; the version is exactly {@code HTTP/1.0} or
  * {@code HTTP/1.1}. What keeps other protocols and random bytes out is the version: no other protocol's first line
  * ends with it. The HTTP/2 connection preface ({@code PRI * HTTP/2.0}) is not an HTTP/1 request: see
- * {@link Http2PrefaceDetector}. The detector answers {@link DetectionResult#noMatch() NO_MATCH} on the first byte
+ * {@link io.refractium.protocols.http2.Http2Detector}. The detector answers {@link DetectionResult#noMatch() NO_MATCH} on the first byte
  * that breaks these rules, so on the first byte for anything that begins with neither a {@code tchar} nor an empty
  * line.
  *

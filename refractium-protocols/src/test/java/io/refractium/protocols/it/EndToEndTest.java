@@ -11,8 +11,8 @@ import io.refractium.RefractiumBuilder;
 import io.refractium.Route;
 import io.refractium.protocols.Samples;
 import io.refractium.protocols.dns.DnsDetector;
-import io.refractium.protocols.http.Http2PrefaceDetector;
 import io.refractium.protocols.http.HttpDetector;
+import io.refractium.protocols.http2.Http2Detector;
 import io.refractium.protocols.ssh.SshDetector;
 import io.refractium.protocols.it.TestBackends.Backend;
 import io.refractium.protocols.tls.TlsDetector;
@@ -79,7 +79,7 @@ class EndToEndTest {
                         .nativeTransport(epoll)
                         .workerThreads(2)
                         .shutdownGracePeriod(Duration.ZERO)
-                        .protocols(List.of(new TlsDetector(), new HttpDetector(), new Http2PrefaceDetector(),
+                        .protocols(List.of(new TlsDetector(), new HttpDetector(), new Http2Detector(),
                                 new SshDetector(), new DnsDetector())))
                 .build()
                 .start();
@@ -274,6 +274,23 @@ class EndToEndTest {
         assertThat(exchange(address, query, 9)).isEqualTo("backend-dns");
         assertThat(dns.nextReceived()).isEqualTo(new String(query, StandardCharsets.ISO_8859_1));
         assertThat(web.received()).isEmpty();
+        assertAllConnectionsEnd();
+    }
+
+    @ParameterizedTest(name = "epoll={0}")
+    @ValueSource(booleans = {false, true})
+    void h2cRequestsReachTheBackendOfTheirAuthority(boolean epoll) throws Exception {
+        Backend api = backends.recorder("backend-api");
+        Backend other = backends.recorder("backend-other");
+        InetSocketAddress address = startProxy(epoll, builder -> builder
+                .route(Route.builder("http2").host("h2c.example.test").to(ForwardTarget.of("api", api.address())))
+                .route("http2", ForwardTarget.of("other", other.address())));
+
+        // curl --http2-prior-knowledge http://h2c.example.test:8080/api/v1/items?limit=10, Huffman-coded HEADERS
+        byte[] request = Samples.h2cCurlRequest();
+        assertThat(exchange(address, request, 11)).isEqualTo("backend-api");
+        assertThat(api.nextReceived()).isEqualTo(new String(request, StandardCharsets.ISO_8859_1));
+        assertThat(other.received()).isEmpty();
         assertAllConnectionsEnd();
     }
 

@@ -1,4 +1,4 @@
-package io.refractium.examples.customprotocol;
+package io.refractium.protocols.redis;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -16,6 +16,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.ServiceLoader;
+import io.refractium.protocols.DetectorChecks;
+import io.refractium.protocols.Samples;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -164,7 +166,7 @@ class RedisDetectorTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"G", "P", "+", "$", "-", "\u0016", "S", "\r", "\0"})
+    @ValueSource(strings = {"X", "8", "+", "$", "-", "\u0016", "\r", "\0"})
     void theFirstByteRulesOthersOut(String first) {
         assertThat(detect(first).status()).isEqualTo(Status.NO_MATCH);
         assertThat(detect(first + "1\r\n$4\r\nPING\r\n").status()).isEqualTo(Status.NO_MATCH);
@@ -181,8 +183,29 @@ class RedisDetectorTest {
     }
 
     @Test
-    void inlineCommandsAreNotDetected() {
-        assertThat(detect("PING\r\n").status()).isEqualTo(Status.NO_MATCH);
+    void redisCliSampleMatchesWholeByteByByteAndInRandomSplits() {
+        byte[] b = Samples.captured("redis");
+        DetectionResult r = DetectorChecks.assertDecidesAt(detector, b, b.length, Status.MATCH, DetectorChecks.TCP);
+        assertThat(r.attributes().get(RedisDetector.COMMAND)).isEqualTo("PING");
+        DetectorChecks.assertRandomSplits(detector, b, b.length, r, DetectorChecks.TCP, 5, 100);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"PING\r\n|PING", "ping\n|PING", "SET key \"a value\"\r\n|SET",
+        "auth secret\r\n|AUTH", "GET key\r\n|GET", "Info replication\r\n|INFO"})
+    void inlineCommandsMatchAtTheLineEnd(String spec) {
+        String line = spec.substring(0, spec.indexOf('|'));
+        byte[] b = line.getBytes(StandardCharsets.ISO_8859_1);
+        DetectionResult r = DetectorChecks.assertDecidesAt(detector, b, b.length, Status.MATCH, DetectorChecks.TCP);
+        assertThat(r.attributes().get(RedisDetector.COMMAND)).isEqualTo(spec.substring(spec.indexOf('|') + 1));
+        DetectorChecks.assertRandomSplits(detector, b, b.length, r, DetectorChecks.TCP, 6, 50);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"PINGX\r\n", "PONG\r\n", "hello\n", "quit\r\n", "INFO\r\n", "SET \r\n", "GET / HTTP/1.1\r\n", "GET /index.html\r\n",
+        "DELETE /x HTTP/1.1\r\n", "SET a\u0001\r\n", "PING\rX", "HELO example.com\r\n", "PRI * HTTP/2.0\r\n"})
+    void otherLinesDoNotMatch(String line) {
+        assertThat(detect(line).status()).isEqualTo(Status.NO_MATCH);
     }
 
     @Test
@@ -205,7 +228,7 @@ class RedisDetectorTest {
     void neverNeedsMoreThanMaxBytes() {
         String longest = "*1048576\r\n$32\r\n" + "A".repeat(32) + "\r\n";
         byte[] bytes = longest.getBytes(StandardCharsets.US_ASCII);
-        assertThat(bytes.length).isEqualTo(detector.maxBytes());
+        assertThat(bytes.length).isLessThan(detector.maxBytes());
         byte[] allButLast = new byte[bytes.length - 1];
         System.arraycopy(bytes, 0, allButLast, 0, allButLast.length);
         assertThat(detect(allButLast).status()).isEqualTo(Status.NEED_MORE);
