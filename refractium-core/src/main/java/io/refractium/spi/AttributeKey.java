@@ -27,7 +27,12 @@ public final class AttributeKey<T> {
     public static final AttributeKey<String> HTTP_HOST = of("http.host", String.class);
     /** The HTTP request method as sent, e.g. {@code "GET"} (RFC 9110 §9). */
     public static final AttributeKey<String> HTTP_METHOD = of("http.method", String.class);
-    /** The HTTP request target as sent, e.g. {@code "/index.html?q=1"} (RFC 9112 §3.2). */
+    /**
+     * The path of the HTTP request target, normalised for path-prefix routes: without the query, dot segments
+     * removed (RFC 3986 §5.2.4), percent-encoded unreserved characters decoded; e.g. {@code "/index.html"} for
+     * {@code "/a/../index.html?q=1"}. The detector's javadoc says exactly what is done. The target as sent is
+     * {@link #HTTP_TARGET}.
+     */
     public static final AttributeKey<String> HTTP_PATH = of("http.path", String.class);
     /** The HTTP version of the request line, e.g. {@code "HTTP/1.1"}. */
     public static final AttributeKey<String> HTTP_VERSION = of("http.version", String.class);
@@ -35,6 +40,20 @@ public final class AttributeKey<T> {
     public static final AttributeKey<String> SSH_VERSION = of("ssh.version", String.class);
     /** The SSH software version from the banner, e.g. {@code "OpenSSH_9.2p1"}. */
     public static final AttributeKey<String> SSH_SOFTWARE = of("ssh.software", String.class);
+    /** The HTTP request target exactly as sent, e.g. {@code "/a/../index.html?q=1"} (RFC 9112 §3.2). */
+    public static final AttributeKey<String> HTTP_TARGET = of("http.target", String.class);
+    /**
+     * {@code "true"} when the TLS ClientHello carries the {@code encrypted_client_hello} extension (0xfe0d): the
+     * hello is the outer one, its SNI is the ECH public name (see {@link #TLS_ECH_PUBLIC_NAME}), and the real server
+     * name is encrypted. Absent otherwise.
+     */
+    public static final AttributeKey<String> TLS_ECH = of("tls.ech", String.class);
+    /**
+     * For a ClientHello with ECH ({@link #TLS_ECH}): the outer SNI, which names the ECH public name (the
+     * client-facing server), lower-case, without a trailing dot; absent when the outer hello has no valid SNI.
+     * The same value is also reported as {@link #SNI}.
+     */
+    public static final AttributeKey<String> TLS_ECH_PUBLIC_NAME = of("tls.ech.public_name", String.class);
 
     private final String name;
     private final Class<?> type;

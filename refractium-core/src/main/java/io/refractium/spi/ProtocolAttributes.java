@@ -87,7 +87,7 @@ public final class ProtocolAttributes {
 
     /** Builds {@link ProtocolAttributes}; not thread-safe, reusable after {@link #build()}. */
     public static final class Builder {
-        private Object[] entries = new Object[8];
+        private Object[] entries = new Object[12];
         private int size;
 
         private Builder() {

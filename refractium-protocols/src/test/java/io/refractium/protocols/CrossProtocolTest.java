@@ -48,11 +48,13 @@ class CrossProtocolTest {
                 Samples.postQuantumClientHello().record(),
                 Samples.records(Samples.postQuantumClientHello().handshake(), 100)));
         m.put("http", List.of(ascii(Samples.CURL_REQUEST), ascii(Samples.BROWSER_REQUEST),
-                ascii(Samples.ABSOLUTE_FORM_REQUEST), ascii(Samples.HTTP_1_0_REQUEST)));
+                ascii(Samples.ABSOLUTE_FORM_REQUEST), ascii(Samples.HTTP_1_0_REQUEST),
+                ascii("\r\nBREW /pot HTTP/1.1\r\nHost: a.test\r\n\r\n")));
         m.put("http2", List.of(Samples.h2cCurlRequest()));
         m.put("ssh", List.of(ascii(Samples.OPENSSH_BANNER), ascii("SSH-1.99-OpenSSH_3.9p1\r\n")));
         m.put("dns", List.of(Samples.tcp(Samples.dnsQuery("example.com", 1, true)),
-                Samples.tcp(Samples.dnsQuery("example.com", 28, false))));
+                Samples.tcp(Samples.dnsQuery("example.com", 28, false)), Samples.DIG_IXFR, Samples.DIG_TSIG,
+                Samples.DIG_COOKIE, Samples.DSO_KEEPALIVE, Samples.sig0Query()));
         m.put("postgres", List.of(Samples.captured("pg"), Samples.captured("pgssl"), Samples.hex("0000000804d21630"),
                 Samples.hex("0000001004d2162e000004d201020304")));
         m.put("socks", List.of(Samples.captured("socks4"), Samples.captured("socks4a"), Samples.captured("socks5"),

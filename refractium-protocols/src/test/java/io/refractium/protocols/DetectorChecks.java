@@ -37,6 +37,8 @@ public final class DetectorChecks {
     public static final DetectionContext TCP_LAST_CALL = lastCall(TCP);
     /** The first datagram of a UDP flow. */
     public static final DetectionContext UDP = context(Transport.UDP, true);
+    /** A TCP connection still sending whose detection ends now (deadline or cap): {@code isLastCall()}. */
+    public static final DetectionContext TCP_LAST_CALL = context(Transport.TCP, false, true);
 
     /** The buffers the tests run on. */
     public enum Kind {
@@ -74,6 +76,11 @@ public final class DetectorChecks {
 
     /** Returns a context on a loopback connection. */
     public static DetectionContext context(Transport transport, boolean inputComplete) {
+        return context(transport, inputComplete, inputComplete);
+    }
+
+    /** Returns a context on a loopback connection, saying whether this is the detector's last call. */
+    public static DetectionContext context(Transport transport, boolean inputComplete, boolean lastCall) {
         InetSocketAddress remote = new InetSocketAddress("127.0.0.1", 40000);
         InetSocketAddress local = new InetSocketAddress("127.0.0.1", 443);
         return new DetectionContext() {
@@ -98,8 +105,13 @@ public final class DetectorChecks {
             }
 
             @Override
+            public boolean isLastCall() {
+                return lastCall;
+            }
+
+            @Override
             public String toString() {
-                return transport + (inputComplete ? " complete" : "");
+                return transport + (inputComplete ? " complete" : "") + (lastCall ? " last call" : "");
             }
         };
     }
@@ -440,6 +452,11 @@ public final class DetectorChecks {
         @Override
         public boolean isInputComplete() {
             return context.isInputComplete();
+        }
+
+        @Override
+        public boolean isLastCall() {
+            return context.isLastCall();
         }
 
         @Override

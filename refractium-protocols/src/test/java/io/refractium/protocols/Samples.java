@@ -467,4 +467,47 @@ public final class Samples {
         }
         out.write(value);
     }
+
+    /** What {@code dig +tcp ixfr=2024010101 example.com} (BIND 9.18) sends: an SOA in authority, an OPT record. */
+    public static final byte[] DIG_IXFR = hex("0056c24d00000001000000010001076578616d706c6503636f6d0000fb0001c00c"
+            + "00060001000000000016000078a3f1750000000000000000000000000000000000002904d000000000000c000a0008"
+            + "d9548e31d04abca9");
+
+    /** What {@code dig +tcp -y hmac-sha256:tsig-key.example:... example.com A} sends: OPT, then TSIG. */
+    public static final byte[] DIG_TSIG = hex("008d4caf01200001000000000002076578616d706c6503636f6d000001000100002904d0"
+            + "00000000000c000a00085296735505383b4308747369672d6b6579076578616d706c650000fa00ff00000000003d0b"
+            + "686d61632d7368613235360000006b0f6219012c0020b94699f7c86b9710946e0d79d4f285744db82208bcc3d1b9f4bb8cb0f8b646594caf"
+            + "00000000");
+
+    /**
+     * What {@code dig +header-only +cookie=0102030405060708} sends (over UDP; here behind a TCP length prefix): no
+     * question, one OPT record with a client cookie (RFC 7873 §5.4).
+     */
+    public static final byte[] DIG_COOKIE = tcp(hex("0a420120000000000000000100002904d000000000000c000a0008"
+            + "0102030405060708"));
+
+    /** Returns a DNS header with the ID 0x1234 and the given flags and counts. */
+    public static byte[] dnsHeader(int flags, int qd, int an, int ns, int ar) {
+        return new byte[] {0x12, 0x34, (byte) (flags >>> 8), (byte) flags, (byte) (qd >>> 8), (byte) qd,
+            (byte) (an >>> 8), (byte) an, (byte) (ns >>> 8), (byte) ns, (byte) (ar >>> 8), (byte) ar};
+    }
+
+    /** Returns a question: name, type, class. */
+    public static byte[] dnsQuestion(String name, int type, int qclass) {
+        return concat(dnsName(name), new byte[] {(byte) (type >>> 8), (byte) type, (byte) (qclass >>> 8),
+            (byte) qclass});
+    }
+
+    /** A DSO Keepalive request (RFC 8490 §5.4, RFC 8490 §7.1): counts 0, one TLV of type 1 with two timeouts. */
+    public static final byte[] DSO_KEEPALIVE = tcp(concat(dnsHeader(0x3000, 0, 0, 0, 0),
+            new byte[] {0, 1, 0, 8, 0, 0, 0x3a, (byte) 0x98, 0, 0, 0x3a, (byte) 0x98}));
+
+    /** A query with an OPT record and a SIG(0) (RFC 2931 §3): owner root, class ANY, TTL 0, ECDSA P-256. */
+    public static byte[] sig0Query() {
+        byte[] sigData = concat(new byte[] {0, 0, 13, 0, 0, 0, 0, 0, 0x66, 0, 0, 0, 0x65, 0, 0, 0, 0x30, 0x39},
+                dnsName("key.example"), new byte[64]);
+        return tcp(concat(dnsHeader(0x0100, 1, 0, 0, 2), dnsQuestion("example.com", 1, 1),
+                new byte[] {0, 0, 41, 4, (byte) 0xd0, 0, 0, 0, 0, 0, 0},
+                new byte[] {0, 0, 24, 0, (byte) 255, 0, 0, 0, 0, 0, (byte) sigData.length}, sigData));
+    }
 }

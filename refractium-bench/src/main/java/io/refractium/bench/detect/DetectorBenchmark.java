@@ -31,7 +31,7 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * The cost of one detection decision per built-in detector, on realistic first bytes held in pooled direct buffers
  * as the engine holds them: the whole input at once (a full decision, {@code MATCH} with its attributes), a
- * {@code NEED_MORE} on half a ClientHello, and first-byte rejections (a detector on another protocol's bytes).
+ * {@code NEED_MORE} on half a ClientHello (and its {@code MATCH} on the last call), and first-byte rejections (a detector on another protocol's bytes).
  *
  * <p>Run from the repository root:
  * <pre>{@code
@@ -73,6 +73,34 @@ public class DetectorBenchmark {
         }
     };
 
+    /** The same connection on its last call: the peek cap was reached. */
+    private static final DetectionContext LAST_CALL = new DetectionContext() {
+        @Override
+        public Transport transport() {
+            return TCP.transport();
+        }
+
+        @Override
+        public SocketAddress remoteAddress() {
+            return TCP.remoteAddress();
+        }
+
+        @Override
+        public SocketAddress localAddress() {
+            return TCP.localAddress();
+        }
+
+        @Override
+        public boolean isInputComplete() {
+            return false;
+        }
+
+        @Override
+        public boolean isLastCall() {
+            return true;
+        }
+    };
+
     private final TlsDetector tls = new TlsDetector();
     private final HttpDetector http = new HttpDetector();
     private final Http2Detector http2 = new Http2Detector();
@@ -84,6 +112,7 @@ public class DetectorBenchmark {
     private ByteBuf clientHelloInRecords;
     private ByteBuf halfClientHello;
     private ByteBuf httpRequest;
+    private ByteBuf httpDotSegmentsRequest;
     private ByteBuf http2Preface;
     private ByteBuf h2cGet;
     private ByteBuf h2cGrpc;
@@ -103,6 +132,8 @@ public class DetectorBenchmark {
         clientHelloInRecords = buffer(Samples.records(handshake, 100));
         halfClientHello = buffer(Arrays.copyOf(single, single.length / 2));
         httpRequest = buffer(Samples.ascii(Samples.BROWSER_REQUEST));
+        httpDotSegmentsRequest = buffer(Samples.ascii(Samples.BROWSER_REQUEST.replace("/search?",
+                "/static/./img/%7Euser/../a%2Fb/search?")));
         http2Preface = buffer(Samples.ascii(Samples.HTTP2_PREFACE_AND_SETTINGS));
         h2cGet = buffer(Samples.h2cCurlGet());
         h2cGrpc = buffer(Samples.h2cCurlGrpc());
@@ -111,6 +142,8 @@ public class DetectorBenchmark {
         check(tls.detect(clientHello, TCP), DetectionResult.Status.MATCH);
         check(tls.detect(clientHelloInRecords, TCP), DetectionResult.Status.MATCH);
         check(tls.detect(halfClientHello, TCP), DetectionResult.Status.NEED_MORE);
+        check(tls.detect(halfClientHello, LAST_CALL), DetectionResult.Status.MATCH);
+        check(http.detect(httpDotSegmentsRequest, TCP), DetectionResult.Status.MATCH);
         check(http.detect(httpRequest, TCP), DetectionResult.Status.MATCH);
         check(http2.detect(http2Preface, TCP), DetectionResult.Status.NEED_MORE);
         check(http2.detect(h2cGet, TCP), DetectionResult.Status.MATCH);
@@ -143,7 +176,8 @@ public class DetectorBenchmark {
     }
 
     /**
-     * TLS: a 1.8 KB post-quantum ClientHello in one record.
+     * TLS: a 1.8 KB post-quantum ClientHello in one record, with a GREASE ECH extension as Chrome sends
+     * ({@code tls.ech} reported).
      *
      * @return the decision
      */
@@ -180,6 +214,27 @@ public class DetectorBenchmark {
     @Benchmark
     public DetectionResult httpBrowserRequest() {
         return http.detect(httpRequest, TCP);
+    }
+
+    /**
+     * HTTP/1.1: the browser's request with a path to normalise (dot segments, {@code %7E}, {@code %2F}).
+     *
+     * @return the decision
+     */
+    @Benchmark
+    public DetectionResult httpRequestWithDotSegments() {
+        return http.detect(httpDotSegmentsRequest, TCP);
+    }
+
+    /**
+     * TLS: the first half of the ClientHello on the last call (the peek cap cut it), {@code MATCH} with the SNI and
+     * ALPN before the cut.
+     *
+     * @return the decision
+     */
+    @Benchmark
+    public DetectionResult tlsHalfHelloLastCall() {
+        return tls.detect(halfClientHello, LAST_CALL);
     }
 
     /**

@@ -42,12 +42,24 @@ import java.util.List;
  * <p>Attributes of a match:
  * <ul>
  *   <li>{@link AttributeKey#SNI}: the {@code host_name} of the {@code server_name} extension, lower-case, without a
- *       trailing dot; absent when the client sent none, or when the name holds bytes outside printable ASCII;</li>
+ *       trailing dot; absent when the client sent none, or when it is not a valid host name: dot-separated labels of
+ *       1 to 63 letters, digits and hyphens, at most 253 bytes in all (no IP literals, RFC 6066 §3; no underscore,
+ *       slash or other byte), so {@code a.example/.b.example} never matches a {@code *.b.example} route;</li>
  *   <li>{@link AttributeKey#ALPN}: the protocol names the client offers, in its order, when it sent the extension;</li>
  *   <li>{@link AttributeKey#TLS_VERSION}: the highest of the {@code supported_versions} the detector knows
  *       ({@code "SSLv3"}, {@code "TLSv1"}, {@code "TLSv1.1"}, {@code "TLSv1.2"}, {@code "TLSv1.3"}; GREASE and
- *       unknown values are skipped), or the legacy version when the extension is absent or names none of them.</li>
+ *       unknown values are skipped), or the legacy version when the extension is absent or names none of them;</li>
+ *   <li>{@link AttributeKey#TLS_ECH}: {@code "true"} when the hello carries an {@code encrypted_client_hello}
+ *       extension (0xfe0d, draft-ietf-tls-esni), real or GREASE: this is the outer ClientHello, whose SNI is the ECH
+ *       public name and not the server the client wants; then {@link AttributeKey#TLS_ECH_PUBLIC_NAME} repeats the
+ *       SNI (absent when the outer hello has no valid SNI).</li>
  * </ul>
+ *
+ * <p>On its last call ({@link DetectionContext#isLastCall()}, for example a hello longer than the peek cap) the
+ * detector matches a hello cut in its extensions, provided every byte so far is valid and the cut is not inside a
+ * {@code server_name} or ALPN extension: with the SNI, ALPN and ECH flag of the extensions before the cut (the
+ * version from {@code supported_versions} if it was complete, else the legacy version). A hello cut earlier, or
+ * inside one of those two extensions, does not match.
  *
  * <p>Each call resumes where the previous one on the same connection stopped ({@link DetectionContext#progress()}):
  * at the first record not completely received and at the field of the hello it was waiting for, so a hello that
@@ -87,6 +99,10 @@ public final class TlsDetector implements RefractiumProtocol {
     private static final int SEEN_SERVER_NAME = 1;
     private static final int SEEN_ALPN = 2;
     private static final int SEEN_SUPPORTED_VERSIONS = 4;
+    private static final int SEEN_ECH = 8;
+    private static final int EXT_ENCRYPTED_CLIENT_HELLO = 0xfe0d;
+    private static final int MAX_HOST_NAME_LENGTH = 253;
+    private static final int MAX_LABEL_LENGTH = 63;
     private static final int NAME_TYPE_HOST_NAME = 0;
 
     /** Stages of the parse of the ClientHello, where a call can stop and the next one resume. */
@@ -221,17 +237,23 @@ public final class TlsDetector implements RefractiumProtocol {
         // The first record not completely received, as a cursor: its fragment's buffer offset and logical start.
         long frontierCursor = (long) frontierStart << 32 | frontier + RECORD_HEADER_LENGTH & 0xFFFF_FFFFL;
         if (helloLength < 0) {
+            if (context.isLastCall() || context.isInputComplete()) {
+                return DetectionResult.noMatch();
+            }
             save(context, start, frontierCursor, START, 0, 0);
             return DetectionResult.needMore();
         }
-        if (received == helloLength) {
-            // The whole message is here: parse it from its start, once, for the attributes.
-            return parseHello(buf, HandshakeCursor.first(first), START, 0, 0, received, helloLength, start,
-                    frontierCursor, context);
+        boolean last = context.isLastCall() || context.isInputComplete();
+        if (received == helloLength || last) {
+            // The whole message is here, or all of it that will come: parse it from its start, once, for the
+            // attributes.
+            DetectionResult r = parseHello(buf, HandshakeCursor.first(first), START, 0, 0, received, helloLength,
+                    start, frontierCursor, context, last);
+            return last && r == DetectionResult.needMore() ? DetectionResult.noMatch() : r;
         }
         return parseHello(buf, Progress.cursor(start, progress), Progress.stage(progress),
                 Progress.position(progress), Progress.aux(progress), received, helloLength, start, frontierCursor,
-                context);
+                context, false);
     }
 
     /**
@@ -255,9 +277,12 @@ public final class TlsDetector implements RefractiumProtocol {
      * @param start the buffer's reader index
      * @param frontier a cursor on the first record not completely received
      * @param context where to save the progress
+     * @param last whether no more bytes will come: a hello cut in its extensions, outside a {@code server_name} or
+     *        ALPN extension, then matches with what it has
      */
     private static DetectionResult parseHello(ByteBuf buf, long c, int stage, int p, int aux, int received,
-                                              int helloLength, int start, long frontier, DetectionContext context) {
+                                              int helloLength, int start, long frontier, DetectionContext context,
+                                              boolean last) {
         int legacyVersion = 0;
         int seen = 0;
         int serverName = -1;
@@ -375,6 +400,10 @@ public final class TlsDetector implements RefractiumProtocol {
                             return DetectionResult.noMatch();
                         }
                         if (received < p + 4) {
+                            if (last) {
+                                return match(buf, start, serverName, serverNameLength, alpn, alpnEnd,
+                                        supportedVersion != 0 ? supportedVersion : legacyVersion, seen);
+                            }
                             return needMore(buf, c, EXTENSION, p, seen, start, frontier, context);
                         }
                         c = seek(buf, c, p);
@@ -384,8 +413,16 @@ public final class TlsDetector implements RefractiumProtocol {
                         if (next > helloLength) {
                             return DetectionResult.noMatch();
                         }
+                        if (type == EXT_ENCRYPTED_CLIENT_HELLO) {
+                            seen |= SEEN_ECH;
+                        }
                         if (type == EXT_SERVER_NAME || type == EXT_ALPN || type == EXT_SUPPORTED_VERSIONS) {
                             if (received < next) {
+                                if (last && type == EXT_SUPPORTED_VERSIONS) {
+                                    // cut in supported_versions: the legacy version is all that is known
+                                    return match(buf, start, serverName, serverNameLength, alpn, alpnEnd,
+                                            legacyVersion, seen);
+                                }
                                 return needMore(buf, c, WAIT_EXTENSION, next, 0, start, frontier, context);
                             }
                             if (type == EXT_SERVER_NAME) {
@@ -416,11 +453,11 @@ public final class TlsDetector implements RefractiumProtocol {
                         }
                         p = next;
                     }
-                    if (received < helloLength) {
+                    if (received < helloLength && !last) {
                         return needMore(buf, c, EXTENSION, p, seen, start, frontier, context);
                     }
                     return match(buf, start, serverName, serverNameLength, alpn, alpnEnd,
-                            supportedVersion != 0 ? supportedVersion : legacyVersion);
+                            supportedVersion != 0 ? supportedVersion : legacyVersion, seen);
                 case WAIT_EXTENSION:
                     if (received < p) {
                         return needMore(buf, c, WAIT_EXTENSION, p, 0, start, frontier, context);
@@ -452,11 +489,14 @@ public final class TlsDetector implements RefractiumProtocol {
     }
 
     private static DetectionResult match(ByteBuf buf, int start, int serverName, int serverNameLength, int alpn,
-                                         int alpnEnd, int version) {
+                                         int alpnEnd, int version, int seen) {
         long first = HandshakeCursor.first(start + RECORD_HEADER_LENGTH);
         ProtocolAttributes.Builder attributes = ProtocolAttributes.builder();
-        if (serverName >= 0) {
-            attributes.put(AttributeKey.SNI, hostName(buf, first, serverName, serverNameLength));
+        String sni = serverName >= 0 ? hostName(buf, first, serverName, serverNameLength) : null;
+        attributes.put(AttributeKey.SNI, sni);
+        if ((seen & SEEN_ECH) != 0) {
+            attributes.put(AttributeKey.TLS_ECH, "true");
+            attributes.put(AttributeKey.TLS_ECH_PUBLIC_NAME, sni);
         }
         if (alpn >= 0) {
             attributes.put(AttributeKey.ALPN, protocolNames(buf, first, alpn, alpnEnd));
@@ -541,19 +581,33 @@ public final class TlsDetector implements RefractiumProtocol {
         return best;
     }
 
-    /** Returns the host name lower-case without a trailing dot, or {@code null} when it is not printable ASCII. */
+    /**
+     * Returns the host name lower-case without a trailing dot, or {@code null} when it is not a valid host name:
+     * dot-separated labels of 1 to 63 letters, digits and hyphens, at most 253 bytes in all (RFC 6066 §3, RFC 1123
+     * §2.1).
+     */
     private static String hostName(ByteBuf buf, long c, int offset, int length) {
         byte[] name = new byte[length];
+        int label = 0;
         for (int i = 0; i < length; i++) {
             c = seek(buf, c, offset + i);
             int b = u8(buf, c, offset + i);
-            if (b < 0x21 || b > 0x7e) {
+            if (b == '.') {
+                if (label == 0) {
+                    return null;
+                }
+                label = 0;
+            } else if (b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' || b == '-') {
+                if (++label > MAX_LABEL_LENGTH) {
+                    return null;
+                }
+            } else {
                 return null;
             }
             name[i] = (byte) (b >= 'A' && b <= 'Z' ? b + ('a' - 'A') : b);
         }
         int n = name[length - 1] == '.' ? length - 1 : length;
-        return n == 0 ? null : new String(name, 0, n, StandardCharsets.ISO_8859_1);
+        return n == 0 || n > MAX_HOST_NAME_LENGTH ? null : new String(name, 0, n, StandardCharsets.ISO_8859_1);
     }
 
     /** Returns the protocol names of a validated ALPN list, one character per byte. */

@@ -93,6 +93,11 @@ class DnsDetectorProgressTest {
             queryWithOptions(30),
             tcp(concat(update, new byte[40])),
             concat(tcp(dnsQuery("a.example", 1, true)), tcp(dnsQuery("b.example", 1, true))),
+            io.refractium.protocols.Samples.DIG_IXFR,
+            io.refractium.protocols.Samples.DIG_TSIG,
+            io.refractium.protocols.Samples.DIG_COOKIE,
+            io.refractium.protocols.Samples.DSO_KEEPALIVE,
+            io.refractium.protocols.Samples.sig0Query(),
         };
         assertProgressChangesNothingOnMutations(detector, samples, TCP, 29, 3000);
     }

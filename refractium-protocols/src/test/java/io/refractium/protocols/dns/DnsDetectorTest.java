@@ -14,6 +14,7 @@ import static io.refractium.protocols.Samples.tcp;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.refractium.protocols.DetectorChecks;
+import io.refractium.protocols.Samples;
 import io.refractium.spi.DetectionResult;
 import io.refractium.spi.DetectionResult.Status;
 import io.refractium.spi.ProtocolAttributes;
@@ -133,7 +134,9 @@ class DnsDetectorTest {
 
     @Test
     void lengthPrefixBelow17Fails() {
-        assertDecidesAt(detector, new byte[] {0, 16, 0, 0}, 2, Status.NO_MATCH, TCP);
+        assertDecidesAt(detector, new byte[] {0, 15, 0, 0}, 2, Status.NO_MATCH, TCP);
+        // 16 bytes: only a DSO message can be so short
+        assertDecidesAt(detector, new byte[] {0, 16, 0, 0, 1, 0}, 5, Status.NO_MATCH, TCP);
         assertThat(detect(detector, new byte[] {0}).status()).isEqualTo(Status.NEED_MORE);
         assertThat(detect(detector, new byte[0]).status()).isEqualTo(Status.NEED_MORE);
     }
@@ -146,11 +149,13 @@ class DnsDetectorTest {
         assertNoMatchAt(patch(tcp(dnsQuery("example.com", A, false)), flags + 1, 0x40), flags + 2);    // Z
         assertNoMatchAt(patch(tcp(dnsQuery("example.com", A, false)), flags + 1, 0x03), flags + 2);    // RCODE
         assertNoMatchAt(patch(tcp(dnsQuery("example.com", A, false)), 7, 2), 8);                      // QDCOUNT 2
-        assertNoMatchAt(patch(tcp(dnsQuery("example.com", A, false)), 7, 0), 8);                      // QDCOUNT 0
+        assertNoMatchAt(patch(tcp(dnsQuery("example.com", A, false)), 7, 0), 14);                     // QDCOUNT 0
         assertNoMatchAt(patch(tcp(dnsQuery("example.com", A, false)), 6, 1), 7);                      // QDCOUNT 257
         assertNoMatchAt(patch(tcp(dnsQuery("example.com", A, false)), 9, 1), 10);                     // ANCOUNT
-        assertNoMatchAt(patch(tcp(dnsQuery("example.com", A, false)), 11, 1), 12);                    // NSCOUNT
-        assertNoMatchAt(patch(tcp(dnsQuery("example.com", A, false)), 13, 2), 14);                    // ARCOUNT 2
+        assertNoMatchAt(patch(tcp(dnsQuery("example.com", A, false)), 11, 1), 29);                    // NSCOUNT, A
+        assertNoMatchAt(patch(tcp(dnsQuery("example.com", A, false)), 11, 2), 12);                    // NSCOUNT 2
+        assertNoMatchAt(patch(tcp(dnsQuery("example.com", A, false)), 13, 2), 31);                    // ARCOUNT 2
+        assertNoMatchAt(patch(tcp(dnsQuery("example.com", A, false)), 13, 4), 14);                    // ARCOUNT 4
     }
 
     @Test
@@ -217,6 +222,115 @@ class DnsDetectorTest {
     void randomBytesBehindAPlausibleLengthNeverMatch() {
         DetectorChecks.assertNeverMatchesRandom(detector, TCP, new byte[] {0, 40}, 23, 10_000, 60);
         DetectorChecks.assertNeverMatchesRandom(detector, DetectorChecks.UDP, new byte[0], 29, 10_000, 512);
+    }
+
+    // ---------------------------------------------------------------- IXFR, TSIG, SIG(0), cookies, DSO
+
+    private void assertMatchesEveryWay(byte[] message, ProtocolAttributes attributes, long seed) {
+        DetectionResult r = assertDecidesAt(detector, message, message.length, Status.MATCH, TCP);
+        assertThat(r.attributes()).isEqualTo(attributes);
+        assertRandomSplits(detector, message, message.length, r, TCP, seed, 300);
+        assertThat(assertSameOnEveryBuffer(detector, message, TCP).attributes()).isEqualTo(attributes);
+    }
+
+    @Test
+    void ixfrWithAnSoaInAuthority() {
+        assertMatchesEveryWay(Samples.DIG_IXFR, qname("example.com"), 41);
+        // the same over UDP
+        byte[] udp = Arrays.copyOfRange(Samples.DIG_IXFR, 2, Samples.DIG_IXFR.length);
+        assertThat(detect(detector, udp, UDP).attributes()).isEqualTo(qname("example.com"));
+        // an SOA with full names, and pointers into the question
+        byte[] soa = concat(new byte[] {(byte) 0xc0, 12, 0, SOA, 0, 1, 0, 0, 0, 0, 0, 34},
+                dnsName("ns.x"), new byte[] {5, 'a', 'd', 'm', 'i', 'n', (byte) 0xc0, 12}, new byte[20]);
+        byte[] ixfr = tcp(concat(header(0x0000, 1, 0, 1, 0), question("example.com", 251, 1), soa));
+        assertMatchesEveryWay(ixfr, qname("example.com"), 43);
+    }
+
+    @Test
+    void badIxfrFails() {
+        // an authority record in a query that is not an IXFR
+        byte[] notIxfr = Samples.DIG_IXFR.clone();
+        notIxfr[2 + 12 + 13 + 1] = 1;
+        assertNoMatchAt(notIxfr, 2 + 12 + 13 + 2);
+        // an authority record that is not an SOA
+        byte[] notSoa = Samples.DIG_IXFR.clone();
+        notSoa[2 + 12 + 17 + 3] = 2;
+        assertThat(detect(detector, notSoa).status()).isEqualTo(Status.NO_MATCH);
+        // SOA data one byte short, or a pointer forward in it
+        byte[] shortSoa = Samples.DIG_IXFR.clone();
+        shortSoa[2 + 12 + 17 + 11] = 21;
+        assertThat(detect(detector, shortSoa).status()).isEqualTo(Status.NO_MATCH);
+        byte[] forward = Samples.DIG_IXFR.clone();
+        forward[2 + 12 + 17 + 12] = (byte) 0xc0;
+        forward[2 + 12 + 17 + 13] = 80;
+        assertThat(detect(detector, forward).status()).isEqualTo(Status.NO_MATCH);
+    }
+
+    @Test
+    void tsigAndSig0AfterOpt() {
+        assertMatchesEveryWay(Samples.DIG_TSIG, qname("example.com"), 47);
+        assertMatchesEveryWay(Samples.sig0Query(), qname("example.com"), 53);
+        // TSIG and SIG(0) have class ANY and TTL 0
+        byte[] tsigIn = Samples.DIG_TSIG.clone();
+        int tsigClass = 2 + 12 + 17 + 23 + 18 + 3;
+        assertThat(tsigIn[tsigClass]).isEqualTo((byte) 255);
+        tsigIn[tsigClass] = 1;
+        assertThat(detect(detector, tsigIn).status()).isEqualTo(Status.NO_MATCH);
+        byte[] sigTtl = Samples.sig0Query();
+        sigTtl[2 + 12 + 17 + 11 + 8] = 1;
+        assertThat(detect(detector, sigTtl).status()).isEqualTo(Status.NO_MATCH);
+        // two OPT records
+        byte[] opt = {0, 0, 41, 4, (byte) 0xd0, 0, 0, 0, 0, 0, 0};
+        byte[] twoOpts = tcp(concat(header(0x0100, 1, 0, 0, 2), question("example.com", A, 1), opt, opt));
+        assertThat(detect(detector, twoOpts).status()).isEqualTo(Status.NO_MATCH);
+        // fewer records than ARCOUNT says
+        byte[] missing = tcp(concat(header(0x0100, 1, 0, 0, 3), question("example.com", A, 1), opt));
+        assertThat(detect(detector, missing).status()).isEqualTo(Status.NO_MATCH);
+    }
+
+    @Test
+    void serverCookieQueryWithoutQuestion() {
+        assertMatchesEveryWay(Samples.DIG_COOKIE, ProtocolAttributes.EMPTY, 59);
+        assertThat(detect(detector, Arrays.copyOfRange(Samples.DIG_COOKIE, 2, Samples.DIG_COOKIE.length), UDP).status())
+                .isEqualTo(Status.MATCH);
+        // a client and a server cookie
+        byte[] both = tcp(concat(header(0x0120, 0, 0, 0, 1),
+                new byte[] {0, 0, 41, 4, (byte) 0xd0, 0, 0, 0, 0, 0, 28, 0, 10, 0, 24}, new byte[24]));
+        assertMatchesEveryWay(both, ProtocolAttributes.EMPTY, 61);
+        // without the cookie option, with a cookie of a bad length, or with other records
+        byte[] noCookie = tcp(concat(header(0x0120, 0, 0, 0, 1),
+                new byte[] {0, 0, 41, 4, (byte) 0xd0, 0, 0, 0, 0, 0, 12, 0, 8, 0, 8}, new byte[8]));
+        assertThat(detect(detector, noCookie).status()).isEqualTo(Status.NO_MATCH);
+        byte[] badLength = tcp(concat(header(0x0120, 0, 0, 0, 1),
+                new byte[] {0, 0, 41, 4, (byte) 0xd0, 0, 0, 0, 0, 0, 11, 0, 10, 0, 7}, new byte[7]));
+        assertThat(detect(detector, badLength).status()).isEqualTo(Status.NO_MATCH);
+        assertNoMatchAt(patch(Samples.DIG_COOKIE.clone(), 13, 2), 14);
+        assertNoMatchAt(patch(Samples.DIG_COOKIE.clone(), 11, 1), 14);
+    }
+
+    @Test
+    void dsoKeepalive() {
+        assertMatchesEveryWay(Samples.DSO_KEEPALIVE, ProtocolAttributes.EMPTY, 67);
+        // a primary TLV, then an additional one (encryption padding)
+        byte[] padded = tcp(concat(header(0x3000, 0, 0, 0, 0), new byte[] {0, 1, 0, 8}, new byte[8],
+                new byte[] {0, 3, 0, 16}, new byte[16]));
+        assertMatchesEveryWay(padded, ProtocolAttributes.EMPTY, 71);
+        // not over UDP
+        byte[] udp = Arrays.copyOfRange(Samples.DSO_KEEPALIVE, 2, Samples.DSO_KEEPALIVE.length);
+        assertThat(detect(detector, udp, UDP).status()).isEqualTo(Status.NO_MATCH);
+    }
+
+    @Test
+    void badDsoFails() {
+        assertNoMatchAt(patch(Samples.DSO_KEEPALIVE.clone(), 4, 0x31), 5);          // RD
+        assertNoMatchAt(patch(Samples.DSO_KEEPALIVE.clone(), 5, 0x01), 6);          // RCODE
+        assertNoMatchAt(patch(Samples.DSO_KEEPALIVE.clone(), 7, 1), 8);             // QDCOUNT
+        assertNoMatchAt(patch(Samples.DSO_KEEPALIVE.clone(), 13, 1), 14);           // ARCOUNT
+        assertNoMatchAt(patch(Samples.DSO_KEEPALIVE.clone(), 15, 0), 18);           // primary TLV type 0
+        byte[] past = patch(Samples.DSO_KEEPALIVE.clone(), 17, 9);                  // TLV past the message
+        assertThat(detect(detector, past).status()).isEqualTo(Status.NO_MATCH);
+        byte[] shortTlv = tcp(concat(header(0x3000, 0, 0, 0, 0), new byte[] {0, 1, 0, 8}, new byte[8], new byte[2]));
+        assertThat(detect(detector, shortTlv).status()).isEqualTo(Status.NO_MATCH);
     }
 
     private void assertNoMatchAt(byte[] bytes, int decisive) {

@@ -10,6 +10,7 @@ import static io.refractium.protocols.DetectorChecks.everyByte;
 import static io.refractium.protocols.Samples.ascii;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.refractium.protocols.DetectorChecks;
 import io.refractium.protocols.Samples;
 import io.refractium.spi.AttributeKey;
 import io.refractium.spi.DetectionResult;
@@ -93,8 +94,11 @@ class HttpDetectorProgressTest {
             ascii("CONNECT example.com:443 HTTP/1.1\r\nHost: x\r\n\r\n"),
             ascii("POST /a HTTP/1.1\nX-A: b\n  folded\nUser-Agent: x\nHOST: [::1]:80\n\n"),
             ascii("GET /" + "a".repeat(300) + " HTTP/1.0\r\nA: " + "b".repeat(400) + "\r\nB: c\r\n\r\n"),
+            ascii("\r\n\nBREW /a/./b/%2e%2E/c?x HTTP/1.1\r\nHost: a.test\r\nHost: b.test\r\n\r\n"),
+            ascii("GET /x HTTP/1.1\r\nHost: a.test\r\n folded\r\nX: y\r\n\r\n"),
         };
         assertProgressChangesNothingOnMutations(detector, samples, TCP, 19, 3000);
         assertProgressChangesNothingOnMutations(detector, samples, TCP_COMPLETE, 23, 1000);
+        assertProgressChangesNothingOnMutations(detector, samples, DetectorChecks.TCP_LAST_CALL, 29, 1000);
     }
 }

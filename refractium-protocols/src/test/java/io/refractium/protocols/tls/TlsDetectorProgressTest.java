@@ -158,5 +158,7 @@ class TlsDetectorProgressTest {
                     .sni("a.test").handshake(), 1),
         };
         assertProgressChangesNothingOnMutations(detector, samples, TCP, 17, 1500);
+        assertProgressChangesNothingOnMutations(detector, samples, io.refractium.protocols.DetectorChecks.TCP_LAST_CALL,
+                31, 300);
     }
 }

@@ -1,6 +1,8 @@
 package io.refractium.protocols.tls;
 
 import static io.refractium.protocols.DetectorChecks.TCP;
+import static io.refractium.protocols.DetectorChecks.TCP_COMPLETE;
+import static io.refractium.protocols.DetectorChecks.TCP_LAST_CALL;
 import static io.refractium.protocols.DetectorChecks.assertDecidesAt;
 import static io.refractium.protocols.DetectorChecks.assertRandomSplits;
 import static io.refractium.protocols.DetectorChecks.assertSameOnEveryBuffer;
@@ -33,6 +35,17 @@ class TlsDetectorTest {
                 .put(AttributeKey.SNI, sni)
                 .put(AttributeKey.ALPN, alpn)
                 .put(AttributeKey.TLS_VERSION, version)
+                .build();
+    }
+
+    /** The post-quantum sample carries a GREASE ECH extension, as Chrome's hellos do: its SNI is the public name. */
+    private static ProtocolAttributes echAttributes(String sni, List<String> alpn, String version) {
+        return ProtocolAttributes.builder()
+                .put(AttributeKey.SNI, sni)
+                .put(AttributeKey.ALPN, alpn)
+                .put(AttributeKey.TLS_VERSION, version)
+                .put(AttributeKey.TLS_ECH, "true")
+                .put(AttributeKey.TLS_ECH_PUBLIC_NAME, sni)
                 .build();
     }
 
@@ -75,7 +88,7 @@ class TlsDetectorTest {
         byte[] hello = records(handshake, 16384);
         assertThat(hello.length).isBetween(1700, 2000);
         DetectionResult r = assertDecidesAt(detector, hello, hello.length, Status.MATCH, TCP);
-        assertThat(r.attributes()).isEqualTo(attributes("a.test", List.of("h2", "http/1.1"), "TLSv1.3"));
+        assertThat(r.attributes()).isEqualTo(echAttributes("a.test", List.of("h2", "http/1.1"), "TLSv1.3"));
     }
 
     @Test
@@ -84,7 +97,7 @@ class TlsDetectorTest {
         byte[] hello = records(handshake, 100);
         assertThat(hello.length).isEqualTo(handshake.length + 5 * ((handshake.length + 99) / 100));
         DetectionResult r = assertDecidesAt(detector, hello, hello.length, Status.MATCH, TCP);
-        assertThat(r.attributes()).isEqualTo(attributes("a.test", List.of("h2", "http/1.1"), "TLSv1.3"));
+        assertThat(r.attributes()).isEqualTo(echAttributes("a.test", List.of("h2", "http/1.1"), "TLSv1.3"));
     }
 
     @ParameterizedTest
@@ -93,7 +106,7 @@ class TlsDetectorTest {
         byte[] hello = records(postQuantumClientHello().handshake(), fragmentLength);
         DetectionResult r = assertSameOnEveryBuffer(detector, hello, TCP);
         assertThat(r.status()).isEqualTo(Status.MATCH);
-        assertThat(r.attributes()).isEqualTo(attributes("a.test", List.of("h2", "http/1.1"), "TLSv1.3"));
+        assertThat(r.attributes()).isEqualTo(echAttributes("a.test", List.of("h2", "http/1.1"), "TLSv1.3"));
         assertThat(detect(detector, java.util.Arrays.copyOf(hello, hello.length - 1)).status())
                 .isEqualTo(Status.NEED_MORE);
     }
@@ -108,7 +121,7 @@ class TlsDetectorTest {
     @Test
     void randomSplitsOfReadsAndRecords() {
         byte[] handshake = postQuantumClientHello().handshake();
-        DetectionResult expected = DetectionResult.match(attributes("a.test", List.of("h2", "http/1.1"), "TLSv1.3"));
+        DetectionResult expected = DetectionResult.match(echAttributes("a.test", List.of("h2", "http/1.1"), "TLSv1.3"));
         Random random = new Random(42);
         for (int i = 0; i < 40; i++) {
             byte[] hello = Samples.randomRecords(handshake, random, 1 + random.nextInt(600));
@@ -347,5 +360,108 @@ class TlsDetectorTest {
     private static byte[] patch(byte[] bytes, int index, int value) {
         bytes[index] = (byte) value;
         return bytes;
+    }
+
+    // ---------------------------------------------------------------- ECH, host names, last call
+
+    @Test
+    void echIsReportedWithThePublicName() {
+        byte[] ech = new byte[100];
+        new Random(3).nextBytes(ech);
+        ech[0] = 0; // outer
+        byte[] hello = clientHello().sni("Public.Example.").alpn("h2").extension(0xfe0d, ech)
+                .supportedVersions(0x0304).record();
+        DetectionResult r = assertDecidesAt(detector, hello, hello.length, Status.MATCH, TCP);
+        assertThat(r.attributes()).isEqualTo(echAttributes("public.example", List.of("h2"), "TLSv1.3"));
+        assertRandomSplits(detector, hello, hello.length, r, TCP, 11, 200);
+        // without an outer SNI: the flag alone
+        byte[] noSni = clientHello().extension(0xfe0d, ech).record();
+        DetectionResult n = assertDecidesAt(detector, noSni, noSni.length, Status.MATCH, TCP);
+        assertThat(n.attributes().get(AttributeKey.TLS_ECH)).isEqualTo("true");
+        assertThat(n.attributes().has(AttributeKey.TLS_ECH_PUBLIC_NAME)).isFalse();
+        assertThat(n.attributes().has(AttributeKey.SNI)).isFalse();
+        // no ECH, no flag
+        byte[] plain = clientHello().sni("a.test").record();
+        assertThat(detect(detector, plain).attributes().has(AttributeKey.TLS_ECH)).isFalse();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"a.example/.b.example", "a_b.example", "a..b", ".a", "a b", "192.0.2.1:443", "[::1]",
+        "a%2eb", "caf\u00e9.example", "*.example"})
+    void invalidServerNameGivesNoSni(String name) {
+        byte[] hello = clientHello().sni(name).alpn("h2").record();
+        DetectionResult r = assertDecidesAt(detector, hello, hello.length, Status.MATCH, TCP);
+        assertThat(r.attributes()).isEqualTo(attributes(null, List.of("h2"), "TLSv1.2"));
+    }
+
+    @Test
+    void longestValidServerName() {
+        String name = ("a".repeat(63) + ".").repeat(3) + "b".repeat(61);
+        assertThat(name).hasSize(253);
+        assertThat(detect(detector, clientHello().sni(name).record()).attributes().get(AttributeKey.SNI))
+                .isEqualTo(name);
+        assertThat(detect(detector, clientHello().sni(name + "b").record()).attributes().has(AttributeKey.SNI))
+                .isFalse();
+        assertThat(detect(detector, clientHello().sni("a".repeat(64)).record()).attributes().has(AttributeKey.SNI))
+                .isFalse();
+    }
+
+    @Test
+    void helloCutByTheCapMatchesOnTheLastCallWithWhatItCarried() {
+        byte[] hello = postQuantumClientHello().record();
+        byte[] handshake = postQuantumClientHello().handshake();
+        // the offsets in the record of the extensions that matter
+        int sniEnd = indexOf(hello, new byte[] {'a', '.', 't', 'e', 's', 't'}) + 6;
+        int alpnEnd = indexOf(hello, "http/1.1".getBytes(java.nio.charset.StandardCharsets.US_ASCII)) + 8;
+        int extensions = 5 + handshake.length - extensionsLength(handshake);
+        int sniHeader = sniEnd - "a.test".length() - 9;
+        int alpnHeader = alpnEnd - 18;
+        DetectionResult full = detect(detector, hello);
+        for (int n = 1; n < hello.length; n++) {
+            byte[] cut = java.util.Arrays.copyOf(hello, n);
+            assertThat(detect(detector, cut, TCP).status()).as("%d bytes", n).isEqualTo(Status.NEED_MORE);
+            DetectionResult r = detect(detector, cut, TCP_LAST_CALL);
+            boolean insideSniOrAlpn = n >= sniHeader + 4 && n < sniEnd || n >= alpnHeader + 4 && n < alpnEnd;
+            if (n < extensions + 2 || insideSniOrAlpn) {
+                assertThat(r.status()).as("%d bytes", n).isEqualTo(Status.NO_MATCH);
+                continue;
+            }
+            assertThat(r.status()).as("%d bytes", n).isEqualTo(Status.MATCH);
+            assertThat(r.attributes().get(AttributeKey.SNI)).as("%d bytes", n).isEqualTo(n >= sniEnd ? "a.test" : null);
+            assertThat(r.attributes().get(AttributeKey.ALPN)).as("%d bytes", n)
+                    .isEqualTo(n >= alpnEnd ? List.of("h2", "http/1.1") : null);
+        }
+        // cut near the end (in the ECH extension): everything but the version's source is known
+        DetectionResult late = detect(detector, java.util.Arrays.copyOf(hello, hello.length - 10), TCP_LAST_CALL);
+        assertThat(late.attributes()).isEqualTo(full.attributes());
+        // a cut hello in small records, with the client's FIN
+        byte[] small = records(handshake, 100);
+        DetectionResult fin = detect(detector, java.util.Arrays.copyOf(small, small.length / 2), TCP_COMPLETE);
+        assertThat(fin.attributes().get(AttributeKey.SNI)).isEqualTo("a.test");
+        // an invalid byte before the cut still rules it out
+        byte[] broken = patch(java.util.Arrays.copyOf(hello, hello.length - 10), 5, 2);
+        assertThat(detect(detector, broken, TCP_LAST_CALL).status()).isEqualTo(Status.NO_MATCH);
+    }
+
+    private static int indexOf(byte[] haystack, byte[] needle) {
+        outer:
+        for (int i = 0; i + needle.length <= haystack.length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (haystack[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        throw new AssertionError("not found");
+    }
+
+    /** Returns the length of the extensions block of a handshake message, its 2-byte length included. */
+    private static int extensionsLength(byte[] handshake) {
+        int p = 4 + 2 + 32;
+        p += 1 + (handshake[p] & 0xff);
+        p += 2 + ((handshake[p] & 0xff) << 8 | handshake[p + 1] & 0xff);
+        p += 1 + (handshake[p] & 0xff);
+        return handshake.length - p;
     }
 }
