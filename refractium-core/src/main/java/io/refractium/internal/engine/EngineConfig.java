@@ -32,7 +32,17 @@ public record EngineConfig(
     /** The default of the drain timeout (see {@code RefractiumBuilder.drainTimeout}). */
     public static final Duration DEFAULT_DRAIN_TIMEOUT = Duration.ofSeconds(30);
 
-    /** A config with the default drain timeout, for code and tests that build one by hand. */
+    /** The defaults of the DNS settings, for tests that build a config by hand. */
+    public static final Duration DEFAULT_DNS_MIN_TTL = Duration.ofSeconds(1);
+    /** The default longest time a DNS answer is kept. */
+    public static final Duration DEFAULT_DNS_MAX_TTL = Duration.ofMinutes(5);
+    /** The default quiet timeout of detection (see {@code RefractiumBuilder.quietTimeout}). */
+    public static final Duration DEFAULT_QUIET_TIMEOUT = Duration.ofMillis(100);
+
+    /**
+     * The settings with the default {@link #drainTimeout()} and {@link #quietTimeout()}, for tests that build a
+     * config by hand.
+     */
     public EngineConfig(List<InetSocketAddress> listenAddresses, int maxPeekBytes, long maxPeekMemoryBytes,
                         Duration peekTimeout, Duration silenceTimeout, Duration connectTimeout, Duration idleTimeout,
                         Duration shutdownGracePeriod, ProtocolRegistry protocols, List<Hook> hooks,
@@ -41,25 +51,6 @@ public record EngineConfig(
                         Duration dnsMinTtl, Duration dnsMaxTtl) {
         this(listenAddresses, maxPeekBytes, maxPeekMemoryBytes, peekTimeout, silenceTimeout, connectTimeout,
                 idleTimeout, DEFAULT_DRAIN_TIMEOUT, shutdownGracePeriod, protocols, hooks, bossGroup, workerGroup,
-                workerThreads, nativeTransport, splice, dnsServers, dnsMinTtl, dnsMaxTtl);
-    }
-
-    /** The defaults of the DNS settings, for tests that build a config by hand. */
-    public static final Duration DEFAULT_DNS_MIN_TTL = Duration.ofSeconds(1);
-    /** The default longest time a DNS answer is kept. */
-    public static final Duration DEFAULT_DNS_MAX_TTL = Duration.ofMinutes(5);
-    /** The default quiet timeout of detection (see {@code RefractiumBuilder.quietTimeout}). */
-    public static final Duration DEFAULT_QUIET_TIMEOUT = Duration.ofMillis(100);
-
-    /** The settings with the default {@link #quietTimeout()}, for tests that build a config by hand. */
-    public EngineConfig(List<InetSocketAddress> listenAddresses, int maxPeekBytes, long maxPeekMemoryBytes,
-                        Duration peekTimeout, Duration silenceTimeout, Duration connectTimeout, Duration idleTimeout,
-                        Duration shutdownGracePeriod, ProtocolRegistry protocols, List<Hook> hooks,
-                        IoEventLoopGroup bossGroup, IoEventLoopGroup workerGroup, int workerThreads,
-                        boolean nativeTransport, boolean splice, List<InetSocketAddress> dnsServers,
-                        Duration dnsMinTtl, Duration dnsMaxTtl) {
-        this(listenAddresses, maxPeekBytes, maxPeekMemoryBytes, peekTimeout, silenceTimeout, connectTimeout,
-                idleTimeout, shutdownGracePeriod, protocols, hooks, bossGroup, workerGroup, workerThreads,
-                nativeTransport, splice, dnsServers, dnsMinTtl, dnsMaxTtl, DEFAULT_QUIET_TIMEOUT);
+                workerThreads, nativeTransport, splice, dnsServers, dnsMinTtl, dnsMaxTtl, DEFAULT_QUIET_TIMEOUT);
     }
 }

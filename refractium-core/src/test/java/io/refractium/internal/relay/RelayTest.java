@@ -79,7 +79,7 @@ class RelayTest {
         EngineConfig config = new EngineConfig(List.of(LOCAL), 1024, 1 << 20, Duration.ofSeconds(5),
                 Duration.ofSeconds(2), Duration.ofSeconds(5), idle, DRAIN, Duration.ofSeconds(1), null, List.of(),
                 null, null, 1, false, true, List.of(), EngineConfig.DEFAULT_DNS_MIN_TTL,
-                EngineConfig.DEFAULT_DNS_MAX_TTL);
+                EngineConfig.DEFAULT_DNS_MAX_TTL, EngineConfig.DEFAULT_QUIET_TIMEOUT);
         Relay.start(conn, config, false);
     }
 

@@ -93,7 +93,7 @@ class SpliceDrainTest {
         EngineConfig config = new EngineConfig(List.of(), 1024, 1 << 20, Duration.ofSeconds(5), Duration.ofSeconds(2),
                 Duration.ofSeconds(5), Duration.ZERO, Duration.ofMillis(500), Duration.ofSeconds(1), null, List.of(),
                 null, null, 1, true, true, List.of(), EngineConfig.DEFAULT_DNS_MIN_TTL,
-                EngineConfig.DEFAULT_DNS_MAX_TTL);
+                EngineConfig.DEFAULT_DNS_MAX_TTL, EngineConfig.DEFAULT_QUIET_TIMEOUT);
         listener = new ServerBootstrap().group(group).channel(EpollServerSocketChannel.class)
                 .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 .childOption(EpollChannelOption.EPOLL_MODE, EpollMode.LEVEL_TRIGGERED)
