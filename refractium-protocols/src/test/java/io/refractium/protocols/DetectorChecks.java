@@ -33,8 +33,6 @@ public final class DetectorChecks {
     public static final DetectionContext TCP = context(Transport.TCP, false);
     /** A TCP connection whose client has finished sending. */
     public static final DetectionContext TCP_COMPLETE = context(Transport.TCP, true);
-    /** A TCP connection still sending, on the detector's last call (deadline, peek cap or its own maxBytes). */
-    public static final DetectionContext TCP_LAST_CALL = lastCall(TCP);
     /** The first datagram of a UDP flow. */
     public static final DetectionContext UDP = context(Transport.UDP, true);
     /** A TCP connection still sending whose detection ends now (deadline or cap): {@code isLastCall()}. */
