@@ -393,7 +393,10 @@ public final class RefractiumBuilder {
     /**
      * Uses the caller's event loops for accepting and for connections; Refractium does not shut them down. The
      * transport follows the group: epoll channels for an epoll group, NIO otherwise. Default: Refractium creates
-     * its own.
+     * its own. Note: the event loops Refractium creates work around a Netty 4.2 epoll bug (a half-closed socket
+     * whose interest set becomes empty leaves the epoll set, and a later stalled write to it fails with
+     * {@code ENOENT}, losing the bytes queued for it); an epoll group made with plain
+     * {@code EpollIoHandler.newFactory()} does not.
      *
      * @param bossGroup runs the listening sockets
      * @param workerGroup runs client and backend connections

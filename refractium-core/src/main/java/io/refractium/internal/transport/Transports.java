@@ -39,9 +39,14 @@ public record Transports(boolean epoll, Class<? extends ServerChannel> serverCha
         }
     }
 
-    /** Creates an event loop group of this transport. */
+    /**
+     * Creates an event loop group of this transport. Epoll handlers are wrapped by {@link EpollInterestKeeper}, which
+     * works around a Netty bug that drops half-closed sockets from the epoll set (and then their queued bytes).
+     */
     public IoEventLoopGroup newGroup(int threads, String name) {
-        IoHandlerFactory factory = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+        IoHandlerFactory factory = epoll
+                ? EpollInterestKeeper.wrap(EpollIoHandler.newFactory())
+                : NioIoHandler.newFactory();
         return new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory(name, true), factory);
     }
 }
