@@ -114,41 +114,6 @@ public final class DetectorChecks {
         };
     }
 
-    /** Returns a context like {@code context} whose {@link DetectionContext#isLastCall()} is {@code true}. */
-    public static DetectionContext lastCall(DetectionContext context) {
-        return new DetectionContext() {
-            @Override
-            public Transport transport() {
-                return context.transport();
-            }
-
-            @Override
-            public SocketAddress remoteAddress() {
-                return context.remoteAddress();
-            }
-
-            @Override
-            public SocketAddress localAddress() {
-                return context.localAddress();
-            }
-
-            @Override
-            public boolean isInputComplete() {
-                return context.isInputComplete();
-            }
-
-            @Override
-            public boolean isLastCall() {
-                return true;
-            }
-
-            @Override
-            public String toString() {
-                return context + " last call";
-            }
-        };
-    }
-
     /** Runs the detector on the bytes over TCP, in an unpooled heap buffer. */
     public static DetectionResult detect(RefractiumProtocol p, byte[] bytes) {
         return detect(p, bytes, TCP);

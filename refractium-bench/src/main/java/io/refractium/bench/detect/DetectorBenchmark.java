@@ -7,11 +7,7 @@ import io.refractium.protocols.http.HttpDetector;
 import io.refractium.protocols.http2.Http2Detector;
 import io.refractium.protocols.ssh.SshDetector;
 import io.refractium.protocols.tls.TlsDetector;
-import io.refractium.spi.DetectionContext;
 import io.refractium.spi.DetectionResult;
-import io.refractium.spi.Transport;
-import java.net.InetSocketAddress;
-import java.net.SocketAddress;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -47,59 +43,6 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 1)
 @Fork(1)
 public class DetectorBenchmark {
-
-    private static final DetectionContext TCP = new DetectionContext() {
-        private final InetSocketAddress remote = new InetSocketAddress("127.0.0.1", 40000);
-        private final InetSocketAddress local = new InetSocketAddress("127.0.0.1", 443);
-
-        @Override
-        public Transport transport() {
-            return Transport.TCP;
-        }
-
-        @Override
-        public SocketAddress remoteAddress() {
-            return remote;
-        }
-
-        @Override
-        public SocketAddress localAddress() {
-            return local;
-        }
-
-        @Override
-        public boolean isInputComplete() {
-            return false;
-        }
-    };
-
-    /** The same connection on its last call: the peek cap was reached. */
-    private static final DetectionContext LAST_CALL = new DetectionContext() {
-        @Override
-        public Transport transport() {
-            return TCP.transport();
-        }
-
-        @Override
-        public SocketAddress remoteAddress() {
-            return TCP.remoteAddress();
-        }
-
-        @Override
-        public SocketAddress localAddress() {
-            return TCP.localAddress();
-        }
-
-        @Override
-        public boolean isInputComplete() {
-            return false;
-        }
-
-        @Override
-        public boolean isLastCall() {
-            return true;
-        }
-    };
 
     private final TlsDetector tls = new TlsDetector();
     private final HttpDetector http = new HttpDetector();
@@ -139,20 +82,20 @@ public class DetectorBenchmark {
         h2cGrpc = buffer(Samples.h2cCurlGrpc());
         sshBanner = buffer(Samples.ascii(Samples.OPENSSH_BANNER));
         dnsQuery = buffer(Samples.dnsQueryOverTcp());
-        check(tls.detect(clientHello, TCP), DetectionResult.Status.MATCH);
-        check(tls.detect(clientHelloInRecords, TCP), DetectionResult.Status.MATCH);
-        check(tls.detect(halfClientHello, TCP), DetectionResult.Status.NEED_MORE);
-        check(tls.detect(halfClientHello, LAST_CALL), DetectionResult.Status.MATCH);
-        check(http.detect(httpDotSegmentsRequest, TCP), DetectionResult.Status.MATCH);
-        check(http.detect(httpRequest, TCP), DetectionResult.Status.MATCH);
-        check(http2.detect(http2Preface, TCP), DetectionResult.Status.NEED_MORE);
-        check(http2.detect(h2cGet, TCP), DetectionResult.Status.MATCH);
-        check(http2.detect(h2cGrpc, TCP), DetectionResult.Status.MATCH);
-        check(ssh.detect(sshBanner, TCP), DetectionResult.Status.MATCH);
-        check(dns.detect(dnsQuery, TCP), DetectionResult.Status.MATCH);
-        check(tls.detect(httpRequest, TCP), DetectionResult.Status.NO_MATCH);
-        check(http.detect(clientHello, TCP), DetectionResult.Status.NO_MATCH);
-        check(dns.detect(httpRequest, TCP), DetectionResult.Status.NO_MATCH);
+        check(tls.detect(clientHello, Contexts.TCP), DetectionResult.Status.MATCH);
+        check(tls.detect(clientHelloInRecords, Contexts.TCP), DetectionResult.Status.MATCH);
+        check(tls.detect(halfClientHello, Contexts.TCP), DetectionResult.Status.NEED_MORE);
+        check(tls.detect(halfClientHello, Contexts.TCP_LAST_CALL), DetectionResult.Status.MATCH);
+        check(http.detect(httpDotSegmentsRequest, Contexts.TCP), DetectionResult.Status.MATCH);
+        check(http.detect(httpRequest, Contexts.TCP), DetectionResult.Status.MATCH);
+        check(http2.detect(http2Preface, Contexts.TCP), DetectionResult.Status.NEED_MORE);
+        check(http2.detect(h2cGet, Contexts.TCP), DetectionResult.Status.MATCH);
+        check(http2.detect(h2cGrpc, Contexts.TCP), DetectionResult.Status.MATCH);
+        check(ssh.detect(sshBanner, Contexts.TCP), DetectionResult.Status.MATCH);
+        check(dns.detect(dnsQuery, Contexts.TCP), DetectionResult.Status.MATCH);
+        check(tls.detect(httpRequest, Contexts.TCP), DetectionResult.Status.NO_MATCH);
+        check(http.detect(clientHello, Contexts.TCP), DetectionResult.Status.NO_MATCH);
+        check(dns.detect(httpRequest, Contexts.TCP), DetectionResult.Status.NO_MATCH);
     }
 
     /** Releases the buffers. */
@@ -183,7 +126,7 @@ public class DetectorBenchmark {
      */
     @Benchmark
     public DetectionResult tlsPostQuantumHello() {
-        return tls.detect(clientHello, TCP);
+        return tls.detect(clientHello, Contexts.TCP);
     }
 
     /**
@@ -193,7 +136,7 @@ public class DetectorBenchmark {
      */
     @Benchmark
     public DetectionResult tlsPostQuantumHelloInRecords() {
-        return tls.detect(clientHelloInRecords, TCP);
+        return tls.detect(clientHelloInRecords, Contexts.TCP);
     }
 
     /**
@@ -203,7 +146,7 @@ public class DetectorBenchmark {
      */
     @Benchmark
     public DetectionResult tlsHalfHelloNeedsMore() {
-        return tls.detect(halfClientHello, TCP);
+        return tls.detect(halfClientHello, Contexts.TCP);
     }
 
     /**
@@ -213,7 +156,7 @@ public class DetectorBenchmark {
      */
     @Benchmark
     public DetectionResult httpBrowserRequest() {
-        return http.detect(httpRequest, TCP);
+        return http.detect(httpRequest, Contexts.TCP);
     }
 
     /**
@@ -223,7 +166,7 @@ public class DetectorBenchmark {
      */
     @Benchmark
     public DetectionResult httpRequestWithDotSegments() {
-        return http.detect(httpDotSegmentsRequest, TCP);
+        return http.detect(httpDotSegmentsRequest, Contexts.TCP);
     }
 
     /**
@@ -234,7 +177,7 @@ public class DetectorBenchmark {
      */
     @Benchmark
     public DetectionResult tlsHalfHelloLastCall() {
-        return tls.detect(halfClientHello, LAST_CALL);
+        return tls.detect(halfClientHello, Contexts.TCP_LAST_CALL);
     }
 
     /**
@@ -244,7 +187,7 @@ public class DetectorBenchmark {
      */
     @Benchmark
     public DetectionResult http2PrefaceNeedsMore() {
-        return http2.detect(http2Preface, TCP);
+        return http2.detect(http2Preface, Contexts.TCP);
     }
 
     /**
@@ -255,7 +198,7 @@ public class DetectorBenchmark {
      */
     @Benchmark
     public DetectionResult h2cCurlHeaders() {
-        return http2.detect(h2cGet, TCP);
+        return http2.detect(h2cGet, Contexts.TCP);
     }
 
     /**
@@ -266,7 +209,7 @@ public class DetectorBenchmark {
      */
     @Benchmark
     public DetectionResult h2cGrpcHeaders() {
-        return http2.detect(h2cGrpc, TCP);
+        return http2.detect(h2cGrpc, Contexts.TCP);
     }
 
     /**
@@ -276,7 +219,7 @@ public class DetectorBenchmark {
      */
     @Benchmark
     public DetectionResult sshBanner() {
-        return ssh.detect(sshBanner, TCP);
+        return ssh.detect(sshBanner, Contexts.TCP);
     }
 
     /**
@@ -286,7 +229,7 @@ public class DetectorBenchmark {
      */
     @Benchmark
     public DetectionResult dnsQuery() {
-        return dns.detect(dnsQuery, TCP);
+        return dns.detect(dnsQuery, Contexts.TCP);
     }
 
     /**
@@ -296,7 +239,7 @@ public class DetectorBenchmark {
      */
     @Benchmark
     public DetectionResult tlsRejectsHttp() {
-        return tls.detect(httpRequest, TCP);
+        return tls.detect(httpRequest, Contexts.TCP);
     }
 
     /**
@@ -306,7 +249,7 @@ public class DetectorBenchmark {
      */
     @Benchmark
     public DetectionResult httpRejectsTls() {
-        return http.detect(clientHello, TCP);
+        return http.detect(clientHello, Contexts.TCP);
     }
 
     /**
@@ -316,6 +259,6 @@ public class DetectorBenchmark {
      */
     @Benchmark
     public DetectionResult dnsRejectsHttp() {
-        return dns.detect(httpRequest, TCP);
+        return dns.detect(httpRequest, Contexts.TCP);
     }
 }

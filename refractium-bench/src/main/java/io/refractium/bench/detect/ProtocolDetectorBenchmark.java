@@ -12,12 +12,8 @@ import io.refractium.protocols.redis.RedisDetector;
 import io.refractium.protocols.socks.SocksDetector;
 import io.refractium.protocols.stun.StunDetector;
 import io.refractium.protocols.xmpp.XmppDetector;
-import io.refractium.spi.DetectionContext;
 import io.refractium.spi.DetectionResult;
 import io.refractium.spi.RefractiumProtocol;
-import io.refractium.spi.Transport;
-import java.net.InetSocketAddress;
-import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -57,31 +53,6 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 1)
 @Fork(1)
 public class ProtocolDetectorBenchmark {
-
-    private static final DetectionContext TCP = new DetectionContext() {
-        private final InetSocketAddress remote = new InetSocketAddress("127.0.0.1", 40000);
-        private final InetSocketAddress local = new InetSocketAddress("127.0.0.1", 443);
-
-        @Override
-        public Transport transport() {
-            return Transport.TCP;
-        }
-
-        @Override
-        public SocketAddress remoteAddress() {
-            return remote;
-        }
-
-        @Override
-        public SocketAddress localAddress() {
-            return local;
-        }
-
-        @Override
-        public boolean isInputComplete() {
-            return false;
-        }
-    };
 
     private static final String PSQL_STARTUP = "00000043000300007573657200616c6963650064617461626173650073686f7000"
             + "6170706c69636174696f6e5f6e616d65007265667261637469756d2d746573740000";
@@ -175,7 +146,7 @@ public class ProtocolDetectorBenchmark {
     }
 
     private static DetectionResult detect(RefractiumProtocol p, ByteBuf buf) {
-        return p.detect(buf, TCP);
+        return p.detect(buf, Contexts.TCP);
     }
 
     /** PostgreSQL: psql's StartupMessage, with user, database and application name. */
