@@ -211,7 +211,7 @@ class HealthTest {
         }
         s = r.target("passive").backend(dead);
         assertThat(s.health()).isEqualTo(Health.EJECTED);
-        assertThat(s.lastChange()).endsWith("ejected for 3000ms");
+        assertThat(s.lastChange()).endsWith("ejected for 3s");
     }
 
     @Test
