@@ -24,6 +24,7 @@ public final class ForwardTarget {
     private final HealthCheck healthCheck;
     private final int ejectAfter;
     private final Duration ejectionCooldown;
+    private final ProxyProtocolVersion sendProxyProtocol;
     /** Cached: a target is looked up by value for every connection routed to it. */
     private int hash;
 
@@ -36,6 +37,7 @@ public final class ForwardTarget {
         this.healthCheck = b.healthCheck;
         this.ejectAfter = b.ejectAfter;
         this.ejectionCooldown = b.ejectionCooldown;
+        this.sendProxyProtocol = b.sendProxyProtocol;
     }
 
     /**
@@ -126,6 +128,14 @@ public final class ForwardTarget {
         return ejectionCooldown;
     }
 
+    /**
+     * Returns the PROXY protocol version sent to this target's backends before the client's bytes, or {@code null}
+     * (the default) for none.
+     */
+    public ProxyProtocolVersion sendProxyProtocol() {
+        return sendProxyProtocol;
+    }
+
     @Override
     public boolean equals(Object o) {
         if (o == this) {
@@ -138,7 +148,7 @@ public final class ForwardTarget {
         return hashCode() == t.hashCode() && name.equals(t.name) && backends.equals(t.backends) && loadBalancer.equals(t.loadBalancer)
                 && maxAttempts == t.maxAttempts && Objects.equals(connectDeadline, t.connectDeadline)
                 && healthCheck.equals(t.healthCheck) && ejectAfter == t.ejectAfter
-                && ejectionCooldown.equals(t.ejectionCooldown);
+                && ejectionCooldown.equals(t.ejectionCooldown) && sendProxyProtocol == t.sendProxyProtocol;
     }
 
     @Override
@@ -146,7 +156,7 @@ public final class ForwardTarget {
         int h = hash;
         if (h == 0) {
             h = Objects.hash(name, backends, loadBalancer, maxAttempts, connectDeadline, healthCheck, ejectAfter,
-                    ejectionCooldown);
+                    ejectionCooldown, sendProxyProtocol);
             hash = h;
         }
         return h;
@@ -167,6 +177,7 @@ public final class ForwardTarget {
         private HealthCheck healthCheck = HealthCheck.none();
         private int ejectAfter = 3;
         private Duration ejectionCooldown = Duration.ofSeconds(5);
+        private ProxyProtocolVersion sendProxyProtocol;
 
         private Builder(String name) {
             Objects.requireNonNull(name, "name");
@@ -285,6 +296,22 @@ public final class ForwardTarget {
                 throw new IllegalArgumentException("ejectionCooldown: " + cooldown + " (expected: > 0)");
             }
             this.ejectionCooldown = cooldown;
+            return this;
+        }
+
+        /**
+         * Sends a PROXY protocol header to the backends before the client's bytes, so that they see the real client
+         * address (the socket's, or the one a trusted incoming header gave). Version 2 adds TLVs: the detected TLS
+         * server name or HTTP host ({@code PP2_TYPE_AUTHORITY}), the first ALPN protocol the client offered
+         * ({@code PP2_TYPE_ALPN}) and the connection id ({@code PP2_TYPE_UNIQUE_ID}). A {@linkplain
+         * HealthCheck health check} sends a {@code LOCAL} header (v2) or {@code PROXY UNKNOWN} (v1) first. Default
+         * none.
+         *
+         * @param version the version, or {@code null} for none
+         * @return this builder
+         */
+        public Builder sendProxyProtocol(ProxyProtocolVersion version) {
+            this.sendProxyProtocol = version;
             return this;
         }
 

@@ -4,12 +4,16 @@ import io.netty.channel.IoEventLoopGroup;
 import io.refractium.hook.Hook;
 import io.refractium.internal.engine.EngineConfig;
 import io.refractium.internal.engine.ProtocolRegistry;
+import io.refractium.internal.proxy.ProxyAcceptance;
 import io.refractium.internal.route.Router;
 import io.refractium.spi.RefractiumProtocol;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -78,6 +82,8 @@ public final class RefractiumBuilder {
     private List<InetSocketAddress> dnsServers = List.of();
     private Duration dnsMinTtl = DEFAULT_DNS_MIN_TTL;
     private Duration dnsMaxTtl = DEFAULT_DNS_MAX_TTL;
+    private ProxyAcceptance proxyAll;
+    private final Map<Integer, ProxyAcceptance> proxyByPort = new HashMap<>();
 
     RefractiumBuilder() {
     }
@@ -380,6 +386,56 @@ public final class RefractiumBuilder {
     }
 
     /**
+     * Makes every listener without a setting of its own receive PROXY protocol headers (v1 or v2; see
+     * {@code https://www.haproxy.org/download/3.0/doc/proxy-protocol.txt}) from a proxy or load balancer in front.
+     * The header is read before detection and never forwarded; its source address becomes the connection's client
+     * address for routes by network, client-IP hashing, hooks and logs. A header is believed only from a trusted
+     * source network: from anywhere else the connection is closed. Default: no listener takes a header.
+     *
+     * @param mode {@link ProxyProtocolMode#REQUIRED} (no header: closed) or {@link ProxyProtocolMode#OPTIONAL}
+     *        (the header is decoded only when the first bytes are a PROXY signature)
+     * @param trustedSources the networks allowed to send a header, at least one ({@code 0.0.0.0/0} and
+     *        {@code ::/0} trust everyone)
+     * @return this builder
+     */
+    public RefractiumBuilder acceptProxyProtocol(ProxyProtocolMode mode, Collection<Cidr> trustedSources) {
+        proxyAll = proxyAcceptance(mode, trustedSources);
+        return this;
+    }
+
+    /**
+     * Makes the listener on one port receive PROXY protocol headers, as {@link #acceptProxyProtocol(ProxyProtocolMode,
+     * Collection)} does for every listener; this setting wins on that port. Default: none per port.
+     *
+     * @param listenerPort the local port, 1 to 65535
+     * @param mode required or optional
+     * @param trustedSources the networks allowed to send a header, at least one
+     * @return this builder
+     */
+    public RefractiumBuilder acceptProxyProtocol(int listenerPort, ProxyProtocolMode mode,
+                                                 Collection<Cidr> trustedSources) {
+        if (listenerPort < 1 || listenerPort > 65535) {
+            throw new IllegalArgumentException("acceptProxyProtocol listenerPort: " + listenerPort
+                    + " (expected: 1-65535)");
+        }
+        proxyByPort.put(listenerPort, proxyAcceptance(mode, trustedSources));
+        return this;
+    }
+
+    private static ProxyAcceptance proxyAcceptance(ProxyProtocolMode mode, Collection<Cidr> trustedSources) {
+        Objects.requireNonNull(mode, "mode");
+        Objects.requireNonNull(trustedSources, "trustedSources");
+        if (trustedSources.isEmpty()) {
+            throw new IllegalArgumentException("acceptProxyProtocol trustedSources: [] (expected: at least one "
+                    + "network, e.g. 10.0.0.0/8)");
+        }
+        for (Cidr c : trustedSources) {
+            Objects.requireNonNull(c, "trustedSources element");
+        }
+        return new ProxyAcceptance(mode, List.copyOf(trustedSources));
+    }
+
+    /**
      * Adds a hook; hooks run in the order added.
      *
      * @param hook the hook
@@ -523,7 +579,8 @@ public final class RefractiumBuilder {
         EngineConfig config = new EngineConfig(List.copyOf(listenAddresses), maxPeekBytes, maxPeekMemoryBytes, peekTimeout,
                 silenceTimeout, connectTimeout, idleTimeout, drainTimeout, shutdownGracePeriod, registry, List.copyOf(hooks),
                 bossGroup, workerGroup, workerThreads == 0 ? Runtime.getRuntime().availableProcessors() : workerThreads,
-                nativeTransport, splice, dnsServers, dnsMinTtl, dnsMaxTtl, quietTimeout);
+                nativeTransport, splice, dnsServers, dnsMinTtl, dnsMaxTtl, quietTimeout,
+                new ProxyAcceptance.Listeners(proxyAll, proxyByPort));
         return new Refractium(config, table);
     }
 

@@ -6,11 +6,13 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.util.ReferenceCountUtil;
+import io.refractium.ProxyProtocolVersion;
 import io.refractium.hook.CloseReason;
 import io.refractium.internal.detect.PeekBuffer;
 import io.refractium.internal.engine.ConnectionPath;
 import io.refractium.internal.engine.ConnectionState;
 import io.refractium.internal.health.TargetRuntime;
+import io.refractium.internal.proxy.ProxyHeaders;
 import io.refractium.internal.relay.Relay;
 
 /**
@@ -110,6 +112,10 @@ public final class ConnectHandler extends ChannelInboundHandlerAdapter implement
             return;
         }
         done = true;
+        ProxyProtocolVersion proxy = conn.target() == null ? null : conn.target().sendProxyProtocol();
+        if (proxy != null) {
+            backend.write(ProxyHeaders.forConnection(proxy, conn), backend.voidPromise());
+        }
         ByteBuf bytes = peeked.take();
         if (bytes != null && bytes.isReadable()) {
             backend.write(bytes, backend.voidPromise());

@@ -17,6 +17,8 @@ import io.refractium.internal.connect.ConnectHandler;
 import io.refractium.internal.engine.ConnectionPath;
 import io.refractium.internal.engine.ConnectionState;
 import io.refractium.internal.engine.EngineConfig;
+import io.refractium.internal.proxy.ProxyAcceptance;
+import io.refractium.internal.proxy.ProxyHeaderHandler;
 import io.refractium.internal.route.Router;
 import io.refractium.spi.DetectionResult;
 import io.refractium.spi.RefractiumProtocol;
@@ -44,6 +46,9 @@ import org.slf4j.LoggerFactory;
  * <p>Each decision is recorded in the session ({@link DetectionSession#decided}) before the hooks hear of it, and
  * logged at DEBUG as one line with the {@link DetectionReport}.
  *
+ * <p>On a listener that receives PROXY protocol headers, a {@link ProxyHeaderHandler} goes in front of this one
+ * first; nothing here starts (hooks, timers) until it has consumed the header and set the real client address.
+ *
  * <p>Buffer ownership: bytes read are appended to the peek buffer, which this handler owns until it hands it over,
  * and releases in {@link #handlerRemoved} otherwise.
  */
@@ -60,6 +65,8 @@ public final class DetectHandler extends ChannelInboundHandlerAdapter {
     private boolean done;
     private boolean inputShutdown;
     private boolean deadlinePassed;
+    /** Whether a PROXY protocol header is awaited in front of this handler; nothing starts until it is done. */
+    private boolean awaitingProxyHeader;
     private ScheduledFuture<?> deadlineTimer;
     private ScheduledFuture<?> silenceTimer;
     /** The quiet timer, or {@code null} when none is pending. */
@@ -86,6 +93,13 @@ public final class DetectHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+        ProxyAcceptance proxy = config.proxyProtocol().forListener(conn.localAddress());
+        if (proxy != null) {
+            awaitingProxyHeader = true;
+            ctx.pipeline().addBefore(ctx.name(), "proxy-header", new ProxyHeaderHandler(conn, proxy,
+                    config.peekTimeout().toNanos(), this::proxyHeaderDone));
+            return;
+        }
         if (ctx.channel().isActive()) {
             start();
         }
@@ -105,8 +119,15 @@ public final class DetectHandler extends ChannelInboundHandlerAdapter {
         ctx.fireChannelActive();
     }
 
+    private void proxyHeaderDone() {
+        awaitingProxyHeader = false;
+        if (ctx.channel().isActive()) {
+            start();
+        }
+    }
+
     private void start() {
-        if (done || deadlineTimer != null) {
+        if (done || deadlineTimer != null || awaitingProxyHeader) {
             return;
         }
         if (path.hooks().accepted(conn) == Admission.REFUSE) {

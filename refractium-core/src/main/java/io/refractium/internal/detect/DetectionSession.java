@@ -46,7 +46,7 @@ public final class DetectionSession implements DetectionContext {
     /** Per candidate: the last {@link DetectionReport.Verdict} ordinal, shifted by {@link #VERDICT_SHIFT}, and bytes. */
     private final int[] verdicts;
     private final Transport transport;
-    private final SocketAddress remoteAddress;
+    private SocketAddress remoteAddress;
     private final SocketAddress localAddress;
     private final Object logId;
     private int current = -1;
@@ -295,6 +295,11 @@ public final class DetectionSession implements DetectionContext {
     @Override
     public SocketAddress remoteAddress() {
         return remoteAddress;
+    }
+
+    /** Replaces the client's address with the real one from a PROXY protocol header, before the first update. */
+    public void remoteAddress(SocketAddress real) {
+        this.remoteAddress = real;
     }
 
     @Override

@@ -38,7 +38,8 @@ public final class ConnectionState implements ConnectionInfo {
     private final Listener listener;
     private final RoutingSnapshot snapshot;
     private final CountingRecvByteBufAllocator clientCounter;
-    private final InetSocketAddress clientAddress;
+    private final InetSocketAddress socketAddress;
+    private InetSocketAddress clientAddress;
     private final InetSocketAddress localAddress;
     private final Ticker ticker;
     private final Instant acceptedAt = Instant.now();
@@ -75,6 +76,7 @@ public final class ConnectionState implements ConnectionInfo {
                            RoutingSnapshot snapshot, CountingRecvByteBufAllocator clientCounter, Listener listener) {
         this.id = id;
         this.client = client;
+        this.socketAddress = clientAddress;
         this.clientAddress = clientAddress;
         this.localAddress = localAddress;
         this.snapshot = snapshot;
@@ -114,9 +116,27 @@ public final class ConnectionState implements ConnectionInfo {
         return ticker.nanoTime() - acceptedNanos;
     }
 
+    /**
+     * Returns the real client's address: the one a trusted PROXY protocol header gave, else the socket's peer
+     * address.
+     */
     @Override
     public InetSocketAddress clientAddress() {
         return clientAddress;
+    }
+
+    /** Records the real client's address, read from a PROXY protocol header before detection. */
+    public void clientAddress(InetSocketAddress real) {
+        this.clientAddress = java.util.Objects.requireNonNull(real, "real");
+        DetectionSession d = detection;
+        if (d != null) {
+            d.remoteAddress(real);
+        }
+    }
+
+    /** Returns the socket's peer address: a proxy in front, when a PROXY protocol header came. */
+    public InetSocketAddress socketAddress() {
+        return socketAddress;
     }
 
     @Override

@@ -2,6 +2,7 @@ package io.refractium.internal.engine;
 
 import io.netty.channel.IoEventLoopGroup;
 import io.refractium.hook.Hook;
+import io.refractium.internal.proxy.ProxyAcceptance;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
@@ -27,7 +28,8 @@ public record EngineConfig(
         List<InetSocketAddress> dnsServers,
         Duration dnsMinTtl,
         Duration dnsMaxTtl,
-        Duration quietTimeout) {
+        Duration quietTimeout,
+        ProxyAcceptance.Listeners proxyProtocol) {
 
     /** The default of the drain timeout (see {@code RefractiumBuilder.drainTimeout}). */
     public static final Duration DEFAULT_DRAIN_TIMEOUT = Duration.ofSeconds(30);
@@ -40,7 +42,8 @@ public record EngineConfig(
     public static final Duration DEFAULT_QUIET_TIMEOUT = Duration.ofMillis(100);
 
     /**
-     * The settings with the default {@link #drainTimeout()} and {@link #quietTimeout()}, for tests that build a
+     * The settings with the default {@link #drainTimeout()} and {@link #quietTimeout()} and no PROXY protocol
+     * listener, for tests that build a
      * config by hand.
      */
     public EngineConfig(List<InetSocketAddress> listenAddresses, int maxPeekBytes, long maxPeekMemoryBytes,
@@ -51,6 +54,20 @@ public record EngineConfig(
                         Duration dnsMinTtl, Duration dnsMaxTtl) {
         this(listenAddresses, maxPeekBytes, maxPeekMemoryBytes, peekTimeout, silenceTimeout, connectTimeout,
                 idleTimeout, DEFAULT_DRAIN_TIMEOUT, shutdownGracePeriod, protocols, hooks, bossGroup, workerGroup,
-                workerThreads, nativeTransport, splice, dnsServers, dnsMinTtl, dnsMaxTtl, DEFAULT_QUIET_TIMEOUT);
+                workerThreads, nativeTransport, splice, dnsServers, dnsMinTtl, dnsMaxTtl, DEFAULT_QUIET_TIMEOUT,
+                ProxyAcceptance.Listeners.NONE);
+    }
+
+    /** The settings with no PROXY protocol listener, for tests that build a config by hand. */
+    public EngineConfig(List<InetSocketAddress> listenAddresses, int maxPeekBytes, long maxPeekMemoryBytes,
+                        Duration peekTimeout, Duration silenceTimeout, Duration connectTimeout, Duration idleTimeout,
+                        Duration drainTimeout, Duration shutdownGracePeriod, ProtocolRegistry protocols,
+                        List<Hook> hooks, IoEventLoopGroup bossGroup, IoEventLoopGroup workerGroup, int workerThreads,
+                        boolean nativeTransport, boolean splice, List<InetSocketAddress> dnsServers,
+                        Duration dnsMinTtl, Duration dnsMaxTtl, Duration quietTimeout) {
+        this(listenAddresses, maxPeekBytes, maxPeekMemoryBytes, peekTimeout, silenceTimeout, connectTimeout,
+                idleTimeout, drainTimeout, shutdownGracePeriod, protocols, hooks, bossGroup, workerGroup,
+                workerThreads, nativeTransport, splice, dnsServers, dnsMinTtl, dnsMaxTtl, quietTimeout,
+                ProxyAcceptance.Listeners.NONE);
     }
 }
