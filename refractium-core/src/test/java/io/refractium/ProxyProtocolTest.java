@@ -206,7 +206,7 @@ class ProxyProtocolTest {
     // ---------------------------------------------------------------- sending
 
     /** What a decoding backend saw: the header and the bytes after it. */
-    record Seen(HAProxyProtocolVersion version, HAProxyCommand command, String src, int srcPort, String dst,
+    record Seen(HAProxyProtocolVersion version, HAProxyCommand command, HAProxyProxiedProtocol family, String src, int srcPort, String dst,
                 int dstPort, Map<Byte, String> tlvs, String rest) {
     }
 
@@ -251,7 +251,7 @@ class ProxyProtocolTest {
                 for (HAProxyTLV t : m.tlvs()) {
                     tlvs.put(t.typeByteValue(), t.content().toString(StandardCharsets.UTF_8));
                 }
-                seen.add(new Seen(m.protocolVersion(), m.command(), m.sourceAddress(), m.sourcePort(),
+                seen.add(new Seen(m.protocolVersion(), m.command(), m.proxiedProtocol(), m.sourceAddress(), m.sourcePort(),
                         m.destinationAddress(), m.destinationPort(), tlvs, rest.toString(StandardCharsets.US_ASCII)));
                 m.release();
                 s.getOutputStream().write(ascii("ok\n"));
@@ -316,6 +316,33 @@ class ProxyProtocolTest {
             assertThat(got.dstPort()).isEqualTo(r.localAddress().getPort());
             assertThat(got.tlvs()).isEmpty();
             assertThat(got.rest()).isEqualTo("tls sni=a.example\n");
+        }
+    }
+
+    @Test
+    void healthChecksSendALocalHeaderForV2AndProxyUnknownForV1() throws Exception {
+        for (ProxyProtocolVersion version : ProxyProtocolVersion.values()) {
+            BlockingQueue<Seen> seen = new LinkedBlockingQueue<>();
+            TestServer backend = decodingBackend(seen);
+            closeables.add(backend);
+            start(Refractium.builder()
+                    .listen("127.0.0.1", 0)
+                    .protocol(new AttributeProtocol("tls"))
+                    .shutdownGracePeriod(Duration.ZERO)
+                    .route("tls", ForwardTarget.builder("checked").backend(backend.hostAndPort())
+                            .sendProxyProtocol(version)
+                            .healthCheck(HealthCheck.sendExpect("PING\n", "ok").withInterval(Duration.ofMillis(100)))
+                            .build()));
+            Seen s = seen.poll(5, TimeUnit.SECONDS);
+            assertThat(s).as(version.toString()).isNotNull();
+            assertThat(s.rest()).isEqualTo("PING\n");
+            assertThat(s.family()).isEqualTo(HAProxyProxiedProtocol.UNKNOWN);
+            if (version == ProxyProtocolVersion.V2) {
+                assertThat(s.version()).isEqualTo(HAProxyProtocolVersion.V2);
+                assertThat(s.command()).isEqualTo(HAProxyCommand.LOCAL);
+            } else {
+                assertThat(s.version()).isEqualTo(HAProxyProtocolVersion.V1);
+            }
         }
     }
 }

@@ -13,6 +13,8 @@ import io.netty.channel.EventLoop;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.refractium.HealthCheck;
+import io.refractium.ProxyProtocolVersion;
+import io.refractium.internal.proxy.ProxyHeaders;
 import io.refractium.internal.transport.Transports;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -22,7 +24,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The active health check loop of one backend: connect (and optionally send bytes and read a reply prefix) every
- * interval plus jitter, on one event loop. Check connections are separate from client traffic: they touch no
+ * interval plus jitter, on one event loop. When the target sends the PROXY protocol, each check first sends a
+ * {@code LOCAL} header (v2) or {@code PROXY UNKNOWN} (v1), so that a backend requiring a header accepts it. Check
+ * connections are separate from client traffic: they touch no
  * connection counters. {@link #stop()} cancels the pending timer and any check in flight; a stopped checker never
  * schedules again.
  */
@@ -37,11 +41,15 @@ final class HealthChecker {
     private final AtomicInteger liveCheckers;
     private final byte[] send;
     private final byte[] expect;
+    /** The PROXY protocol version of the target, sent first on each check; {@code null} for none. */
+    private final ProxyProtocolVersion proxyProtocol;
     private boolean stopped;
     private ScheduledFuture<?> timer;
     private Channel inFlight;
 
-    HealthChecker(BackendState state, HealthCheck check, EventLoop loop, Transports transports, AtomicInteger liveCheckers) {
+    HealthChecker(BackendState state, HealthCheck check, ProxyProtocolVersion proxyProtocol, EventLoop loop,
+                  Transports transports, AtomicInteger liveCheckers) {
+        this.proxyProtocol = proxyProtocol;
         this.state = state;
         this.check = check;
         this.loop = loop;
@@ -109,6 +117,9 @@ final class HealthChecker {
             if (!cf.isSuccess()) {
                 attempt.finish(false, BackendState.describe(cf.cause()));
             } else if (check.kind() == HealthCheck.Kind.CONNECT) {
+                if (proxyProtocol != null) {
+                    cf.channel().writeAndFlush(ProxyHeaders.forHealthCheck(proxyProtocol));
+                }
                 attempt.finish(true, "connected");
             }
         });
@@ -123,8 +134,15 @@ final class HealthChecker {
 
         @Override
         public void channelActive(ChannelHandlerContext ctx) {
-            if (check.kind() == HealthCheck.Kind.SEND_EXPECT && send.length > 0) {
-                ctx.writeAndFlush(Unpooled.wrappedBuffer(send));
+            if (check.kind() == HealthCheck.Kind.SEND_EXPECT) {
+                if (proxyProtocol != null) {
+                    // A backend that requires the header would otherwise see a malformed connection.
+                    ctx.write(ProxyHeaders.forHealthCheck(proxyProtocol));
+                }
+                if (send.length > 0) {
+                    ctx.write(Unpooled.wrappedBuffer(send));
+                }
+                ctx.flush();
             }
             ctx.fireChannelActive();
         }

@@ -268,7 +268,8 @@ public final class TargetRuntime {
         if (group == null || check.kind() == HealthCheck.Kind.NONE || checkers.containsKey(s)) {
             return;
         }
-        HealthChecker c = new HealthChecker(s, check, group.next(), transports, liveCheckers);
+        HealthChecker c = new HealthChecker(s, check, target.sendProxyProtocol(), group.next(), transports,
+                liveCheckers);
         checkers.put(s, c);
         c.start();
     }
