@@ -1,8 +1,11 @@
 package io.refractium.examples.launcher;
 
 import io.refractium.Backend;
+import io.refractium.Cidr;
 import io.refractium.ForwardTarget;
 import io.refractium.HealthCheck;
+import io.refractium.ProxyProtocolMode;
+import io.refractium.ProxyProtocolVersion;
 import io.refractium.Refractium;
 import io.refractium.RefractiumBuilder;
 import io.refractium.Route;
@@ -38,6 +41,9 @@ import java.util.regex.Pattern;
  *    OPTION   balance=round-robin|weighted|least-conn|p2c|random|hash-ip|hash-name|hash-attr:KEY
  *             check=connect|send|none, send=TEXT, expect=PREFIX (escapes \r \n \t \\ \;)
  *             interval=DURATION, timeout=DURATION, rise=N, fall=N, attempts=N, max-conns=N
+ *             send-proxy=v1|v2 (a PROXY protocol header to the backends before the client's bytes)
+ * --accept-proxy required|optional;trusted=CIDR[,CIDR...][;listener=PORT]
+ *                                    receive PROXY protocol headers (once, plus once per port)
  * --fallback HOST:PORT, --on-silence HOST:PORT[;listener=PORT[;timeout=DURATION]] (once, plus once per port)
  * --peek-timeout, --silence-timeout, --connect-timeout, --idle-timeout DURATION (500ms, 2s, 1m, 1h, PT2S)
  * --peek-bytes N, --help
@@ -61,7 +67,7 @@ public final class LauncherOptions {
     private static final String DURATION_FORMS = "a duration such as 500ms, 2s, 1m, 1h or PT2S";
     private static final List<String> ROUTE_OPTIONS =
             List.of("balance", "check", "send", "expect", "interval", "timeout", "rise", "fall", "attempts",
-                    "max-conns");
+                    "max-conns", "send-proxy");
     private static final int MAX_THRESHOLD = 100;
 
     /** The options the launcher accepts, with the form of their value ({@code null} for a flag). */
@@ -70,6 +76,7 @@ public final class LauncherOptions {
         ROUTE("--route", "PROTOCOL[@NAME][[CONDITION,...]]=BACKEND[,BACKEND...][;OPTION=VALUE...]"),
         FALLBACK("--fallback", "HOST:PORT"),
         ON_SILENCE("--on-silence", "HOST:PORT[;listener=PORT[;timeout=DURATION]]"),
+        ACCEPT_PROXY("--accept-proxy", "required|optional;trusted=CIDR[,CIDR...][;listener=PORT]"),
         PEEK_TIMEOUT("--peek-timeout", DURATION_FORMS),
         SILENCE_TIMEOUT("--silence-timeout", DURATION_FORMS),
         CONNECT_TIMEOUT("--connect-timeout", DURATION_FORMS),
@@ -109,6 +116,7 @@ public final class LauncherOptions {
     private final ForwardTarget fallback;
     private final ForwardTarget onSilence;
     private final List<ListenerSilence> listenerSilences;
+    private final List<AcceptProxy> acceptProxies;
     private final Duration peekTimeout;
     private final Duration silenceTimeout;
     private final Duration connectTimeout;
@@ -122,6 +130,7 @@ public final class LauncherOptions {
         this.fallback = p.fallback;
         this.onSilence = p.onSilence;
         this.listenerSilences = List.copyOf(p.listenerSilences);
+        this.acceptProxies = List.copyOf(p.acceptProxies);
         this.peekTimeout = p.peekTimeout;
         this.silenceTimeout = p.silenceTimeout;
         this.connectTimeout = p.connectTimeout;
@@ -201,6 +210,24 @@ public final class LauncherOptions {
     public record ListenerSilence(int port, ForwardTarget target, Duration timeout) {
     }
 
+    /**
+     * Returns the PROXY protocol receive settings ({@code --accept-proxy}), in the order given: at most one for
+     * every listener (port 0) and one per listener port.
+     */
+    public List<AcceptProxy> acceptProxies() {
+        return acceptProxies;
+    }
+
+    /**
+     * How a listener receives PROXY protocol headers.
+     *
+     * @param port the local port, or 0 for every listener without a setting of its own
+     * @param mode required or optional
+     * @param trusted the networks allowed to send a header
+     */
+    public record AcceptProxy(int port, ProxyProtocolMode mode, List<Cidr> trusted) {
+    }
+
     /** Returns the detection deadline, or {@code null} for the builder's default. */
     public Duration peekTimeout() {
         return peekTimeout;
@@ -245,6 +272,13 @@ public final class LauncherOptions {
         b.onSilence(onSilence);
         for (ListenerSilence s : listenerSilences) {
             b.onSilence(s.port(), s.target(), s.timeout());
+        }
+        for (AcceptProxy a : acceptProxies) {
+            if (a.port() == 0) {
+                b.acceptProxyProtocol(a.mode(), a.trusted());
+            } else {
+                b.acceptProxyProtocol(a.port(), a.mode(), a.trusted());
+            }
         }
         if (peekTimeout != null) {
             b.peekTimeout(peekTimeout);
@@ -291,12 +325,20 @@ public final class LauncherOptions {
                 "      interval=, timeout=     check timing (DURATION); rise=N, fall=N thresholds",
                 "      attempts=N              backends one connection may try (default: all)",
                 "      max-conns=N             connection cap of every backend of the route",
+                "      send-proxy=v1|v2        send a PROXY protocol header (v2: with authority, ALPN and",
+                "                              connection id TLVs) to the backends; health checks send one too",
                 "  --fallback HOST:PORT        where unrecognised bytes and unrouted protocols go (default: close)",
                 "  --on-silence HOST:PORT      where clients that send nothing go (server-speaks-first, e.g. ssh)",
                 "  --on-silence HOST:PORT;listener=PORT[;timeout=DURATION]",
                 "                              the same for one listen port, with its own deadline; repeatable,",
                 "                              once per port; a port with no silence target does not wait for",
                 "                              silence (silent clients go to --fallback at --peek-timeout)",
+                "  --accept-proxy required|optional;trusted=CIDR[,CIDR...][;listener=PORT]",
+                "                              receive PROXY protocol v1/v2 headers (from a load balancer in",
+                "                              front) on every listener, or on one port; only from the trusted",
+                "                              networks (a header from elsewhere closes the connection);",
+                "                              required: no header closes it; the header's client address is",
+                "                              used by client= routes, hash-ip and the logs",
                 "  --peek-timeout DURATION     detection deadline (default "
                         + human(RefractiumBuilder.DEFAULT_PEEK_TIMEOUT) + ")",
                 "  --silence-timeout DURATION  silence deadline of --on-silence without timeout= (default "
@@ -375,6 +417,7 @@ public final class LauncherOptions {
         ForwardTarget fallback;
         ForwardTarget onSilence;
         final List<ListenerSilence> listenerSilences = new ArrayList<>();
+        final List<AcceptProxy> acceptProxies = new ArrayList<>();
         Duration peekTimeout;
         Duration silenceTimeout;
         Duration connectTimeout;
@@ -422,6 +465,9 @@ public final class LauncherOptions {
                     break;
                 case ON_SILENCE:
                     onSilence(value);
+                    break;
+                case ACCEPT_PROXY:
+                    acceptProxy(value);
                     break;
                 case PEEK_TIMEOUT:
                     once(option, peekTimeout);
@@ -560,6 +606,58 @@ public final class LauncherOptions {
             Duration d = timeout == null ? null : checkDuration(where, "timeout", timeout);
             listenerSilences.add(new ListenerSilence(port,
                     singleTarget(Option.ON_SILENCE, "on-silence:" + port, parts.get(0)), d));
+        }
+
+        private void acceptProxy(String value) {
+            String where = "--accept-proxy \"" + value + "\"";
+            List<String> parts = splitUnescaped(value, ';');
+            ProxyProtocolMode mode;
+            switch (parts.get(0)) {
+                case "required":
+                    mode = ProxyProtocolMode.REQUIRED;
+                    break;
+                case "optional":
+                    mode = ProxyProtocolMode.OPTIONAL;
+                    break;
+                default:
+                    throw new UsageException(where + ": mode \"" + parts.get(0)
+                            + "\" (expected: required or optional, then ;trusted=CIDR,...)");
+            }
+            Map<String, String> options = new LinkedHashMap<>();
+            for (String part : parts.subList(1, parts.size())) {
+                int eq = part.indexOf('=');
+                String key = eq <= 0 ? part : part.substring(0, eq);
+                if (eq <= 0 || !List.of("trusted", "listener").contains(key)) {
+                    throw new UsageException(where + ": option \"" + part
+                            + "\" (expected: trusted=CIDR[,CIDR...] or listener=PORT)");
+                }
+                if (options.put(key, part.substring(eq + 1)) != null) {
+                    throw new UsageException(where + ": option " + key + " is given twice (expected: at most once)");
+                }
+            }
+            String trusted = options.get("trusted");
+            if (trusted == null || trusted.isEmpty()) {
+                throw new UsageException(where + ": no trusted= (expected: the networks of the proxies in front, "
+                        + "e.g. trusted=10.0.0.0/8,fd00::/8)");
+            }
+            List<Cidr> networks = new ArrayList<>();
+            for (String c : trusted.split(",", -1)) {
+                try {
+                    networks.add(Cidr.parse(c));
+                } catch (IllegalArgumentException e) {
+                    throw new UsageException(where + ": trusted " + e.getMessage());
+                }
+            }
+            String listener = options.get("listener");
+            int port = listener == null ? 0
+                    : integer(where + ": listener \"" + listener + "\"", listener, 1, 65535, "a port 1-65535");
+            for (AcceptProxy a : acceptProxies) {
+                if (a.port() == port) {
+                    throw new UsageException(where + ": " + (port == 0 ? "every listener" : "listener " + port)
+                            + " already has a --accept-proxy (expected: one for all listeners, plus one per port)");
+                }
+            }
+            acceptProxies.add(new AcceptProxy(port, mode, List.copyOf(networks)));
         }
 
         private void route(String value) {
@@ -779,6 +877,19 @@ public final class LauncherOptions {
                     tb.loadBalancer(LoadBalancers.byName(balance));
                 } catch (IllegalArgumentException e) {
                     throw new UsageException(where + ": " + e.getMessage());
+                }
+            }
+            String sendProxy = options.get("send-proxy");
+            if (sendProxy != null) {
+                switch (sendProxy) {
+                    case "v1":
+                        tb.sendProxyProtocol(ProxyProtocolVersion.V1);
+                        break;
+                    case "v2":
+                        tb.sendProxyProtocol(ProxyProtocolVersion.V2);
+                        break;
+                    default:
+                        throw new UsageException(where + ": send-proxy \"" + sendProxy + "\" (expected: v1 or v2)");
                 }
             }
             String attempts = options.get("attempts");

@@ -5,7 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.refractium.Backend;
 import io.refractium.ForwardTarget;
+import io.refractium.Cidr;
 import io.refractium.HealthCheck;
+import io.refractium.ProxyProtocolMode;
+import io.refractium.ProxyProtocolVersion;
 import io.refractium.Refractium;
 import io.refractium.Route;
 import java.net.InetAddress;
@@ -360,7 +363,7 @@ class LauncherOptionsTest {
     @Test
     void unknownOption() {
         assertErrorContains(List.of("--lisen", ADDR), "unknown option \"--lisen\" (expected one of --listen, --route, "
-                + "--fallback, --on-silence, --peek-timeout, --silence-timeout, --connect-timeout, --idle-timeout, "
+                + "--fallback, --on-silence, --accept-proxy, --peek-timeout, --silence-timeout, --connect-timeout, --idle-timeout, "
                 + "--peek-bytes, --help)");
     }
 
@@ -547,12 +550,12 @@ class LauncherOptionsTest {
     @Test
     void badRouteOption() {
         assertError("--route \"http=127.0.0.1:80;weight=3\": unknown option \"weight\" (expected one of balance, check, "
-                + "send, expect, interval, timeout, rise, fall, attempts, max-conns)", "--route", "http=127.0.0.1:80;weight=3");
+                + "send, expect, interval, timeout, rise, fall, attempts, max-conns, send-proxy)", "--route", "http=127.0.0.1:80;weight=3");
         assertError("--route \"http=127.0.0.1:80;balance\": option \"balance\" (expected: OPTION=VALUE with OPTION one "
-                + "of balance, check, send, expect, interval, timeout, rise, fall, attempts, max-conns)",
+                + "of balance, check, send, expect, interval, timeout, rise, fall, attempts, max-conns, send-proxy)",
                 "--route", "http=127.0.0.1:80;balance");
         assertError("--route \"http=127.0.0.1:80;\": option \"\" (expected: OPTION=VALUE with OPTION one of balance, "
-                + "check, send, expect, interval, timeout, rise, fall, attempts, max-conns)", "--route", "http=127.0.0.1:80;");
+                + "check, send, expect, interval, timeout, rise, fall, attempts, max-conns, send-proxy)", "--route", "http=127.0.0.1:80;");
         assertError("--route \"http=127.0.0.1:80;rise=2;rise=3\": option rise is given twice (expected: at most once)",
                 "--route", "http=127.0.0.1:80;rise=2;rise=3");
     }
@@ -634,5 +637,44 @@ class LauncherOptionsTest {
         assertThat(LauncherOptions.parseDuration("")).isNull();
         assertThat(LauncherOptions.parseDuration("P")).isNull();
         assertThat(LauncherOptions.parseDuration("1 s")).isNull();
+    }
+
+    // ---- the PROXY protocol ----
+
+    @Test
+    void acceptProxyForEveryListenerAndPerPort() {
+        LauncherOptions o = parse("--route", "tls=10.0.0.1:443",
+                "--accept-proxy", "optional;trusted=10.0.0.0/8,fd00::/8",
+                "--accept-proxy=required;trusted=192.0.2.1;listener=8443");
+        assertThat(o.acceptProxies()).containsExactly(
+                new LauncherOptions.AcceptProxy(0, ProxyProtocolMode.OPTIONAL,
+                        List.of(Cidr.parse("10.0.0.0/8"), Cidr.parse("fd00::/8"))),
+                new LauncherOptions.AcceptProxy(8443, ProxyProtocolMode.REQUIRED, List.of(Cidr.parse("192.0.2.1/32"))));
+        assertThat(o.toBuilder().build()).isNotNull();
+    }
+
+    @Test
+    void acceptProxyErrorsNameTheValueAndWhatWasExpected() {
+        assertError("--accept-proxy \"sometimes;trusted=10.0.0.0/8\": mode \"sometimes\" (expected: required or "
+                + "optional, then ;trusted=CIDR,...)", "--route", "tls=10.0.0.1:443", "--accept-proxy",
+                "sometimes;trusted=10.0.0.0/8");
+        assertError("--accept-proxy \"required\": no trusted= (expected: the networks of the proxies in front, "
+                + "e.g. trusted=10.0.0.0/8,fd00::/8)", "--route", "tls=10.0.0.1:443", "--accept-proxy", "required");
+        assertErrorContains(List.of(LISTEN, ADDR, "--route", "tls=10.0.0.1:443", "--accept-proxy",
+                "required;trusted=10.0.0.0/33"), "--accept-proxy \"required;trusted=10.0.0.0/33\": trusted cidr");
+        assertErrorContains(List.of(LISTEN, ADDR, "--route", "tls=10.0.0.1:443", "--accept-proxy",
+                "required;trusted=10.0.0.0/8;port=1"), "option \"port=1\"");
+        assertErrorContains(List.of(LISTEN, ADDR, "--route", "tls=10.0.0.1:443",
+                "--accept-proxy", "required;trusted=10.0.0.0/8;listener=9",
+                "--accept-proxy", "optional;trusted=10.0.0.0/8;listener=9"), "listener 9 already has a --accept-proxy");
+    }
+
+    @Test
+    void sendProxyRouteOption() {
+        assertThat(onlyTarget("tls=10.0.0.1:443;send-proxy=v2").sendProxyProtocol()).isEqualTo(ProxyProtocolVersion.V2);
+        assertThat(onlyTarget("tls=10.0.0.1:443;send-proxy=v1").sendProxyProtocol()).isEqualTo(ProxyProtocolVersion.V1);
+        assertThat(onlyTarget("tls=10.0.0.1:443").sendProxyProtocol()).isNull();
+        assertError("--route \"tls=10.0.0.1:443;send-proxy=v3\": send-proxy \"v3\" (expected: v1 or v2)",
+                "--route", "tls=10.0.0.1:443;send-proxy=v3");
     }
 }
