@@ -203,6 +203,31 @@ class ProxyProtocolTest {
         assertThat(exchange(plain, ascii("pg db=x\n"))).isEqualTo("other");
     }
 
+    @Test
+    void clientIpHashingUsesTheRealAddress() throws IOException {
+        TestServer a = greeter("a");
+        TestServer b = greeter("b");
+        Refractium r = start(Refractium.builder()
+                .listen("127.0.0.1", 0)
+                .protocol(new AttributeProtocol("pg"))
+                .shutdownGracePeriod(Duration.ZERO)
+                .acceptProxyProtocol(ProxyProtocolMode.REQUIRED, LOOPBACK)
+                .route("pg", ForwardTarget.builder("hashed").backend(a.hostAndPort()).backend(b.hostAndPort())
+                        .loadBalancer(io.refractium.balance.LoadBalancers.hashClientIp()).build()));
+        java.util.Set<String> served = new java.util.HashSet<>();
+        for (int i = 1; i <= 16; i++) {
+            String header = "PROXY TCP4 203.0.113." + i + " 127.0.0.1 40100 443\r\n";
+            String first = exchange(r.localAddress(), ascii(header + "pg db=x\n"));
+            // Every connection comes from 127.0.0.1: only the real address can spread them...
+            served.add(first);
+            for (int again = 0; again < 2; again++) {
+                // ...and the same real address on a new connection goes to the same backend.
+                assertThat(exchange(r.localAddress(), ascii(header + "pg db=x\n"))).isEqualTo(first);
+            }
+        }
+        assertThat(served).containsExactlyInAnyOrder("a", "b");
+    }
+
     // ---------------------------------------------------------------- sending
 
     /** What a decoding backend saw: the header and the bytes after it. */

@@ -151,4 +151,18 @@ class RefractiumBuilderTest {
         assertThatThrownBy(() -> ForwardTarget.builder("t").backend("127.0.0.1:1").maxAttempts(3).build())
                 .hasMessage("target t: maxAttempts 3 (expected: 1-1, the number of backends; each backend is tried at most once)");
     }
+
+    @Test
+    void acceptProxyProtocolChecksItsValues() {
+        RefractiumBuilder b = Refractium.builder();
+        assertThatThrownBy(() -> b.acceptProxyProtocol(ProxyProtocolMode.REQUIRED, java.util.List.of()))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("acceptProxyProtocol trustedSources: [] (expected: at least one network, e.g. 10.0.0.0/8)");
+        assertThatThrownBy(() -> b.acceptProxyProtocol(0, ProxyProtocolMode.OPTIONAL,
+                java.util.List.of(Cidr.parse("10.0.0.0/8"))))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("acceptProxyProtocol listenerPort: 0 (expected: 1-65535)");
+        assertThatThrownBy(() -> b.acceptProxyProtocol(null, java.util.List.of(Cidr.parse("10.0.0.0/8"))))
+                .isInstanceOf(NullPointerException.class).hasMessage("mode");
+    }
 }
