@@ -242,17 +242,14 @@ class ProxyProtocolTest {
     static TestServer decodingBackend(BlockingQueue<Seen> seen) {
         return TestServer.start(s -> {
             EmbeddedChannel ch = new EmbeddedChannel(new HAProxyMessageDecoder());
+            HAProxyMessage m = null;
             try {
                 InputStream in = s.getInputStream();
-                HAProxyMessage m = null;
                 ByteArrayOutputStream rest = new ByteArrayOutputStream();
                 byte[] buf = new byte[1024];
                 while (true) {
                     int n = in.read(buf);
                     if (n < 0) {
-                        if (m != null) {
-                            m.release();
-                        }
                         return;
                     }
                     ch.writeInbound(Unpooled.copiedBuffer(buf, 0, n));
@@ -278,10 +275,13 @@ class ProxyProtocolTest {
                 }
                 seen.add(new Seen(m.protocolVersion(), m.command(), m.proxiedProtocol(), m.sourceAddress(), m.sourcePort(),
                         m.destinationAddress(), m.destinationPort(), tlvs, rest.toString(StandardCharsets.US_ASCII)));
-                m.release();
                 s.getOutputStream().write(ascii("ok\n"));
                 s.getOutputStream().flush();
             } finally {
+                // Released here also when the peer goes away mid-header (a health check, the test's end).
+                if (m != null) {
+                    m.release();
+                }
                 ch.finishAndReleaseAll();
             }
         });
