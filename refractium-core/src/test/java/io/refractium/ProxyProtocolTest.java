@@ -151,10 +151,26 @@ class ProxyProtocolTest {
     void requiredWithoutAHeaderIsClosed() throws IOException {
         TestServer real = greeter("real");
         TestServer other = greeter("other");
-        Refractium r = start(builder(real, other).acceptProxyProtocol(ProxyProtocolMode.REQUIRED, LOOPBACK));
+        List<String> events = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Refractium r = start(builder(real, other).acceptProxyProtocol(ProxyProtocolMode.REQUIRED, LOOPBACK)
+                .hook(new Hook() {
+                    @Override
+                    public void onDetectionFailed(ConnectionInfo c, io.refractium.hook.DetectionFailure f, int n) {
+                        events.add("failed");
+                    }
+
+                    @Override
+                    public void onClosed(ConnectionInfo c, ConnectionSummary s) {
+                        events.add("closed " + s.reason());
+                    }
+                }));
         assertThat(exchange(r.localAddress(), ascii("pg db=x\n"))).isNull();
         assertThat(exchange(r.localAddress(), ascii("PROXY garbage\r\npg db=x\n"))).as("malformed").isNull();
         assertThat(real.accepted() + other.accepted()).isZero();
+        io.refractium.testing.Await.until("both closed", () -> events.size() >= 2);
+        assertThat(events).as("no accept, no detection: only the close").containsExactly("closed REFUSED",
+                "closed REFUSED");
+        assertThat(hookAddresses).isEmpty();
     }
 
     @Test

@@ -177,7 +177,10 @@ public final class DetectHandler extends ChannelInboundHandlerAdapter {
             done = true;
             decided(DetectionReport.Outcome.CLIENT_CLOSED, peeked == null ? 0 : peeked.readableBytes());
             conn.detectionFailure(DetectionFailure.CLIENT_CLOSED);
-            path.hooks().detectionFailed(conn, DetectionFailure.CLIENT_CLOSED, peeked.readableBytes());
+            if (!awaitingProxyHeader) {
+                // Closed while a PROXY header was awaited: the hooks never heard of the connection before onClosed.
+                path.hooks().detectionFailed(conn, DetectionFailure.CLIENT_CLOSED, peeked.readableBytes());
+            }
             conn.reason(CloseReason.DETECTION_FAILED);
         }
         cancelTimers();

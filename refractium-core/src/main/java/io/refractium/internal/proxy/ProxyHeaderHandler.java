@@ -3,6 +3,8 @@ package io.refractium.internal.proxy;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.haproxy.HAProxyCommand;
 import io.netty.handler.codec.haproxy.HAProxyMessage;
 import io.netty.handler.codec.haproxy.HAProxyMessageDecoder;
@@ -141,6 +143,17 @@ public final class ProxyHeaderHandler extends ChannelInboundHandlerAdapter {
         decoding = true;
         HAProxyMessageDecoder decoder = new HAProxyMessageDecoder();
         ctx.pipeline().addBefore(ctx.name(), "proxy-decoder", decoder);
+        // The decoder closes the channel itself on a malformed header, before it reports the error: record why
+        // first, or the connection would be reported as completed.
+        ctx.pipeline().addBefore("proxy-decoder", "proxy-guard", new ChannelOutboundHandlerAdapter() {
+            @Override
+            public void close(ChannelHandlerContext guard, ChannelPromise promise) {
+                if (!done) {
+                    conn.reason(CloseReason.REFUSED);
+                }
+                guard.close(promise);
+            }
+        });
         ChannelHandlerContext decoderCtx = ctx.pipeline().context(decoder);
         ByteBuf bytes = held;
         held = null;
@@ -213,6 +226,9 @@ public final class ProxyHeaderHandler extends ChannelInboundHandlerAdapter {
     private void finish() {
         done = true;
         cancelTimer();
+        if (decoding) {
+            ctx.pipeline().remove("proxy-guard");
+        }
         ctx.pipeline().remove(this);
         onDone.run();
     }

@@ -117,7 +117,7 @@ public final class Relay {
             relay.scheduleIdleCheck(config.idleTimeout().toNanos());
         }
         if (log.isDebugEnabled()) {
-            log.debug("[{}] relaying {} <-> {} ({})", conn.id(), client.remoteAddress(), backend.remoteAddress(),
+            log.debug("[{}] relaying {} <-> {} ({})", conn.id(), conn.clientAddress(), backend.remoteAddress(),
                     spliceable ? "copy, splice once bulk" : "copy");
         }
     }

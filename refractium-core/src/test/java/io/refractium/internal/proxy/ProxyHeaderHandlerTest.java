@@ -128,7 +128,7 @@ class ProxyHeaderHandlerTest {
         assertThat(conn.socketAddress()).isEqualTo(SOCKET);
         assertThat(passedOn.toByteArray()).isEqualTo(PAYLOAD);
         assertThat(ch.pipeline().get(ProxyHeaderHandler.class)).isNull();
-        assertThat(ch.pipeline().names()).doesNotContain("proxy-decoder");
+        assertThat(ch.pipeline().names()).doesNotContain("proxy-decoder", "proxy-guard");
     }
 
     @Test
