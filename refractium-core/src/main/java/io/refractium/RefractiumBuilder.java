@@ -78,6 +78,7 @@ public final class RefractiumBuilder {
     private List<InetSocketAddress> dnsServers = List.of();
     private Duration dnsMinTtl = DEFAULT_DNS_MIN_TTL;
     private Duration dnsMaxTtl = DEFAULT_DNS_MAX_TTL;
+    private AdmissionLimits limits = AdmissionLimits.none();
 
     RefractiumBuilder() {
     }
@@ -380,6 +381,20 @@ public final class RefractiumBuilder {
     }
 
     /**
+     * Sets the admission limits checked when a connection is accepted, before anything is built for it: caps on
+     * open connections (instance, listener, client address), a per-address connection rate, allow and deny lists,
+     * and a cap on connections in detection. Refused connections are closed at once, counted by
+     * {@link Refractium#refusals()} and reported to {@link Hook#onRefused}. Default {@link AdmissionLimits#none()}.
+     *
+     * @param limits the limits, from {@link AdmissionLimits#builder()}
+     * @return this builder
+     */
+    public RefractiumBuilder limits(AdmissionLimits limits) {
+        this.limits = Objects.requireNonNull(limits, "limits");
+        return this;
+    }
+
+    /**
      * Adds a hook; hooks run in the order added.
      *
      * @param hook the hook
@@ -523,7 +538,7 @@ public final class RefractiumBuilder {
         EngineConfig config = new EngineConfig(List.copyOf(listenAddresses), maxPeekBytes, maxPeekMemoryBytes, peekTimeout,
                 silenceTimeout, connectTimeout, idleTimeout, drainTimeout, shutdownGracePeriod, registry, List.copyOf(hooks),
                 bossGroup, workerGroup, workerThreads == 0 ? Runtime.getRuntime().availableProcessors() : workerThreads,
-                nativeTransport, splice, dnsServers, dnsMinTtl, dnsMaxTtl, quietTimeout);
+                nativeTransport, splice, dnsServers, dnsMinTtl, dnsMaxTtl, quietTimeout, limits);
         return new Refractium(config, table);
     }
 

@@ -1,6 +1,7 @@
 package io.refractium.internal.engine;
 
 import io.netty.channel.IoEventLoopGroup;
+import io.refractium.AdmissionLimits;
 import io.refractium.hook.Hook;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -27,7 +28,8 @@ public record EngineConfig(
         List<InetSocketAddress> dnsServers,
         Duration dnsMinTtl,
         Duration dnsMaxTtl,
-        Duration quietTimeout) {
+        Duration quietTimeout,
+        AdmissionLimits admission) {
 
     /** The default of the drain timeout (see {@code RefractiumBuilder.drainTimeout}). */
     public static final Duration DEFAULT_DRAIN_TIMEOUT = Duration.ofSeconds(30);
@@ -52,5 +54,18 @@ public record EngineConfig(
         this(listenAddresses, maxPeekBytes, maxPeekMemoryBytes, peekTimeout, silenceTimeout, connectTimeout,
                 idleTimeout, DEFAULT_DRAIN_TIMEOUT, shutdownGracePeriod, protocols, hooks, bossGroup, workerGroup,
                 workerThreads, nativeTransport, splice, dnsServers, dnsMinTtl, dnsMaxTtl, DEFAULT_QUIET_TIMEOUT);
+    }
+
+    /** The settings without admission limits ({@link AdmissionLimits#none()}), for tests that build a config by hand. */
+    public EngineConfig(List<InetSocketAddress> listenAddresses, int maxPeekBytes, long maxPeekMemoryBytes,
+                        Duration peekTimeout, Duration silenceTimeout, Duration connectTimeout, Duration idleTimeout,
+                        Duration drainTimeout, Duration shutdownGracePeriod, ProtocolRegistry protocols,
+                        List<Hook> hooks, IoEventLoopGroup bossGroup, IoEventLoopGroup workerGroup, int workerThreads,
+                        boolean nativeTransport, boolean splice, List<InetSocketAddress> dnsServers,
+                        Duration dnsMinTtl, Duration dnsMaxTtl, Duration quietTimeout) {
+        this(listenAddresses, maxPeekBytes, maxPeekMemoryBytes, peekTimeout, silenceTimeout, connectTimeout,
+                idleTimeout, drainTimeout, shutdownGracePeriod, protocols, hooks, bossGroup, workerGroup,
+                workerThreads, nativeTransport, splice, dnsServers, dnsMinTtl, dnsMaxTtl, quietTimeout,
+                AdmissionLimits.none());
     }
 }
