@@ -82,6 +82,7 @@ public final class RefractiumBuilder {
     private List<InetSocketAddress> dnsServers = List.of();
     private Duration dnsMinTtl = DEFAULT_DNS_MIN_TTL;
     private Duration dnsMaxTtl = DEFAULT_DNS_MAX_TTL;
+    private AdmissionLimits limits = AdmissionLimits.none();
     private ProxyAcceptance proxyAll;
     private final Map<Integer, ProxyAcceptance> proxyByPort = new HashMap<>();
 
@@ -386,6 +387,20 @@ public final class RefractiumBuilder {
     }
 
     /**
+     * Sets the admission limits checked when a connection is accepted, before anything is built for it: caps on
+     * open connections (instance, listener, client address), a per-address connection rate, allow and deny lists,
+     * and a cap on connections in detection. Refused connections are closed at once, counted by
+     * {@link Refractium#refusals()} and reported to {@link Hook#onRefused}. Default {@link AdmissionLimits#none()}.
+     *
+     * @param limits the limits, from {@link AdmissionLimits#builder()}
+     * @return this builder
+     */
+    public RefractiumBuilder limits(AdmissionLimits limits) {
+        this.limits = Objects.requireNonNull(limits, "limits");
+        return this;
+    }
+
+    /**
      * Makes every listener without a setting of its own receive PROXY protocol headers (v1 or v2; see
      * {@code https://www.haproxy.org/download/3.0/doc/proxy-protocol.txt}) from a proxy or load balancer in front.
      * The header is read before detection and never forwarded; its source address becomes the connection's client
@@ -579,7 +594,7 @@ public final class RefractiumBuilder {
         EngineConfig config = new EngineConfig(List.copyOf(listenAddresses), maxPeekBytes, maxPeekMemoryBytes, peekTimeout,
                 silenceTimeout, connectTimeout, idleTimeout, drainTimeout, shutdownGracePeriod, registry, List.copyOf(hooks),
                 bossGroup, workerGroup, workerThreads == 0 ? Runtime.getRuntime().availableProcessors() : workerThreads,
-                nativeTransport, splice, dnsServers, dnsMinTtl, dnsMaxTtl, quietTimeout,
+                nativeTransport, splice, dnsServers, dnsMinTtl, dnsMaxTtl, quietTimeout, limits,
                 new ProxyAcceptance.Listeners(proxyAll, proxyByPort));
         return new Refractium(config, table);
     }

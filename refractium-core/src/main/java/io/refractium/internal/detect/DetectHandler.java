@@ -107,6 +107,7 @@ public final class DetectHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
+        conn.detectionEnded();
         cancelTimers();
         if (peeked != null) {
             peeked.release();

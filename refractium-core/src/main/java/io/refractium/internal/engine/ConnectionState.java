@@ -60,6 +60,7 @@ public final class ConnectionState implements ConnectionInfo {
 
     private CloseReason reason;
     private boolean finished;
+    private Runnable detectionEnd;
 
     /**
      * Creates the state of a just accepted connection.
@@ -183,6 +184,20 @@ public final class ConnectionState implements ConnectionInfo {
     /** Records the detection session, whose report {@link #detection()} returns once it is decided. */
     public void detection(DetectionSession session) {
         this.detection = session;
+    }
+
+    /** Sets what runs, once, when the connection leaves detection (admission gives back its detection slot). */
+    public void onDetectionEnd(Runnable action) {
+        this.detectionEnd = action;
+    }
+
+    /** Called by the detect stage when it leaves the pipeline (decided, or the channel closed); runs once. */
+    public void detectionEnded() {
+        Runnable r = detectionEnd;
+        if (r != null) {
+            detectionEnd = null;
+            r.run();
+        }
     }
 
     /** Records the detected protocol and its attributes. */

@@ -1,6 +1,7 @@
 package io.refractium.internal.engine;
 
 import io.netty.channel.IoEventLoopGroup;
+import io.refractium.AdmissionLimits;
 import io.refractium.hook.Hook;
 import io.refractium.internal.proxy.ProxyAcceptance;
 import java.net.InetSocketAddress;
@@ -29,6 +30,7 @@ public record EngineConfig(
         Duration dnsMinTtl,
         Duration dnsMaxTtl,
         Duration quietTimeout,
+        AdmissionLimits admission,
         ProxyAcceptance.Listeners proxyProtocol) {
 
     /** The default of the drain timeout (see {@code RefractiumBuilder.drainTimeout}). */
@@ -42,9 +44,8 @@ public record EngineConfig(
     public static final Duration DEFAULT_QUIET_TIMEOUT = Duration.ofMillis(100);
 
     /**
-     * The settings with the default {@link #drainTimeout()} and {@link #quietTimeout()} and no PROXY protocol
-     * listener, for tests that build a
-     * config by hand.
+     * The settings with the default {@link #drainTimeout()} and {@link #quietTimeout()}, without admission limits
+     * and with no PROXY protocol listener, for tests that build a config by hand.
      */
     public EngineConfig(List<InetSocketAddress> listenAddresses, int maxPeekBytes, long maxPeekMemoryBytes,
                         Duration peekTimeout, Duration silenceTimeout, Duration connectTimeout, Duration idleTimeout,
@@ -55,10 +56,13 @@ public record EngineConfig(
         this(listenAddresses, maxPeekBytes, maxPeekMemoryBytes, peekTimeout, silenceTimeout, connectTimeout,
                 idleTimeout, DEFAULT_DRAIN_TIMEOUT, shutdownGracePeriod, protocols, hooks, bossGroup, workerGroup,
                 workerThreads, nativeTransport, splice, dnsServers, dnsMinTtl, dnsMaxTtl, DEFAULT_QUIET_TIMEOUT,
-                ProxyAcceptance.Listeners.NONE);
+                AdmissionLimits.none(), ProxyAcceptance.Listeners.NONE);
     }
 
-    /** The settings with no PROXY protocol listener, for tests that build a config by hand. */
+    /**
+     * The settings without admission limits ({@link AdmissionLimits#none()}) and with no PROXY protocol listener,
+     * for tests that build a config by hand.
+     */
     public EngineConfig(List<InetSocketAddress> listenAddresses, int maxPeekBytes, long maxPeekMemoryBytes,
                         Duration peekTimeout, Duration silenceTimeout, Duration connectTimeout, Duration idleTimeout,
                         Duration drainTimeout, Duration shutdownGracePeriod, ProtocolRegistry protocols,
@@ -68,6 +72,19 @@ public record EngineConfig(
         this(listenAddresses, maxPeekBytes, maxPeekMemoryBytes, peekTimeout, silenceTimeout, connectTimeout,
                 idleTimeout, drainTimeout, shutdownGracePeriod, protocols, hooks, bossGroup, workerGroup,
                 workerThreads, nativeTransport, splice, dnsServers, dnsMinTtl, dnsMaxTtl, quietTimeout,
+                AdmissionLimits.none(), ProxyAcceptance.Listeners.NONE);
+    }
+
+    /** The settings with no PROXY protocol listener, for tests that build a config by hand. */
+    public EngineConfig(List<InetSocketAddress> listenAddresses, int maxPeekBytes, long maxPeekMemoryBytes,
+                        Duration peekTimeout, Duration silenceTimeout, Duration connectTimeout, Duration idleTimeout,
+                        Duration drainTimeout, Duration shutdownGracePeriod, ProtocolRegistry protocols,
+                        List<Hook> hooks, IoEventLoopGroup bossGroup, IoEventLoopGroup workerGroup, int workerThreads,
+                        boolean nativeTransport, boolean splice, List<InetSocketAddress> dnsServers,
+                        Duration dnsMinTtl, Duration dnsMaxTtl, Duration quietTimeout, AdmissionLimits admission) {
+        this(listenAddresses, maxPeekBytes, maxPeekMemoryBytes, peekTimeout, silenceTimeout, connectTimeout,
+                idleTimeout, drainTimeout, shutdownGracePeriod, protocols, hooks, bossGroup, workerGroup,
+                workerThreads, nativeTransport, splice, dnsServers, dnsMinTtl, dnsMaxTtl, quietTimeout, admission,
                 ProxyAcceptance.Listeners.NONE);
     }
 }
