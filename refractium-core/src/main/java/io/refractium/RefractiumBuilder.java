@@ -2,7 +2,10 @@ package io.refractium;
 
 import io.netty.channel.IoEventLoopGroup;
 import io.refractium.hook.Hook;
+import io.refractium.hook.HookFactory;
+import io.refractium.hook.HookFailurePolicy;
 import io.refractium.internal.engine.EngineConfig;
+import io.refractium.internal.engine.HookSettings;
 import io.refractium.internal.engine.ProtocolRegistry;
 import io.refractium.internal.route.Router;
 import io.refractium.spi.RefractiumProtocol;
@@ -45,6 +48,10 @@ public final class RefractiumBuilder {
     public static final Duration DEFAULT_DNS_MIN_TTL = EngineConfig.DEFAULT_DNS_MIN_TTL;
     /** Default {@link #dnsMaxTtl(Duration)}: 5 minutes. */
     public static final Duration DEFAULT_DNS_MAX_TTL = EngineConfig.DEFAULT_DNS_MAX_TTL;
+    /** Default {@link #hookDecisionTimeout(Duration)}: 5 seconds. */
+    public static final Duration DEFAULT_HOOK_DECISION_TIMEOUT = HookSettings.DEFAULT_DECISION_TIMEOUT;
+    /** Default {@link #hookFailurePolicy(HookFailurePolicy)}: {@link HookFailurePolicy#FAIL_CLOSED}. */
+    public static final HookFailurePolicy DEFAULT_HOOK_FAILURE_POLICY = HookFailurePolicy.FAIL_CLOSED;
     /** Default {@link #shutdownGracePeriod(Duration)}: 10 seconds. */
     public static final Duration DEFAULT_SHUTDOWN_GRACE_PERIOD = Duration.ofSeconds(10);
 
@@ -70,6 +77,9 @@ public final class RefractiumBuilder {
     private ClassLoader discoveryClassLoader;
     private final RoutingTable.Builder routes = RoutingTable.builder();
     private final List<Hook> hooks = new ArrayList<>();
+    private final List<HookFactory> hookFactories = new ArrayList<>();
+    private HookFailurePolicy hookFailurePolicy = DEFAULT_HOOK_FAILURE_POLICY;
+    private Duration hookDecisionTimeout = DEFAULT_HOOK_DECISION_TIMEOUT;
     private IoEventLoopGroup bossGroup;
     private IoEventLoopGroup workerGroup;
     private int workerThreads;
@@ -380,13 +390,56 @@ public final class RefractiumBuilder {
     }
 
     /**
-     * Adds a hook; hooks run in the order added.
+     * Adds a hook shared by every connection; hooks run in the order added, before the hooks of the
+     * {@link #hookFactory(HookFactory) factories}. Only these hooks get {@link Hook#onHealthChanged}. Default: none.
      *
      * @param hook the hook
      * @return this builder
      */
     public RefractiumBuilder hook(Hook hook) {
         hooks.add(Objects.requireNonNull(hook, "hook"));
+        return this;
+    }
+
+    /**
+     * Adds a factory that creates a hook for each connection (for per-connection state in plain fields); the
+     * hooks of the factories run after the shared {@link #hook(Hook) hooks}, in the order the factories were added.
+     * Default: none.
+     *
+     * @param factory the factory
+     * @return this builder
+     */
+    public RefractiumBuilder hookFactory(HookFactory factory) {
+        hookFactories.add(Objects.requireNonNull(factory, "factory"));
+        return this;
+    }
+
+    /**
+     * Sets what happens when a hook fails at a verdict point: it throws in {@link Hook#onAccepted} or
+     * {@link Hook#onRouteChosen} (or their asynchronous forms, or a {@link HookFactory}), returns a {@code null}
+     * admission, or its stage completes exceptionally or not within the {@link #hookDecisionTimeout(Duration)}.
+     * {@link HookFailurePolicy#FAIL_CLOSED} refuses the connection ({@link io.refractium.hook.CloseReason#REFUSED},
+     * with the failure as the summary's detail); {@link HookFailurePolicy#FAIL_OPEN} ignores the failed hook and
+     * asks the next. Default: {@link HookFailurePolicy#FAIL_CLOSED}, for admission and route decisions alike.
+     *
+     * @param policy the policy
+     * @return this builder
+     */
+    public RefractiumBuilder hookFailurePolicy(HookFailurePolicy policy) {
+        this.hookFailurePolicy = Objects.requireNonNull(policy, "policy");
+        return this;
+    }
+
+    /**
+     * Sets how long a connection waits for one hook's asynchronous verdict ({@link Hook#onAcceptedAsync},
+     * {@link Hook#onRouteChosenAsync}) before applying the {@link #hookFailurePolicy(HookFailurePolicy) failure
+     * policy}. Each hook that answers later gets the whole timeout. Default: 5 seconds.
+     *
+     * @param timeout the timeout, {@code > 0}
+     * @return this builder
+     */
+    public RefractiumBuilder hookDecisionTimeout(Duration timeout) {
+        this.hookDecisionTimeout = positive("hookDecisionTimeout", timeout);
         return this;
     }
 
@@ -523,7 +576,8 @@ public final class RefractiumBuilder {
         EngineConfig config = new EngineConfig(List.copyOf(listenAddresses), maxPeekBytes, maxPeekMemoryBytes, peekTimeout,
                 silenceTimeout, connectTimeout, idleTimeout, drainTimeout, shutdownGracePeriod, registry, List.copyOf(hooks),
                 bossGroup, workerGroup, workerThreads == 0 ? Runtime.getRuntime().availableProcessors() : workerThreads,
-                nativeTransport, splice, dnsServers, dnsMinTtl, dnsMaxTtl, quietTimeout);
+                nativeTransport, splice, dnsServers, dnsMinTtl, dnsMaxTtl, quietTimeout,
+                new HookSettings(hookFactories, hookFailurePolicy, hookDecisionTimeout));
         return new Refractium(config, table);
     }
 

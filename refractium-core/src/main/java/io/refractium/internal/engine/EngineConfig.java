@@ -27,7 +27,8 @@ public record EngineConfig(
         List<InetSocketAddress> dnsServers,
         Duration dnsMinTtl,
         Duration dnsMaxTtl,
-        Duration quietTimeout) {
+        Duration quietTimeout,
+        HookSettings hookSettings) {
 
     /** The default of the drain timeout (see {@code RefractiumBuilder.drainTimeout}). */
     public static final Duration DEFAULT_DRAIN_TIMEOUT = Duration.ofSeconds(30);
@@ -38,6 +39,21 @@ public record EngineConfig(
     public static final Duration DEFAULT_DNS_MAX_TTL = Duration.ofMinutes(5);
     /** The default quiet timeout of detection (see {@code RefractiumBuilder.quietTimeout}). */
     public static final Duration DEFAULT_QUIET_TIMEOUT = Duration.ofMillis(100);
+
+    /**
+     * The settings with the default {@link #hookSettings()}, as before hook factories existed.
+     */
+    public EngineConfig(List<InetSocketAddress> listenAddresses, int maxPeekBytes, long maxPeekMemoryBytes,
+                        Duration peekTimeout, Duration silenceTimeout, Duration connectTimeout, Duration idleTimeout,
+                        Duration drainTimeout, Duration shutdownGracePeriod, ProtocolRegistry protocols,
+                        List<Hook> hooks, IoEventLoopGroup bossGroup, IoEventLoopGroup workerGroup, int workerThreads,
+                        boolean nativeTransport, boolean splice, List<InetSocketAddress> dnsServers,
+                        Duration dnsMinTtl, Duration dnsMaxTtl, Duration quietTimeout) {
+        this(listenAddresses, maxPeekBytes, maxPeekMemoryBytes, peekTimeout, silenceTimeout, connectTimeout,
+                idleTimeout, drainTimeout, shutdownGracePeriod, protocols, hooks, bossGroup, workerGroup,
+                workerThreads, nativeTransport, splice, dnsServers, dnsMinTtl, dnsMaxTtl, quietTimeout,
+                HookSettings.DEFAULT);
+    }
 
     /**
      * The settings with the default {@link #drainTimeout()} and {@link #quietTimeout()}, for tests that build a
@@ -51,6 +67,7 @@ public record EngineConfig(
                         Duration dnsMinTtl, Duration dnsMaxTtl) {
         this(listenAddresses, maxPeekBytes, maxPeekMemoryBytes, peekTimeout, silenceTimeout, connectTimeout,
                 idleTimeout, DEFAULT_DRAIN_TIMEOUT, shutdownGracePeriod, protocols, hooks, bossGroup, workerGroup,
-                workerThreads, nativeTransport, splice, dnsServers, dnsMinTtl, dnsMaxTtl, DEFAULT_QUIET_TIMEOUT);
+                workerThreads, nativeTransport, splice, dnsServers, dnsMinTtl, dnsMaxTtl, DEFAULT_QUIET_TIMEOUT,
+                HookSettings.DEFAULT);
     }
 }
