@@ -331,6 +331,8 @@ public final class HookDispatcher {
 
         void await(CompletionStage<T> stage) {
             timer = loop.schedule(this, timeoutNanos, TimeUnit.NANOSECONDS);
+            // A client that leaves stops the wait at once: no timer outlives the connection.
+            c.client().closeFuture().addListener(f -> timer.cancel(false));
             stage.whenComplete(this);
         }
 

@@ -227,6 +227,15 @@ class HookVerdictTest {
     }
 
     @Test
+    void aClientThatLeavesStopsTheWaitAndItsTimer() {
+        EmbeddedChannel ch = connection(List.of(new AsyncHook("a", new CompletableFuture<>(), null)));
+        assertThat(ch.runScheduledPendingTasks()).as("the timeout is pending").isPositive();
+        ch.close();
+        assertThat(ch.runScheduledPendingTasks()).as("no timer left").isEqualTo(-1);
+        assertThat(events).containsExactly("a accepted", "a closed DETECTION_FAILED");
+    }
+
+    @Test
     void anAnswerAfterTheClientLeftIsIgnored() {
         CompletableFuture<RouteDecision> answer = new CompletableFuture<>();
         EmbeddedChannel ch = connection(List.of(new AsyncHook("a", null, answer)));
