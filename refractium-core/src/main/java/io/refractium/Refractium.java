@@ -1,9 +1,12 @@
 package io.refractium;
 
+import io.refractium.hook.RefusalReason;
 import io.refractium.internal.engine.Engine;
 import io.refractium.internal.engine.EngineConfig;
 import java.net.InetSocketAddress;
+import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -124,6 +127,16 @@ public final class Refractium implements AutoCloseable {
     /** Returns the ids of the registered protocols, in detection order. */
     public List<String> protocols() {
         return List.copyOf(engine.config().protocols().byId().keySet());
+    }
+
+    /**
+     * Returns how many connections were refused at accept, for each reason (every reason present, 0 when none):
+     * by the {@link AdmissionLimits} and by a full peek memory. Counts since the instance was built; a snapshot.
+     *
+     * @return the counts by reason
+     */
+    public Map<RefusalReason, Long> refusals() {
+        return Collections.unmodifiableMap(engine.refusals());
     }
 
     /** Returns the number of client connections open now, in any phase. */

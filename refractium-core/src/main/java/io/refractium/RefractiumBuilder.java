@@ -88,6 +88,7 @@ public final class RefractiumBuilder {
     private List<InetSocketAddress> dnsServers = List.of();
     private Duration dnsMinTtl = DEFAULT_DNS_MIN_TTL;
     private Duration dnsMaxTtl = DEFAULT_DNS_MAX_TTL;
+    private AdmissionLimits limits = AdmissionLimits.none();
 
     RefractiumBuilder() {
     }
@@ -390,6 +391,20 @@ public final class RefractiumBuilder {
     }
 
     /**
+     * Sets the admission limits checked when a connection is accepted, before anything is built for it: caps on
+     * open connections (instance, listener, client address), a per-address connection rate, allow and deny lists,
+     * and a cap on connections in detection. Refused connections are closed at once, counted by
+     * {@link Refractium#refusals()} and reported to {@link Hook#onRefused}. Default {@link AdmissionLimits#none()}.
+     *
+     * @param limits the limits, from {@link AdmissionLimits#builder()}
+     * @return this builder
+     */
+    public RefractiumBuilder limits(AdmissionLimits limits) {
+        this.limits = Objects.requireNonNull(limits, "limits");
+        return this;
+    }
+
+    /**
      * Adds a hook shared by every connection; hooks run in the order added, before the hooks of the
      * {@link #hookFactory(HookFactory) factories}. Only these hooks get {@link Hook#onHealthChanged}. Default: none.
      *
@@ -576,7 +591,7 @@ public final class RefractiumBuilder {
         EngineConfig config = new EngineConfig(List.copyOf(listenAddresses), maxPeekBytes, maxPeekMemoryBytes, peekTimeout,
                 silenceTimeout, connectTimeout, idleTimeout, drainTimeout, shutdownGracePeriod, registry, List.copyOf(hooks),
                 bossGroup, workerGroup, workerThreads == 0 ? Runtime.getRuntime().availableProcessors() : workerThreads,
-                nativeTransport, splice, dnsServers, dnsMinTtl, dnsMaxTtl, quietTimeout,
+                nativeTransport, splice, dnsServers, dnsMinTtl, dnsMaxTtl, quietTimeout, limits,
                 new HookSettings(hookFactories, hookFailurePolicy, hookDecisionTimeout));
         return new Refractium(config, table);
     }

@@ -143,4 +143,16 @@ public interface Hook {
      */
     default void onClosed(ConnectionInfo connection, ConnectionSummary summary) {
     }
+
+    /**
+     * A connection was refused by admission ({@code RefractiumBuilder.limits}) or because peek memory was full, and
+     * was closed at once. No other event is called for such a connection: it never gets an id, {@link #onAccepted}
+     * or {@link #onClosed}. Called on the event loop that accepted it.
+     *
+     * @param client the client's address
+     * @param listener the address of the listener it connected to
+     * @param refusal the reason and the limit that was hit
+     */
+    default void onRefused(InetSocketAddress client, InetSocketAddress listener, Refusal refusal) {
+    }
 }

@@ -104,6 +104,7 @@ public final class DetectHandler extends ChannelInboundHandlerAdapter implements
 
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
+        conn.detectionEnded();
         cancelTimers();
         if (peeked != null) {
             peeked.release();

@@ -65,6 +65,7 @@ public final class ConnectionState implements ConnectionInfo {
     private CloseReason reason;
     private String detail;
     private boolean finished;
+    private Runnable detectionEnd;
     /** Set while the detect stage may still tell the hooks about the connection: the end waits for it. */
     private boolean holdEnd;
 
@@ -178,6 +179,20 @@ public final class ConnectionState implements ConnectionInfo {
     /** Records the detection session, whose report {@link #detection()} returns once it is decided. */
     public void detection(DetectionSession session) {
         this.detection = session;
+    }
+
+    /** Sets what runs, once, when the connection leaves detection (admission gives back its detection slot). */
+    public void onDetectionEnd(Runnable action) {
+        this.detectionEnd = action;
+    }
+
+    /** Called by the detect stage when it leaves the pipeline (decided, or the channel closed); runs once. */
+    public void detectionEnded() {
+        Runnable r = detectionEnd;
+        if (r != null) {
+            detectionEnd = null;
+            r.run();
+        }
     }
 
     /** Records the detected protocol and its attributes. */

@@ -1,6 +1,7 @@
 package io.refractium.internal.engine;
 
 import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.IoEventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.socket.SocketChannel;
@@ -11,6 +12,11 @@ import io.refractium.TargetStatus;
 import io.refractium.hook.CloseReason;
 import io.refractium.hook.ConnectionSummary;
 import io.refractium.hook.HealthChange;
+import io.refractium.hook.Hook;
+import io.refractium.hook.Refusal;
+import io.refractium.hook.RefusalReason;
+import io.refractium.internal.admit.AdmissionControl;
+import io.refractium.internal.admit.Ticket;
 import io.refractium.internal.connect.Dialer;
 import io.refractium.internal.detect.DetectHandler;
 import io.refractium.internal.detect.PeekBudget;
@@ -58,6 +64,7 @@ public final class Engine implements ConnectionState.Listener {
     private final boolean ownsGroups;
     private final ConnectionPath path;
     private final PeekBudget peekBudget;
+    private final AdmissionControl admission;
     private final BackendResolver resolver;
     private final Set<ConnectionState> connections = ConcurrentHashMap.newKeySet();
     private final AtomicLong splicedConnections = new AtomicLong();
@@ -92,6 +99,7 @@ public final class Engine implements ConnectionState.Listener {
         this.ownsGroups = config.workerGroup() == null;
         this.transports = ownsGroups ? Transports.choose(config.nativeTransport()) : Transports.of(config.workerGroup());
         this.peekBudget = new PeekBudget(config.maxPeekMemoryBytes());
+        this.admission = new AdmissionControl(config.admission());
         this.resolver = new BackendResolver(transports, config.dnsServers(), config.dnsMinTtl(), config.dnsMaxTtl());
         this.path = new ConnectionPath(config, hooks, dialers.apply(transports), peekBudget);
         this.snapshot = newSnapshot(routes, null);
@@ -116,6 +124,16 @@ public final class Engine implements ConnectionState.Listener {
 
     public int activeConnections() {
         return connections.size();
+    }
+
+    /** Returns how many connections were refused at accept, by reason. */
+    public Map<RefusalReason, Long> refusals() {
+        return admission.refusals();
+    }
+
+    /** Returns the admission state (counts and buckets); for tests and metrics. */
+    public AdmissionControl admission() {
+        return admission;
     }
 
     /** Returns the bytes held in peek buffers now. */
@@ -171,30 +189,72 @@ public final class Engine implements ConnectionState.Listener {
 
     /**
      * Admits an accepted channel and builds its pipeline. Admission runs first, before any handler or state is
-     * created, so that a refused connection costs almost nothing; a PROXY protocol decoder, when a listener accepts
-     * one, goes in front of the detect stage.
+     * created, so that a refused connection costs almost nothing: the peek memory check, then the
+     * {@link AdmissionControl} limits; a refused channel is closed at once (reset with {@code SO_LINGER} 0 when
+     * configured), counted and reported to {@link Hook#onRefused}. An admitted connection gives back its detection
+     * slot when the detect stage leaves the pipeline and its other slots when the client channel closes. A PROXY
+     * protocol decoder, when a listener accepts one, goes in front of the detect stage.
      */
     private void accept(SocketChannel ch) {
         if (state != State.RUNNING) {
             ch.close();
             return;
         }
+        InetSocketAddress client = ch.remoteAddress();
+        Object listener = ch.parent() == null ? null : ch.parent().localAddress();
         if (peekBudget.isExhausted()) {
             long n = refusedOverBudget.incrementAndGet();
             if ((n & (n - 1)) == 0) {
                 log.warn("peek memory limit reached ({} of {} bytes held by connections in detection): refusing new "
                         + "connections ({} so far)", peekBudget.held(), peekBudget.limit(), n);
             }
-            ch.close();
+            refuse(ch, client, admission.refuse(RefusalReason.PEEK_MEMORY,
+                    "maxPeekMemoryBytes=" + peekBudget.limit()));
+            return;
+        }
+        Ticket ticket = admission.admit(client.getAddress(), listener);
+        if (ticket.isRefused()) {
+            refuse(ch, client, ticket.refusal());
             return;
         }
         CountingRecvByteBufAllocator counter = new CountingRecvByteBufAllocator();
         ch.config().setRecvByteBufAllocator(counter);
-        ConnectionState conn = new ConnectionState(IDS.incrementAndGet(), ch, ch.remoteAddress(), ch.localAddress(),
+        ConnectionState conn = new ConnectionState(IDS.incrementAndGet(), ch, client, ch.localAddress(),
                 snapshot, counter, this);
         connections.add(conn);
-        ch.closeFuture().addListener((ChannelFutureListener) f -> conn.channelClosed());
+        if (ticket.holdsDetectionSlot()) {
+            conn.onDetectionEnd(ticket::endDetection);
+        }
+        ch.closeFuture().addListener((ChannelFutureListener) f -> {
+            ticket.release();
+            conn.channelClosed();
+        });
         ch.pipeline().addLast("detect", new DetectHandler(path, conn));
+    }
+
+    /** Closes a refused channel at once (with an RST when configured) and tells the hooks. */
+    private void refuse(SocketChannel ch, InetSocketAddress client, Refusal refusal) {
+        if (config.admission().rejectWithRst()) {
+            try {
+                ch.config().setOption(ChannelOption.SO_LINGER, 0);
+            } catch (RuntimeException e) {
+                log.debug("SO_LINGER 0 on a refused connection from {} failed: {}", client, e.toString());
+            }
+        }
+        ch.close();
+        if (log.isDebugEnabled()) {
+            log.debug("refused {}: {} ({})", client, refusal.reason(), refusal.limit());
+        }
+        if (!hooks.isEmpty()) {
+            InetSocketAddress listener = ch.localAddress();
+            for (Hook h : config.hooks()) {
+                try {
+                    h.onRefused(client, listener, refusal);
+                } catch (Throwable t) {
+                    log.warn("hook {}.onRefused threw; ignoring it: {}", h.getClass().getName(), t.toString(), t);
+                }
+            }
+        }
     }
 
     @Override

@@ -1,6 +1,7 @@
 package io.refractium.internal.engine;
 
 import io.netty.channel.IoEventLoopGroup;
+import io.refractium.AdmissionLimits;
 import io.refractium.hook.Hook;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -28,6 +29,7 @@ public record EngineConfig(
         Duration dnsMinTtl,
         Duration dnsMaxTtl,
         Duration quietTimeout,
+        AdmissionLimits admission,
         HookSettings hookSettings) {
 
     /** The default of the drain timeout (see {@code RefractiumBuilder.drainTimeout}). */
@@ -40,18 +42,16 @@ public record EngineConfig(
     /** The default quiet timeout of detection (see {@code RefractiumBuilder.quietTimeout}). */
     public static final Duration DEFAULT_QUIET_TIMEOUT = Duration.ofMillis(100);
 
-    /**
-     * The settings with the default {@link #hookSettings()}, as before hook factories existed.
-     */
+    /** The settings with the default {@link #hookSettings()}, as before hook factories existed. */
     public EngineConfig(List<InetSocketAddress> listenAddresses, int maxPeekBytes, long maxPeekMemoryBytes,
                         Duration peekTimeout, Duration silenceTimeout, Duration connectTimeout, Duration idleTimeout,
                         Duration drainTimeout, Duration shutdownGracePeriod, ProtocolRegistry protocols,
                         List<Hook> hooks, IoEventLoopGroup bossGroup, IoEventLoopGroup workerGroup, int workerThreads,
                         boolean nativeTransport, boolean splice, List<InetSocketAddress> dnsServers,
-                        Duration dnsMinTtl, Duration dnsMaxTtl, Duration quietTimeout) {
+                        Duration dnsMinTtl, Duration dnsMaxTtl, Duration quietTimeout, AdmissionLimits admission) {
         this(listenAddresses, maxPeekBytes, maxPeekMemoryBytes, peekTimeout, silenceTimeout, connectTimeout,
                 idleTimeout, drainTimeout, shutdownGracePeriod, protocols, hooks, bossGroup, workerGroup,
-                workerThreads, nativeTransport, splice, dnsServers, dnsMinTtl, dnsMaxTtl, quietTimeout,
+                workerThreads, nativeTransport, splice, dnsServers, dnsMinTtl, dnsMaxTtl, quietTimeout, admission,
                 HookSettings.DEFAULT);
     }
 
@@ -68,6 +68,22 @@ public record EngineConfig(
         this(listenAddresses, maxPeekBytes, maxPeekMemoryBytes, peekTimeout, silenceTimeout, connectTimeout,
                 idleTimeout, DEFAULT_DRAIN_TIMEOUT, shutdownGracePeriod, protocols, hooks, bossGroup, workerGroup,
                 workerThreads, nativeTransport, splice, dnsServers, dnsMinTtl, dnsMaxTtl, DEFAULT_QUIET_TIMEOUT,
-                HookSettings.DEFAULT);
+                AdmissionLimits.none(), HookSettings.DEFAULT);
+    }
+
+    /**
+     * The settings without admission limits ({@link AdmissionLimits#none()}) and with the default
+     * {@link #hookSettings()}, for tests that build a config by hand.
+     */
+    public EngineConfig(List<InetSocketAddress> listenAddresses, int maxPeekBytes, long maxPeekMemoryBytes,
+                        Duration peekTimeout, Duration silenceTimeout, Duration connectTimeout, Duration idleTimeout,
+                        Duration drainTimeout, Duration shutdownGracePeriod, ProtocolRegistry protocols,
+                        List<Hook> hooks, IoEventLoopGroup bossGroup, IoEventLoopGroup workerGroup, int workerThreads,
+                        boolean nativeTransport, boolean splice, List<InetSocketAddress> dnsServers,
+                        Duration dnsMinTtl, Duration dnsMaxTtl, Duration quietTimeout) {
+        this(listenAddresses, maxPeekBytes, maxPeekMemoryBytes, peekTimeout, silenceTimeout, connectTimeout,
+                idleTimeout, drainTimeout, shutdownGracePeriod, protocols, hooks, bossGroup, workerGroup,
+                workerThreads, nativeTransport, splice, dnsServers, dnsMinTtl, dnsMaxTtl, quietTimeout,
+                AdmissionLimits.none(), HookSettings.DEFAULT);
     }
 }

@@ -11,6 +11,7 @@ import io.netty.channel.RecvByteBufAllocator;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.util.concurrent.MockTicker;
 import io.netty.util.concurrent.Ticker;
+import io.refractium.AdmissionLimits;
 import io.refractium.ForwardTarget;
 import io.refractium.RoutingTable;
 import io.refractium.hook.Admission;
@@ -347,7 +348,7 @@ class HookVerdictTest {
                 Duration.ofSeconds(10), ProtocolRegistry.create(List.of(new PrefixProtocol("long", "ALPHABET", 10, false),
                         new PrefixProtocol("short", "AL", 0, false)), false, null), hooks, null, null, 1, false, false,
                 List.of(), EngineConfig.DEFAULT_DNS_MIN_TTL, EngineConfig.DEFAULT_DNS_MAX_TTL,
-                EngineConfig.DEFAULT_QUIET_TIMEOUT, settings);
+                EngineConfig.DEFAULT_QUIET_TIMEOUT, AdmissionLimits.none(), settings);
         HookDispatcher dispatcher = new HookDispatcher(hooks, settings);
         ConnectionPath path = new ConnectionPath(config, dispatcher, new FakeDialer(), budget);
         EmbeddedChannel ch = EmbeddedChannel.builder().ticker(ticker).build();

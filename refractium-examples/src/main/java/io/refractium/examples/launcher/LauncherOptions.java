@@ -1,5 +1,6 @@
 package io.refractium.examples.launcher;
 
+import io.refractium.AdmissionLimits;
 import io.refractium.Backend;
 import io.refractium.ForwardTarget;
 import io.refractium.HealthCheck;
@@ -41,6 +42,9 @@ import java.util.regex.Pattern;
  * --fallback HOST:PORT, --on-silence HOST:PORT[;listener=PORT[;timeout=DURATION]] (once, plus once per port)
  * --peek-timeout, --silence-timeout, --connect-timeout, --idle-timeout DURATION (500ms, 2s, 1m, 1h, PT2S)
  * --peek-bytes N, --help
+ * --max-connections N, --max-connections-per-listener N, --max-connections-per-ip N, --max-detecting N,
+ * --rate-per-ip R/s[,burst=B], --allow CIDR, --deny CIDR (repeatable), --ipv6-prefix N, --max-tracked-ips N,
+ * --reject-with-rst
  * </pre>
  * Each option may also be written {@code --option=value}.
  *
@@ -63,6 +67,8 @@ public final class LauncherOptions {
             List.of("balance", "check", "send", "expect", "interval", "timeout", "rise", "fall", "attempts",
                     "max-conns");
     private static final int MAX_THRESHOLD = 100;
+    private static final Pattern RATE = Pattern.compile("(\\d{1,7}(?:\\.\\d{1,9})?)/s(?:,burst=(\\d{1,10}))?");
+    private static final String COUNT = "a connection count >= 1";
 
     /** The options the launcher accepts, with the form of their value ({@code null} for a flag). */
     private enum Option {
@@ -75,6 +81,16 @@ public final class LauncherOptions {
         CONNECT_TIMEOUT("--connect-timeout", DURATION_FORMS),
         IDLE_TIMEOUT("--idle-timeout", DURATION_FORMS + ", or 0 to disable"),
         PEEK_BYTES("--peek-bytes", "a byte count 1-16777216"),
+        MAX_CONNECTIONS("--max-connections", COUNT),
+        MAX_CONNECTIONS_PER_LISTENER("--max-connections-per-listener", COUNT),
+        MAX_CONNECTIONS_PER_IP("--max-connections-per-ip", COUNT),
+        MAX_DETECTING("--max-detecting", COUNT),
+        RATE_PER_IP("--rate-per-ip", "R/s[,burst=B], e.g. 10/s or 0.5/s,burst=5"),
+        ALLOW("--allow", "a CIDR such as 10.0.0.0/8 or fd00::/8"),
+        DENY("--deny", "a CIDR such as 192.0.2.0/24 or 2001:db8::/32"),
+        IPV6_PREFIX("--ipv6-prefix", "a prefix length 1-128"),
+        MAX_TRACKED_IPS("--max-tracked-ips", "an address count >= 1"),
+        REJECT_WITH_RST("--reject-with-rst", null),
         HELP("--help", null);
 
         final String flag;
@@ -114,6 +130,7 @@ public final class LauncherOptions {
     private final Duration connectTimeout;
     private final Duration idleTimeout;
     private final Integer maxPeekBytes;
+    private final AdmissionLimits limits;
 
     private LauncherOptions(Parser p) {
         this.help = p.help;
@@ -127,6 +144,7 @@ public final class LauncherOptions {
         this.connectTimeout = p.connectTimeout;
         this.idleTimeout = p.idleTimeout;
         this.maxPeekBytes = p.maxPeekBytes;
+        this.limits = p.limits;
     }
 
     /**
@@ -226,6 +244,11 @@ public final class LauncherOptions {
         return maxPeekBytes;
     }
 
+    /** Returns the admission limits ({@code --max-connections} ...), {@link AdmissionLimits#none()} without any. */
+    public AdmissionLimits limits() {
+        return limits;
+    }
+
     /**
      * Returns a new builder configured with these options, with {@link RefractiumBuilder#discoverProtocols()} on.
      * Its {@link RefractiumBuilder#build()} still checks what only the registered protocols can tell, such as a
@@ -261,6 +284,7 @@ public final class LauncherOptions {
         if (maxPeekBytes != null) {
             b.maxPeekBytes(maxPeekBytes);
         }
+        b.limits(limits);
         return b;
     }
 
@@ -307,6 +331,19 @@ public final class LauncherOptions {
                         + human(RefractiumBuilder.DEFAULT_CONNECT_TIMEOUT) + ")",
                 "  --idle-timeout DURATION     close relayed connections idle this long; 0 disables (default "
                         + human(RefractiumBuilder.DEFAULT_IDLE_TIMEOUT) + ")",
+                "  --max-connections N         refuse connections past N open ones (default: no cap)",
+                "  --max-connections-per-listener N  the same for each --listen address",
+                "  --max-connections-per-ip N  the same for each client address (IPv6: each --ipv6-prefix)",
+                "  --max-detecting N           refuse connections past N still in detection",
+                "  --rate-per-ip R/s[,burst=B] new connections per second per client address, token bucket",
+                "                              of B (default: R rounded up); e.g. 10/s or 0.5/s,burst=5",
+                "  --allow CIDR, --deny CIDR   client networks to admit (then only those) or refuse;",
+                "                              repeatable; a deny wins over an allow",
+                "  --ipv6-prefix N             IPv6 bits that make one client address (default "
+                        + AdmissionLimits.DEFAULT_IPV6_PREFIX_LENGTH + ")",
+                "  --max-tracked-ips N         rate buckets remembered (default "
+                        + AdmissionLimits.DEFAULT_MAX_TRACKED_ADDRESSES + ")",
+                "  --reject-with-rst           reset refused connections (RST) instead of closing them (FIN)",
                 "  --help                      print this help",
                 "",
                 "DURATION: 500ms, 2s, 1m, 1h or ISO-8601 (PT2S). Each option may also be written --option=value.",
@@ -380,6 +417,9 @@ public final class LauncherOptions {
         Duration connectTimeout;
         Duration idleTimeout;
         Integer maxPeekBytes;
+        AdmissionLimits limits = AdmissionLimits.none();
+        final AdmissionLimits.Builder limitsBuilder = AdmissionLimits.builder();
+        final java.util.Set<Option> limitFlags = java.util.EnumSet.noneOf(Option.class);
 
         void parse(List<String> args) {
             for (int i = 0; i < args.size(); i++) {
@@ -396,7 +436,12 @@ public final class LauncherOptions {
                             + ")");
                 }
                 String value;
-                if (eq >= 0) {
+                if (option.expected == null) {
+                    if (eq >= 0) {
+                        throw new UsageException(flag + " takes no value (got \"" + arg.substring(eq + 1) + "\")");
+                    }
+                    value = null;
+                } else if (eq >= 0) {
                     value = arg.substring(eq + 1);
                 } else if (i + 1 < args.size() && !args.get(i + 1).startsWith("--")) {
                     value = args.get(++i);
@@ -448,11 +493,81 @@ public final class LauncherOptions {
                             "a byte count 1-16777216");
                     break;
                 default:
-                    throw new UsageException(option.flag + " takes no value (got \"" + value + "\")");
+                    limit(option, value);
+                    break;
+            }
+        }
+
+        private void limit(Option option, String value) {
+            if (option != Option.ALLOW && option != Option.DENY && !limitFlags.add(option)) {
+                throw new UsageException(option.flag + " is given twice (expected: at most once)");
+            }
+            limitFlags.add(option);
+            String where = option.flag + " \"" + value + "\"";
+            try {
+                switch (option) {
+                    case MAX_CONNECTIONS:
+                        limitsBuilder.maxConnections(integer(where, value, 1, Integer.MAX_VALUE, COUNT));
+                        break;
+                    case MAX_CONNECTIONS_PER_LISTENER:
+                        limitsBuilder.maxConnectionsPerListener(integer(where, value, 1, Integer.MAX_VALUE, COUNT));
+                        break;
+                    case MAX_CONNECTIONS_PER_IP:
+                        limitsBuilder.maxConnectionsPerIp(integer(where, value, 1, Integer.MAX_VALUE, COUNT));
+                        break;
+                    case MAX_DETECTING:
+                        limitsBuilder.maxDetecting(integer(where, value, 1, Integer.MAX_VALUE, COUNT));
+                        break;
+                    case RATE_PER_IP:
+                        Matcher m = RATE.matcher(value);
+                        if (!m.matches()) {
+                            throw new UsageException(where + " (expected: " + option.expected + ")");
+                        }
+                        double rate = Double.parseDouble(m.group(1));
+                        if (m.group(2) == null) {
+                            limitsBuilder.ratePerIp(rate);
+                        } else {
+                            limitsBuilder.ratePerIp(rate, integer(where + ": burst", m.group(2), 1, Integer.MAX_VALUE,
+                                    "a burst >= 1"));
+                        }
+                        break;
+                    case ALLOW:
+                        limitsBuilder.allow(value);
+                        break;
+                    case DENY:
+                        limitsBuilder.deny(value);
+                        break;
+                    case IPV6_PREFIX:
+                        limitsBuilder.ipv6PrefixLength(integer(where, value, 1, 128, option.expected));
+                        break;
+                    case MAX_TRACKED_IPS:
+                        limitsBuilder.maxTrackedAddresses(integer(where, value, 1, Integer.MAX_VALUE,
+                                option.expected));
+                        break;
+                    case REJECT_WITH_RST:
+                        limitsBuilder.rejectWithRst(true);
+                        break;
+                    default:
+                        throw new UsageException(option.flag + " takes no value (got \"" + value + "\")");
+                }
+            } catch (UsageException e) {
+                throw e;
+            } catch (IllegalArgumentException e) {
+                throw new UsageException(where + ": " + e.getMessage());
             }
         }
 
         private void check() {
+            if (!limitFlags.isEmpty()) {
+                try {
+                    limits = limitsBuilder.build();
+                } catch (IllegalArgumentException e) {
+                    throw new UsageException(e.getMessage()
+                            .replace("maxConnectionsPerListener", "--max-connections-per-listener")
+                            .replace("maxConnectionsPerIp", "--max-connections-per-ip")
+                            .replace("maxConnections", "--max-connections"));
+                }
+            }
             if (listen.isEmpty()) {
                 throw new UsageException("--listen: missing (expected: at least one --listen HOST:PORT, "
                         + "e.g. --listen 0.0.0.0:443)");

@@ -361,7 +361,9 @@ class LauncherOptionsTest {
     void unknownOption() {
         assertErrorContains(List.of("--lisen", ADDR), "unknown option \"--lisen\" (expected one of --listen, --route, "
                 + "--fallback, --on-silence, --peek-timeout, --silence-timeout, --connect-timeout, --idle-timeout, "
-                + "--peek-bytes, --help)");
+                + "--peek-bytes, --max-connections, --max-connections-per-listener, "
+                + "--max-connections-per-ip, --max-detecting, --rate-per-ip, --allow, --deny, --ipv6-prefix, "
+                + "--max-tracked-ips, --reject-with-rst, --help)");
     }
 
     @Test
@@ -634,5 +636,87 @@ class LauncherOptionsTest {
         assertThat(LauncherOptions.parseDuration("")).isNull();
         assertThat(LauncherOptions.parseDuration("P")).isNull();
         assertThat(LauncherOptions.parseDuration("1 s")).isNull();
+    }
+
+    // ---- admission limits ----
+
+    @Test
+    void withoutLimitFlagsNothingIsLimited() {
+        assertThat(parse("--fallback", "127.0.0.1:9000").limits()).isSameAs(io.refractium.AdmissionLimits.none());
+    }
+
+    @Test
+    void everyLimitFlagSetsItsLimit() {
+        io.refractium.AdmissionLimits l = parse("--fallback", "127.0.0.1:9000", "--max-connections", "1000",
+                "--max-connections-per-listener=500", "--max-connections-per-ip", "20", "--max-detecting", "300",
+                "--rate-per-ip", "0.5/s,burst=5", "--allow", "10.0.0.0/8", "--allow", "fd00::/8",
+                "--deny", "10.1.0.0/16", "--ipv6-prefix", "56", "--max-tracked-ips", "5000",
+                "--reject-with-rst").limits();
+        assertThat(l.maxConnections()).isEqualTo(1000);
+        assertThat(l.maxConnectionsPerListener()).isEqualTo(500);
+        assertThat(l.maxConnectionsPerIp()).isEqualTo(20);
+        assertThat(l.maxDetecting()).isEqualTo(300);
+        assertThat(l.ratePerIp()).isEqualTo(0.5);
+        assertThat(l.burstPerIp()).isEqualTo(5);
+        assertThat(l.allow()).containsExactly(io.refractium.Cidr.parse("10.0.0.0/8"), io.refractium.Cidr.parse("fd00::/8"));
+        assertThat(l.deny()).containsExactly(io.refractium.Cidr.parse("10.1.0.0/16"));
+        assertThat(l.ipv6PrefixLength()).isEqualTo(56);
+        assertThat(l.maxTrackedAddresses()).isEqualTo(5000);
+        assertThat(l.rejectWithRst()).isTrue();
+    }
+
+    @Test
+    void aRateWithoutBurstHasTheRateRoundedUp() {
+        io.refractium.AdmissionLimits l = parse("--fallback", "127.0.0.1:9000", "--rate-per-ip", "10/s").limits();
+        assertThat(l.ratePerIp()).isEqualTo(10.0);
+        assertThat(l.burstPerIp()).isEqualTo(10);
+    }
+
+    @Test
+    void theLimitsReachTheBuilder() {
+        try (Refractium r = parse("--fallback", "127.0.0.1:9000", "--max-connections-per-ip", "3").toBuilder()
+                .build()) {
+            assertThat(r.refusals()).containsEntry(io.refractium.hook.RefusalReason.MAX_CONNECTIONS_PER_IP, 0L);
+        }
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "--max-connections|0|--max-connections \"0\" (expected: a connection count >= 1)",
+        "--max-connections-per-ip|x|--max-connections-per-ip \"x\" (expected: a connection count >= 1)",
+        "--max-connections-per-listener|-1|--max-connections-per-listener \"-1\" (expected: a connection count >= 1)",
+        "--max-detecting|0|--max-detecting \"0\" (expected: a connection count >= 1)",
+        "--rate-per-ip|10|--rate-per-ip \"10\" (expected: R/s[,burst=B], e.g. 10/s or 0.5/s,burst=5)",
+        "--rate-per-ip|0/s|--rate-per-ip \"0/s\": ratePerIp: 0.0 (expected: > 0 and <= 1000000 connections per second)",
+        "--rate-per-ip|5/s,burst=0|--rate-per-ip \"5/s,burst=0\": burst (expected: a burst >= 1)",
+        "--allow|10.0.0.0/33|--allow \"10.0.0.0/33\": allow: cidr: \"10.0.0.0/33\" (expected: a prefix length 0-32)",
+        "--deny|nope|--deny \"nope\": deny: cidr: \"nope\" (expected: an IP network such as 10.0.0.0/8 or fd00::/8)",
+        "--ipv6-prefix|129|--ipv6-prefix \"129\" (expected: a prefix length 1-128)",
+        "--max-tracked-ips|0|--max-tracked-ips \"0\" (expected: an address count >= 1)",
+    })
+    void badLimitValuesNameTheFlagAndTheValue(String flag, String value, String message) {
+        assertError(message, "--fallback", "127.0.0.1:9000", flag, value);
+    }
+
+    @Test
+    void limitFlagsGivenTwiceOrWithAValueWhereNoneIsTakenAreErrors() {
+        assertError("--max-connections is given twice (expected: at most once)", "--fallback", "127.0.0.1:9000",
+                "--max-connections", "5", "--max-connections", "6");
+        assertError("--reject-with-rst takes no value (got \"yes\")", "--fallback", "127.0.0.1:9000",
+                "--reject-with-rst=yes");
+    }
+
+    @Test
+    void aPerIpCapAboveTheGlobalCapIsAnError() {
+        assertError("--max-connections-per-ip: 50 (expected: <= --max-connections 10); lower it or raise "
+                + "--max-connections", "--fallback", "127.0.0.1:9000", "--max-connections", "10",
+                "--max-connections-per-ip", "50");
+    }
+
+    @Test
+    void theUsageListsEveryLimitFlag() {
+        assertThat(LauncherOptions.usage()).contains("--max-connections N", "--max-connections-per-listener N",
+                "--max-connections-per-ip N", "--max-detecting N", "--rate-per-ip R/s[,burst=B]", "--allow CIDR",
+                "--deny CIDR", "--ipv6-prefix N", "--max-tracked-ips N", "--reject-with-rst");
     }
 }

@@ -1,0 +1,6 @@
+/**
+ * Admission: the checks an accepted connection passes before its pipeline is built (allow and deny lists, per-address
+ * rate, caps on detecting, open, per-listener and per-address connections). Start at
+ * {@link io.refractium.internal.admit.AdmissionControl}. Internal, may change.
+ */
+package io.refractium.internal.admit;
