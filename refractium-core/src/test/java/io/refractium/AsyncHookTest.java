@@ -1,6 +1,7 @@
 package io.refractium;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.refractium.hook.Admission;
 import io.refractium.hook.CloseReason;
@@ -190,6 +191,19 @@ class AsyncHookTest {
         Await.until(() -> ends.size() == 4);
         assertThat(ends.subList(0, 2)).containsExactlyInAnyOrder("shared REFUSED", "own REFUSED");
         assertThat(ends.subList(2, 4)).containsExactlyInAnyOrder("shared COMPLETED", "own COMPLETED");
+    }
+
+    @Test
+    void theHookSettingsAreCheckedAtOnce() {
+        assertThatThrownBy(() -> builder().hookDecisionTimeout(Duration.ZERO))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("hookDecisionTimeout: PT0S (expected: > 0)");
+        assertThatThrownBy(() -> builder().hookDecisionTimeout(null)).isInstanceOf(NullPointerException.class)
+                .hasMessage("hookDecisionTimeout");
+        assertThatThrownBy(() -> builder().hookFailurePolicy(null)).isInstanceOf(NullPointerException.class)
+                .hasMessage("policy");
+        assertThatThrownBy(() -> builder().hookFactory(null)).isInstanceOf(NullPointerException.class)
+                .hasMessage("factory");
     }
 
     // ---------------------------------------------------------------- fixture
