@@ -2,7 +2,10 @@ package io.refractium;
 
 import io.netty.channel.IoEventLoopGroup;
 import io.refractium.hook.Hook;
+import io.refractium.hook.HookFactory;
+import io.refractium.hook.HookFailurePolicy;
 import io.refractium.internal.engine.EngineConfig;
+import io.refractium.internal.engine.HookSettings;
 import io.refractium.internal.engine.ProtocolRegistry;
 import io.refractium.internal.proxy.ProxyAcceptance;
 import io.refractium.internal.route.Router;
@@ -49,6 +52,10 @@ public final class RefractiumBuilder {
     public static final Duration DEFAULT_DNS_MIN_TTL = EngineConfig.DEFAULT_DNS_MIN_TTL;
     /** Default {@link #dnsMaxTtl(Duration)}: 5 minutes. */
     public static final Duration DEFAULT_DNS_MAX_TTL = EngineConfig.DEFAULT_DNS_MAX_TTL;
+    /** Default {@link #hookDecisionTimeout(Duration)}: 5 seconds. */
+    public static final Duration DEFAULT_HOOK_DECISION_TIMEOUT = HookSettings.DEFAULT_DECISION_TIMEOUT;
+    /** Default {@link #hookFailurePolicy(HookFailurePolicy)}: {@link HookFailurePolicy#FAIL_CLOSED}. */
+    public static final HookFailurePolicy DEFAULT_HOOK_FAILURE_POLICY = HookFailurePolicy.FAIL_CLOSED;
     /** Default {@link #shutdownGracePeriod(Duration)}: 10 seconds. */
     public static final Duration DEFAULT_SHUTDOWN_GRACE_PERIOD = Duration.ofSeconds(10);
 
@@ -74,6 +81,9 @@ public final class RefractiumBuilder {
     private ClassLoader discoveryClassLoader;
     private final RoutingTable.Builder routes = RoutingTable.builder();
     private final List<Hook> hooks = new ArrayList<>();
+    private final List<HookFactory> hookFactories = new ArrayList<>();
+    private HookFailurePolicy hookFailurePolicy = DEFAULT_HOOK_FAILURE_POLICY;
+    private Duration hookDecisionTimeout = DEFAULT_HOOK_DECISION_TIMEOUT;
     private IoEventLoopGroup bossGroup;
     private IoEventLoopGroup workerGroup;
     private int workerThreads;
@@ -387,20 +397,6 @@ public final class RefractiumBuilder {
     }
 
     /**
-     * Sets the admission limits checked when a connection is accepted, before anything is built for it: caps on
-     * open connections (instance, listener, client address), a per-address connection rate, allow and deny lists,
-     * and a cap on connections in detection. Refused connections are closed at once, counted by
-     * {@link Refractium#refusals()} and reported to {@link Hook#onRefused}. Default {@link AdmissionLimits#none()}.
-     *
-     * @param limits the limits, from {@link AdmissionLimits#builder()}
-     * @return this builder
-     */
-    public RefractiumBuilder limits(AdmissionLimits limits) {
-        this.limits = Objects.requireNonNull(limits, "limits");
-        return this;
-    }
-
-    /**
      * Makes every listener without a setting of its own receive PROXY protocol headers (v1 or v2; see
      * {@code https://www.haproxy.org/download/3.0/doc/proxy-protocol.txt}) from a proxy or load balancer in front.
      * The header is read before detection and never forwarded; its source address becomes the connection's client
@@ -451,13 +447,70 @@ public final class RefractiumBuilder {
     }
 
     /**
-     * Adds a hook; hooks run in the order added.
+     * Sets the admission limits checked when a connection is accepted, before anything is built for it: caps on
+     * open connections (instance, listener, client address), a per-address connection rate, allow and deny lists,
+     * and a cap on connections in detection. Refused connections are closed at once, counted by
+     * {@link Refractium#refusals()} and reported to {@link Hook#onRefused}. Default {@link AdmissionLimits#none()}.
+     *
+     * @param limits the limits, from {@link AdmissionLimits#builder()}
+     * @return this builder
+     */
+    public RefractiumBuilder limits(AdmissionLimits limits) {
+        this.limits = Objects.requireNonNull(limits, "limits");
+        return this;
+    }
+
+    /**
+     * Adds a hook shared by every connection; hooks run in the order added, before the hooks of the
+     * {@link #hookFactory(HookFactory) factories}. Only these hooks get {@link Hook#onHealthChanged}. Default: none.
      *
      * @param hook the hook
      * @return this builder
      */
     public RefractiumBuilder hook(Hook hook) {
         hooks.add(Objects.requireNonNull(hook, "hook"));
+        return this;
+    }
+
+    /**
+     * Adds a factory that creates a hook for each connection (for per-connection state in plain fields); the
+     * hooks of the factories run after the shared {@link #hook(Hook) hooks}, in the order the factories were added.
+     * Default: none.
+     *
+     * @param factory the factory
+     * @return this builder
+     */
+    public RefractiumBuilder hookFactory(HookFactory factory) {
+        hookFactories.add(Objects.requireNonNull(factory, "factory"));
+        return this;
+    }
+
+    /**
+     * Sets what happens when a hook fails at a verdict point: it throws in {@link Hook#onAccepted} or
+     * {@link Hook#onRouteChosen} (or their asynchronous forms, or a {@link HookFactory}), returns a {@code null}
+     * admission, or its stage completes exceptionally or not within the {@link #hookDecisionTimeout(Duration)}.
+     * {@link HookFailurePolicy#FAIL_CLOSED} refuses the connection ({@link io.refractium.hook.CloseReason#REFUSED},
+     * with the failure as the summary's detail); {@link HookFailurePolicy#FAIL_OPEN} ignores the failed hook and
+     * asks the next. Default: {@link HookFailurePolicy#FAIL_CLOSED}, for admission and route decisions alike.
+     *
+     * @param policy the policy
+     * @return this builder
+     */
+    public RefractiumBuilder hookFailurePolicy(HookFailurePolicy policy) {
+        this.hookFailurePolicy = Objects.requireNonNull(policy, "policy");
+        return this;
+    }
+
+    /**
+     * Sets how long a connection waits for one hook's asynchronous verdict ({@link Hook#onAcceptedAsync},
+     * {@link Hook#onRouteChosenAsync}) before applying the {@link #hookFailurePolicy(HookFailurePolicy) failure
+     * policy}. Each hook that answers later gets the whole timeout. Default: 5 seconds.
+     *
+     * @param timeout the timeout, {@code > 0}
+     * @return this builder
+     */
+    public RefractiumBuilder hookDecisionTimeout(Duration timeout) {
+        this.hookDecisionTimeout = positive("hookDecisionTimeout", timeout);
         return this;
     }
 
@@ -595,6 +648,7 @@ public final class RefractiumBuilder {
                 silenceTimeout, connectTimeout, idleTimeout, drainTimeout, shutdownGracePeriod, registry, List.copyOf(hooks),
                 bossGroup, workerGroup, workerThreads == 0 ? Runtime.getRuntime().availableProcessors() : workerThreads,
                 nativeTransport, splice, dnsServers, dnsMinTtl, dnsMaxTtl, quietTimeout, limits,
+                new HookSettings(hookFactories, hookFailurePolicy, hookDecisionTimeout),
                 new ProxyAcceptance.Listeners(proxyAll, proxyByPort));
         return new Refractium(config, table);
     }

@@ -167,9 +167,9 @@ class ProxyProtocolTest {
         assertThat(exchange(r.localAddress(), ascii("pg db=x\n"))).isNull();
         assertThat(exchange(r.localAddress(), ascii("PROXY garbage\r\npg db=x\n"))).as("malformed").isNull();
         assertThat(real.accepted() + other.accepted()).isZero();
-        io.refractium.testing.Await.until("both closed", () -> events.size() >= 2);
-        assertThat(events).as("no accept, no detection: only the close").containsExactly("closed REFUSED",
-                "closed REFUSED");
+        io.refractium.testing.Await.until("both closed", () -> r.activeConnections() == 0);
+        // Refused before the hooks were asked to admit them: no hook starts, so none hears of the end either.
+        assertThat(events).as("no accept, no detection, no close").isEmpty();
         assertThat(hookAddresses).isEmpty();
     }
 

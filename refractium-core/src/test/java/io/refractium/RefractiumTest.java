@@ -330,11 +330,12 @@ class RefractiumTest {
     }
 
     @Test
-    void hooksSeeEveryStepInOrderAndAThrowingHookBreaksNothing() throws Exception {
+    void hooksSeeEveryStepInOrderAndAThrowingHookBreaksNothingWhenFailingOpen() throws Exception {
         TestServer a = greeter("a");
         List<String> events = new CopyOnWriteArrayList<>();
         CompletableFuture<ConnectionSummary> closed = new CompletableFuture<>();
         Refractium r = start(builder()
+                .hookFailurePolicy(io.refractium.hook.HookFailurePolicy.FAIL_OPEN)
                 .route("alpha", ForwardTarget.of("a", a.hostAndPort()))
                 .hook(new Hook() {
                     @Override

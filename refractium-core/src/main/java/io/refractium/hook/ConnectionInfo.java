@@ -56,4 +56,31 @@ public interface ConnectionInfo {
     default DetectionReport detection() {
         return null;
     }
+
+    /**
+     * Returns the connection's value for the key, set by a hook with {@link #attr(HookAttributeKey, Object)}, or
+     * {@code null}. Values live as long as the connection (the {@link Hook#onClosed} call included). Safe to call
+     * from any thread. The default returns {@code null}.
+     *
+     * @param key the key
+     * @param <T> the type of the value
+     * @return the value or {@code null}
+     */
+    default <T> T attr(HookAttributeKey<T> key) {
+        return null;
+    }
+
+    /**
+     * Sets (or, with {@code null}, removes) the connection's value for the key. Safe to call from any thread,
+     * such as the one that completes an asynchronous decision. The default throws
+     * {@link UnsupportedOperationException}.
+     *
+     * @param key the key
+     * @param value the value, or {@code null} to remove it
+     * @param <T> the type of the value
+     * @return the previous value or {@code null}
+     */
+    default <T> T attr(HookAttributeKey<T> key, T value) {
+        throw new UnsupportedOperationException("attr");
+    }
 }

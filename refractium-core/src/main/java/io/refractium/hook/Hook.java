@@ -2,18 +2,35 @@ package io.refractium.hook;
 
 import io.refractium.ForwardTarget;
 import java.net.InetSocketAddress;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 
 /**
- * Observes each connection's path and may refuse or reroute it. Register with
- * {@code RefractiumBuilder.hook(...)}; hooks run in registration order.
+ * Observes each connection's path and may refuse or reroute it. Register one instance for every connection with
+ * {@code RefractiumBuilder.hook(...)}, or a {@link HookFactory} that makes one per connection with
+ * {@code RefractiumBuilder.hookFactory(...)}. For each connection the hooks added with {@code hook(...)} run first,
+ * in the order added, then those of the factories, in the order the factories were added.
  *
  * <p>Every method has a no-op default. Events come in documented pairs for each connection:
  * {@link #onAccepted} then exactly one of {@link #onDetected} / {@link #onDetectionFailed} (unless refused or closed
  * first); {@link #onRouteChosen} once a target is known; for each backend tried, {@link #onBackendConnected} or
- * {@link #onBackendFailed}; and always, last, {@link #onClosed}.
+ * {@link #onBackendFailed}; and always, last, {@link #onClosed}. Pairing holds per hook: a hook that was asked
+ * {@link #onAccepted} gets {@link #onClosed}, even when a later hook refused the connection; a hook that was never
+ * asked (an earlier hook refused first) gets no event of that connection at all.
  *
- * <p>Methods are called on the connection's event loop: they must not block. A hook that throws is logged at WARN
- * and treated as if it had returned the default; the connection goes on.
+ * <p>Methods are called on the connection's event loop: they must not block. The two verdict points,
+ * {@link #onAccepted} and {@link #onRouteChosen}, may instead answer later: override {@link #onAcceptedAsync} or
+ * {@link #onRouteChosenAsync} and return a {@link CompletionStage} (an authentication or reputation lookup). The
+ * connection then waits, without blocking its event loop, up to the hook decision timeout
+ * ({@code RefractiumBuilder.hookDecisionTimeout}); the stage may complete on any thread, and the connection goes on
+ * on its own event loop. The bytes the client sends meanwhile are kept (and count against the peek memory limit);
+ * reading pauses when they reach the peek cap. While the route decision is pending detection is over, so the
+ * detection deadline no longer runs; while the admission is pending detection has not started, and its deadlines
+ * start once the connection is admitted. Hooks that override neither asynchronous method cost nothing extra.
+ *
+ * <p>A hook that throws at a verdict point, or whose stage completes exceptionally or not in time, is handled by
+ * the hook failure policy ({@link HookFailurePolicy}, by default {@link HookFailurePolicy#FAIL_CLOSED}: the
+ * connection is refused). A hook that throws elsewhere is logged at WARN and ignored; the connection goes on.
  */
 public interface Hook {
 
@@ -25,6 +42,21 @@ public interface Hook {
      */
     default Admission onAccepted(ConnectionInfo connection) {
         return Admission.ACCEPT;
+    }
+
+    /**
+     * A client connected; the asynchronous form of {@link #onAccepted}. Override it instead of
+     * {@link #onAccepted} to answer later; the hooks after this one are asked only once the stage has completed
+     * with {@link Admission#ACCEPT}. The stage may complete on any thread. The default returns a completed stage
+     * with {@link #onAccepted}'s answer (the engine calls {@link #onAccepted} directly when this method is not
+     * overridden, without allocating a stage).
+     *
+     * @param connection the connection
+     * @return the answer; completing with {@code null}, exceptionally, or not within the hook decision timeout is
+     *         a hook failure ({@link HookFailurePolicy})
+     */
+    default CompletionStage<Admission> onAcceptedAsync(ConnectionInfo connection) {
+        return CompletableFuture.completedFuture(onAccepted(connection));
     }
 
     /**
@@ -59,6 +91,22 @@ public interface Hook {
     }
 
     /**
+     * A target was chosen; the asynchronous form of {@link #onRouteChosen}. Override it instead of
+     * {@link #onRouteChosen} to answer later; the hooks after this one are asked only once the stage has completed
+     * with {@link RouteDecision#proceed()}. The stage may complete on any thread. The default returns a completed
+     * stage with {@link #onRouteChosen}'s answer (the engine calls {@link #onRouteChosen} directly when this method
+     * is not overridden, without allocating a stage).
+     *
+     * @param connection the connection
+     * @param target the chosen target
+     * @return the decision; completing exceptionally or not within the hook decision timeout is a hook failure
+     *         ({@link HookFailurePolicy}); completing with {@code null} means proceed
+     */
+    default CompletionStage<RouteDecision> onRouteChosenAsync(ConnectionInfo connection, ForwardTarget target) {
+        return CompletableFuture.completedFuture(onRouteChosen(connection, target));
+    }
+
+    /**
      * The connection to a backend was established; the peeked bytes are replayed next.
      *
      * @param connection the connection
@@ -87,7 +135,8 @@ public interface Hook {
     }
 
     /**
-     * The connection ended; called once for every accepted connection.
+     * The connection ended; called once, last, for every connection this hook was asked {@link #onAccepted}
+     * about. A refusal's reason is in {@link ConnectionSummary#detail()}.
      *
      * @param connection the connection
      * @param summary bytes each way, duration, reason, backend

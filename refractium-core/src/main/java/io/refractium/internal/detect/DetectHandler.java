@@ -8,15 +8,16 @@ import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.refractium.ForwardTarget;
 import io.refractium.SilenceRoute;
-import io.refractium.hook.Admission;
 import io.refractium.hook.CloseReason;
 import io.refractium.hook.Detection;
 import io.refractium.hook.DetectionFailure;
 import io.refractium.hook.DetectionReport;
+import io.refractium.hook.RouteDecision;
 import io.refractium.internal.connect.ConnectHandler;
 import io.refractium.internal.engine.ConnectionPath;
 import io.refractium.internal.engine.ConnectionState;
 import io.refractium.internal.engine.EngineConfig;
+import io.refractium.internal.engine.HookDispatcher;
 import io.refractium.internal.proxy.ProxyAcceptance;
 import io.refractium.internal.proxy.ProxyHeaderHandler;
 import io.refractium.internal.route.Router;
@@ -49,10 +50,15 @@ import org.slf4j.LoggerFactory;
  * <p>On a listener that receives PROXY protocol headers, a {@link ProxyHeaderHandler} goes in front of this one
  * first; nothing here starts (hooks, timers) until it has consumed the header and set the real client address.
  *
+ * <p>The hooks' verdicts (admission, then the route decision) may come later ({@link HookDispatcher.Verdicts}):
+ * while one is pending, the bytes the client sends are appended to the peek buffer (reading pauses at the peek
+ * cap) and detection waits. Admission comes before the deadlines are armed; the route decision after they are
+ * cancelled, so neither wait is cut short by a detection deadline, only by the hook decision timeout.
+ *
  * <p>Buffer ownership: bytes read are appended to the peek buffer, which this handler owns until it hands it over,
  * and releases in {@link #handlerRemoved} otherwise.
  */
-public final class DetectHandler extends ChannelInboundHandlerAdapter {
+public final class DetectHandler extends ChannelInboundHandlerAdapter implements HookDispatcher.Verdicts {
 
     private static final Logger log = LoggerFactory.getLogger(DetectHandler.class);
 
@@ -63,6 +69,11 @@ public final class DetectHandler extends ChannelInboundHandlerAdapter {
     private PeekBuffer peeked;
     private ChannelHandlerContext ctx;
     private boolean done;
+    private boolean started;
+    /** Set while the hooks' admission is pending. */
+    private boolean admitting;
+    /** The target routing chose, while the hooks' route decision is pending; else {@code null}. */
+    private ForwardTarget choosing;
     private boolean inputShutdown;
     private boolean deadlinePassed;
     /** Whether a PROXY protocol header is awaited in front of this handler; nothing starts until it is done. */
@@ -112,6 +123,7 @@ public final class DetectHandler extends ChannelInboundHandlerAdapter {
         if (peeked != null) {
             peeked.release();
         }
+        conn.holdEnd(false);
     }
 
     @Override
@@ -128,11 +140,25 @@ public final class DetectHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void start() {
-        if (done || deadlineTimer != null || awaitingProxyHeader) {
+        if (done || started || awaitingProxyHeader) {
             return;
         }
-        if (path.hooks().accepted(conn) == Admission.REFUSE) {
-            log.debug("[{}] refused by a hook", conn.id());
+        started = true;
+        admitting = true;
+        conn.holdEnd(true);
+        path.hooks().accepted(conn, this);
+    }
+
+    /** The hooks answered about admission (at once, or later on the event loop). */
+    @Override
+    public void admitted(String refusal) {
+        admitting = false;
+        if (done) {
+            return;
+        }
+        if (refusal != null) {
+            log.debug("[{}] refused: {}", conn.id(), refusal);
+            conn.detail(refusal);
             end(CloseReason.REFUSED);
             return;
         }
@@ -142,15 +168,27 @@ public final class DetectHandler extends ChannelInboundHandlerAdapter {
             silenceTimer = ctx.executor().schedule(this::onSilence,
                     silence.timeoutOr(config.silenceTimeout()).toNanos(), TimeUnit.NANOSECONDS);
         }
+        if (inputShutdown && peeked.readableBytes() == 0) {
+            failed(DetectionFailure.CLIENT_CLOSED);
+        } else if (peeked.readableBytes() > 0) {
+            detect(false); // bytes that came while the admission was pending
+        }
     }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (!(msg instanceof ByteBuf) || done) {
+        if (!(msg instanceof ByteBuf) || (done && choosing == null)) {
             ReferenceCountUtil.release(msg);
             return;
         }
         peeked.append(ctx.alloc(), (ByteBuf) msg);
+        if (admitting || choosing != null) {
+            // A hook's verdict is pending: keep the bytes, and stop reading at the cap.
+            if (peeked.readableBytes() >= config.maxPeekBytes()) {
+                ctx.channel().config().setAutoRead(false);
+            }
+            return;
+        }
         if (quietTimer != null) {
             lastReadNanos = conn.ticker().nanoTime();
         }
@@ -161,7 +199,7 @@ public final class DetectHandler extends ChannelInboundHandlerAdapter {
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof ChannelInputShutdownEvent) {
             inputShutdown = true;
-            if (!done) {
+            if (!done && !admitting) {
                 if (peeked.readableBytes() == 0) {
                     failed(DetectionFailure.CLIENT_CLOSED);
                 } else {
@@ -179,7 +217,7 @@ public final class DetectHandler extends ChannelInboundHandlerAdapter {
             decided(DetectionReport.Outcome.CLIENT_CLOSED, peeked == null ? 0 : peeked.readableBytes());
             conn.detectionFailure(DetectionFailure.CLIENT_CLOSED);
             if (!awaitingProxyHeader) {
-                // Closed while a PROXY header was awaited: the hooks never heard of the connection before onClosed.
+                // Closed while a PROXY header was awaited: no hook was asked to admit it, so none hears of it.
                 path.hooks().detectionFailed(conn, DetectionFailure.CLIENT_CLOSED, peeked.readableBytes());
             }
             conn.reason(CloseReason.DETECTION_FAILED);
@@ -188,6 +226,7 @@ public final class DetectHandler extends ChannelInboundHandlerAdapter {
         if (peeked != null) {
             peeked.release();
         }
+        conn.holdEnd(false);
         ctx.fireChannelInactive();
     }
 
@@ -303,8 +342,21 @@ public final class DetectHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void routeTo(ForwardTarget chosen) {
-        switch (Router.decide(conn, path.hooks(), chosen)) {
+        choosing = chosen;
+        path.hooks().routeChosen(conn, chosen, this);
+    }
+
+    /** The hooks answered about the chosen target (at once, or later on the event loop). */
+    @Override
+    public void routeDecided(RouteDecision decision) {
+        ForwardTarget chosen = choosing;
+        choosing = null;
+        if (chosen == null || peeked == null) {
+            return;
+        }
+        switch (Router.apply(conn, chosen, decision)) {
             case REFUSED:
+                conn.detail(decision.refusal());
                 end(CloseReason.REFUSED);
                 return;
             case UNKNOWN_TARGET:

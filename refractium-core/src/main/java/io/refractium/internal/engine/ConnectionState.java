@@ -9,6 +9,8 @@ import io.refractium.hook.ConnectionInfo;
 import io.refractium.hook.ConnectionSummary;
 import io.refractium.hook.DetectionFailure;
 import io.refractium.hook.DetectionReport;
+import io.refractium.hook.Hook;
+import io.refractium.hook.HookAttributeKey;
 import io.refractium.internal.detect.DetectionSession;
 import io.refractium.internal.relay.CountingRecvByteBufAllocator;
 import io.refractium.internal.route.RoutingSnapshot;
@@ -16,6 +18,9 @@ import io.refractium.spi.ProtocolAttributes;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.IdentityHashMap;
+import java.util.Map;
+import java.util.Objects;
 
 /**
  * One client connection's state from accept to close, filled in by each stage of the path (detect, route, connect,
@@ -59,8 +64,18 @@ public final class ConnectionState implements ConnectionInfo {
     private boolean spliced;
 
     private CloseReason reason;
+    private String detail;
     private boolean finished;
     private Runnable detectionEnd;
+    /** Set while the detect stage may still tell the hooks about the connection: the end waits for it. */
+    private boolean holdEnd;
+
+    /** The connection's hooks (the shared ones, then the factories'), or {@code null} before admission. */
+    private Hook[] hooks;
+    /** How many of {@link #hooks} were asked {@code onAccepted}: only those hear of the connection later. */
+    private int startedHooks;
+    /** The hooks' per-connection values, created on the first set; guarded by {@code this}. */
+    private Map<HookAttributeKey<?>, Object> attrs;
 
     /**
      * Creates the state of a just accepted connection.
@@ -221,6 +236,52 @@ public final class ConnectionState implements ConnectionInfo {
         this.target = target;
     }
 
+    /** Returns the connection's hooks, or {@code null} before the hooks were asked about admission. */
+    public Hook[] hooks() {
+        return hooks;
+    }
+
+    /** Records the connection's hooks (see {@link HookDispatcher}). */
+    public void hooks(Hook[] hooks) {
+        this.hooks = hooks;
+    }
+
+    /** Returns how many of the connection's hooks, from the first, were asked {@code onAccepted}. */
+    public int startedHooks() {
+        return startedHooks;
+    }
+
+    /** Records how many of the connection's hooks, from the first, were asked {@code onAccepted}. */
+    public void startedHooks(int n) {
+        this.startedHooks = n;
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public synchronized <T> T attr(HookAttributeKey<T> key) {
+        return attrs == null ? null : (T) attrs.get(key);
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public synchronized <T> T attr(HookAttributeKey<T> key, T value) {
+        Objects.requireNonNull(key, "key");
+        if (value == null) {
+            return attrs == null ? null : (T) attrs.remove(key);
+        }
+        if (attrs == null) {
+            attrs = new IdentityHashMap<>(4);
+        }
+        return (T) attrs.put(key, value);
+    }
+
+    /** Records why the connection ends, in words, if no detail was recorded yet. */
+    public void detail(String d) {
+        if (detail == null) {
+            detail = d;
+        }
+    }
+
     /** Returns the backend channel of the current or last connect attempt, or {@code null}. */
     public Channel backend() {
         return backend;
@@ -281,15 +342,27 @@ public final class ConnectionState implements ConnectionInfo {
      * once the client and the current backend channel are both closed.
      */
     public void channelClosed() {
-        if (finished || client.isOpen() || (backend != null && backend.isOpen())) {
+        if (finished || holdEnd || client.isOpen() || (backend != null && backend.isOpen())) {
             return;
         }
         finished = true;
         reason(CloseReason.COMPLETED);
         ConnectionSummary summary = new ConnectionSummary(clientCounter.bytesRead(),
                 backendCounter == null ? 0 : backendCounter.bytesRead(), Duration.ofNanos(ageNanos()), reason,
-                backendConnected ? backendAddress : null);
+                backendConnected ? backendAddress : null, detail);
         listener.finished(this, summary);
+    }
+
+    /**
+     * Holds back (or, with {@code false}, releases) the report of the end: the detect stage holds it while it may
+     * still tell the hooks about detection, since the channel's close future completes before its
+     * {@code channelInactive}, and the end must come last.
+     */
+    public void holdEnd(boolean hold) {
+        holdEnd = hold;
+        if (!hold) {
+            channelClosed();
+        }
     }
 
     /** Returns whether the end was reported. */

@@ -95,7 +95,7 @@ public final class Engine implements ConnectionState.Listener {
      */
     public Engine(EngineConfig config, RoutingTable routes, Function<Transports, Dialer> dialers) {
         this.config = config;
-        this.hooks = new HookDispatcher(config.hooks());
+        this.hooks = new HookDispatcher(config.hooks(), config.hookSettings());
         this.ownsGroups = config.workerGroup() == null;
         this.transports = ownsGroups ? Transports.choose(config.nativeTransport()) : Transports.of(config.workerGroup());
         this.peekBudget = new PeekBudget(config.maxPeekMemoryBytes());

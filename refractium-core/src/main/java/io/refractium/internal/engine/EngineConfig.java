@@ -31,6 +31,7 @@ public record EngineConfig(
         Duration dnsMaxTtl,
         Duration quietTimeout,
         AdmissionLimits admission,
+        HookSettings hookSettings,
         ProxyAcceptance.Listeners proxyProtocol) {
 
     /** The default of the drain timeout (see {@code RefractiumBuilder.drainTimeout}). */
@@ -43,9 +44,22 @@ public record EngineConfig(
     /** The default quiet timeout of detection (see {@code RefractiumBuilder.quietTimeout}). */
     public static final Duration DEFAULT_QUIET_TIMEOUT = Duration.ofMillis(100);
 
+    /** The settings with the default {@link #hookSettings()}, as before hook factories existed. */
+    public EngineConfig(List<InetSocketAddress> listenAddresses, int maxPeekBytes, long maxPeekMemoryBytes,
+                        Duration peekTimeout, Duration silenceTimeout, Duration connectTimeout, Duration idleTimeout,
+                        Duration drainTimeout, Duration shutdownGracePeriod, ProtocolRegistry protocols,
+                        List<Hook> hooks, IoEventLoopGroup bossGroup, IoEventLoopGroup workerGroup, int workerThreads,
+                        boolean nativeTransport, boolean splice, List<InetSocketAddress> dnsServers,
+                        Duration dnsMinTtl, Duration dnsMaxTtl, Duration quietTimeout, AdmissionLimits admission) {
+        this(listenAddresses, maxPeekBytes, maxPeekMemoryBytes, peekTimeout, silenceTimeout, connectTimeout,
+                idleTimeout, drainTimeout, shutdownGracePeriod, protocols, hooks, bossGroup, workerGroup,
+                workerThreads, nativeTransport, splice, dnsServers, dnsMinTtl, dnsMaxTtl, quietTimeout, admission,
+                HookSettings.DEFAULT, ProxyAcceptance.Listeners.NONE);
+    }
+
     /**
-     * The settings with the default {@link #drainTimeout()} and {@link #quietTimeout()}, without admission limits
-     * and with no PROXY protocol listener, for tests that build a config by hand.
+     * The settings with the default {@link #drainTimeout()} and {@link #quietTimeout()}, for tests that build a
+     * config by hand.
      */
     public EngineConfig(List<InetSocketAddress> listenAddresses, int maxPeekBytes, long maxPeekMemoryBytes,
                         Duration peekTimeout, Duration silenceTimeout, Duration connectTimeout, Duration idleTimeout,
@@ -56,12 +70,12 @@ public record EngineConfig(
         this(listenAddresses, maxPeekBytes, maxPeekMemoryBytes, peekTimeout, silenceTimeout, connectTimeout,
                 idleTimeout, DEFAULT_DRAIN_TIMEOUT, shutdownGracePeriod, protocols, hooks, bossGroup, workerGroup,
                 workerThreads, nativeTransport, splice, dnsServers, dnsMinTtl, dnsMaxTtl, DEFAULT_QUIET_TIMEOUT,
-                AdmissionLimits.none(), ProxyAcceptance.Listeners.NONE);
+                AdmissionLimits.none(), HookSettings.DEFAULT, ProxyAcceptance.Listeners.NONE);
     }
 
     /**
-     * The settings without admission limits ({@link AdmissionLimits#none()}) and with no PROXY protocol listener,
-     * for tests that build a config by hand.
+     * The settings without admission limits ({@link AdmissionLimits#none()}) and with the default
+     * {@link #hookSettings()}, for tests that build a config by hand.
      */
     public EngineConfig(List<InetSocketAddress> listenAddresses, int maxPeekBytes, long maxPeekMemoryBytes,
                         Duration peekTimeout, Duration silenceTimeout, Duration connectTimeout, Duration idleTimeout,
@@ -72,7 +86,7 @@ public record EngineConfig(
         this(listenAddresses, maxPeekBytes, maxPeekMemoryBytes, peekTimeout, silenceTimeout, connectTimeout,
                 idleTimeout, drainTimeout, shutdownGracePeriod, protocols, hooks, bossGroup, workerGroup,
                 workerThreads, nativeTransport, splice, dnsServers, dnsMinTtl, dnsMaxTtl, quietTimeout,
-                AdmissionLimits.none(), ProxyAcceptance.Listeners.NONE);
+                AdmissionLimits.none(), HookSettings.DEFAULT, ProxyAcceptance.Listeners.NONE);
     }
 
     /** The settings with no PROXY protocol listener, for tests that build a config by hand. */
@@ -81,10 +95,11 @@ public record EngineConfig(
                         Duration drainTimeout, Duration shutdownGracePeriod, ProtocolRegistry protocols,
                         List<Hook> hooks, IoEventLoopGroup bossGroup, IoEventLoopGroup workerGroup, int workerThreads,
                         boolean nativeTransport, boolean splice, List<InetSocketAddress> dnsServers,
-                        Duration dnsMinTtl, Duration dnsMaxTtl, Duration quietTimeout, AdmissionLimits admission) {
+                        Duration dnsMinTtl, Duration dnsMaxTtl, Duration quietTimeout, AdmissionLimits admission,
+                        HookSettings hookSettings) {
         this(listenAddresses, maxPeekBytes, maxPeekMemoryBytes, peekTimeout, silenceTimeout, connectTimeout,
                 idleTimeout, drainTimeout, shutdownGracePeriod, protocols, hooks, bossGroup, workerGroup,
                 workerThreads, nativeTransport, splice, dnsServers, dnsMinTtl, dnsMaxTtl, quietTimeout, admission,
-                ProxyAcceptance.Listeners.NONE);
+                hookSettings, ProxyAcceptance.Listeners.NONE);
     }
 }

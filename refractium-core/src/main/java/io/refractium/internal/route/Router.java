@@ -87,12 +87,14 @@ public final class Router {
     }
 
     /**
-     * Asks the hooks about the chosen target and records the final one on the connection.
+     * Applies the hooks' decision about the chosen target and records the final one on the connection.
      *
+     * @param conn the connection
+     * @param chosen the target routing chose
+     * @param d the hooks' decision ({@link HookDispatcher#routeChosen})
      * @return the verdict; on {@link Verdict#PROCEED} the target's runtime is {@link #runtime(ConnectionState)}
      */
-    public static Verdict decide(ConnectionState conn, HookDispatcher hooks, ForwardTarget chosen) {
-        RouteDecision d = hooks.routeChosen(conn, chosen);
+    public static Verdict apply(ConnectionState conn, ForwardTarget chosen, RouteDecision d) {
         if (d.isRefused()) {
             log.debug("[{}] refused by a hook: {}", conn.id(), d.refusal());
             return Verdict.REFUSED;

@@ -246,11 +246,26 @@ class ConnectHandlerTest {
                     }
                 });
         conn.target(target);
+        admit(path, conn);
         ch.closeFuture().addListener(f -> conn.channelClosed());
         PeekBuffer peeked = new PeekBuffer(budget);
         peeked.append(ch.alloc(), Unpooled.copiedBuffer("HELLO\n", StandardCharsets.US_ASCII));
         ch.pipeline().addLast(new ConnectHandler(path, conn, runtime, peeked, false));
         return ch;
+    }
+
+    /** Asks the hooks about admission, as the detect stage would, so that they hear of the connection's events. */
+    private static void admit(ConnectionPath path, ConnectionState conn) {
+        path.hooks().accepted(conn, new HookDispatcher.Verdicts() {
+            @Override
+            public void admitted(String refusal) {
+                assertThat(refusal).isNull();
+            }
+
+            @Override
+            public void routeDecided(io.refractium.hook.RouteDecision decision) {
+            }
+        });
     }
 
     private void advance(Duration d) {
