@@ -184,7 +184,7 @@ class HealthTest {
         await(() -> noBackup.target("nobackup").backends().stream().noneMatch(BackendStatus::isUp), Duration.ofSeconds(5));
         long t0 = System.nanoTime();
         assertThat(ask(noBackup)).isNull();
-        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofMillis(500));
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(2));
     }
 
     @Test
@@ -223,12 +223,12 @@ class HealthTest {
         int port = flaky.port();
         flaky.close();
         Refractium r = start(ForwardTarget.builder("one").backend("127.0.0.1:" + port)
-                .ejectAfter(1).ejectionCooldown(Duration.ofMillis(300)).build());
+                .ejectAfter(1).ejectionCooldown(Duration.ofMillis(1500)).build());
         assertThat(ask(r)).isNull();
         assertThat(r.target("one").backends().get(0).health()).isEqualTo(Health.EJECTED);
         assertThat(ask(r)).as("no eligible backend while ejected").isNull();
         keep(TestServer.greeter(port, "flaky"));
-        await(() -> r.target("one").backends().get(0).isUp(), Duration.ofSeconds(3));
+        await(() -> r.target("one").backends().get(0).isUp(), Duration.ofSeconds(5));
         assertThat(ask(r)).isEqualTo("flaky");
         assertThat(r.target("one").backends().get(0).health()).isEqualTo(Health.UP);
     }
