@@ -46,7 +46,8 @@ import java.util.regex.Pattern;
  * --accept-proxy required|optional;trusted=CIDR[,CIDR...][;listener=PORT]
  *                                    receive PROXY protocol headers (once, plus once per port)
  * --fallback HOST:PORT, --on-silence HOST:PORT[;listener=PORT[;timeout=DURATION]] (once, plus once per port)
- * --peek-timeout, --silence-timeout, --connect-timeout, --idle-timeout DURATION (500ms, 2s, 1m, 1h, PT2S)
+ * --peek-timeout, --silence-timeout, --quiet-timeout, --connect-timeout, --idle-timeout DURATION (500ms, 2s, 1m, 1h,
+ * PT2S)
  * --peek-bytes N, --help
  * --max-connections N, --max-connections-per-listener N, --max-connections-per-ip N, --max-detecting N,
  * --rate-per-ip R/s[,burst=B], --allow CIDR, --deny CIDR (repeatable), --ipv6-prefix N, --max-tracked-ips N,
@@ -85,6 +86,7 @@ public final class LauncherOptions {
         ACCEPT_PROXY("--accept-proxy", "required|optional;trusted=CIDR[,CIDR...][;listener=PORT]"),
         PEEK_TIMEOUT("--peek-timeout", DURATION_FORMS),
         SILENCE_TIMEOUT("--silence-timeout", DURATION_FORMS),
+        QUIET_TIMEOUT("--quiet-timeout", DURATION_FORMS),
         CONNECT_TIMEOUT("--connect-timeout", DURATION_FORMS),
         IDLE_TIMEOUT("--idle-timeout", DURATION_FORMS + ", or 0 to disable"),
         PEEK_BYTES("--peek-bytes", "a byte count 1-16777216"),
@@ -135,6 +137,7 @@ public final class LauncherOptions {
     private final List<AcceptProxy> acceptProxies;
     private final Duration peekTimeout;
     private final Duration silenceTimeout;
+    private final Duration quietTimeout;
     private final Duration connectTimeout;
     private final Duration idleTimeout;
     private final Integer maxPeekBytes;
@@ -150,6 +153,7 @@ public final class LauncherOptions {
         this.acceptProxies = List.copyOf(p.acceptProxies);
         this.peekTimeout = p.peekTimeout;
         this.silenceTimeout = p.silenceTimeout;
+        this.quietTimeout = p.quietTimeout;
         this.connectTimeout = p.connectTimeout;
         this.idleTimeout = p.idleTimeout;
         this.maxPeekBytes = p.maxPeekBytes;
@@ -251,6 +255,11 @@ public final class LauncherOptions {
         return peekTimeout;
     }
 
+    /** Returns how long detection waits for more bytes before a detector's quiet last call, or {@code null}. */
+    public Duration quietTimeout() {
+        return quietTimeout;
+    }
+
     /** Returns the silence deadline, or {@code null} for the builder's default. */
     public Duration silenceTimeout() {
         return silenceTimeout;
@@ -308,6 +317,9 @@ public final class LauncherOptions {
         }
         if (silenceTimeout != null) {
             b.silenceTimeout(silenceTimeout);
+        }
+        if (quietTimeout != null) {
+            b.quietTimeout(quietTimeout);
         }
         if (connectTimeout != null) {
             b.connectTimeout(connectTimeout);
@@ -367,6 +379,10 @@ public final class LauncherOptions {
                         + human(RefractiumBuilder.DEFAULT_PEEK_TIMEOUT) + ")",
                 "  --silence-timeout DURATION  silence deadline of --on-silence without timeout= (default "
                         + human(RefractiumBuilder.DEFAULT_SILENCE_TIMEOUT) + ")",
+                "  --quiet-timeout DURATION    how long a client may pause before a detector that can decide on",
+                "                              what it has does (an h2c/gRPC client waiting for the server's",
+                "                              SETTINGS); shorter than --peek-timeout (default "
+                        + human(RefractiumBuilder.DEFAULT_QUIET_TIMEOUT) + ")",
                 "  --peek-bytes N              most bytes read while detecting (default "
                         + RefractiumBuilder.DEFAULT_MAX_PEEK_BYTES + ")",
                 "  --connect-timeout DURATION  backend connect timeout (default "
@@ -457,6 +473,7 @@ public final class LauncherOptions {
         final List<AcceptProxy> acceptProxies = new ArrayList<>();
         Duration peekTimeout;
         Duration silenceTimeout;
+        Duration quietTimeout;
         Duration connectTimeout;
         Duration idleTimeout;
         Integer maxPeekBytes;
@@ -521,6 +538,10 @@ public final class LauncherOptions {
                 case SILENCE_TIMEOUT:
                     once(option, silenceTimeout);
                     silenceTimeout = positiveDuration(option, value);
+                    break;
+                case QUIET_TIMEOUT:
+                    once(option, quietTimeout);
+                    quietTimeout = positiveDuration(option, value);
                     break;
                 case CONNECT_TIMEOUT:
                     once(option, connectTimeout);
@@ -634,6 +655,13 @@ public final class LauncherOptions {
                             + (peekTimeout == null ? " (the default)" : "")
                             + " (expected: a shorter timeout= or a longer --peek-timeout)");
                 }
+            }
+            Duration quiet = quietTimeout != null ? quietTimeout : RefractiumBuilder.DEFAULT_QUIET_TIMEOUT;
+            if (quiet.compareTo(peek) >= 0) {
+                throw new UsageException("--quiet-timeout " + human(quiet)
+                        + (quietTimeout == null ? " (the default)" : "") + " must be shorter than --peek-timeout "
+                        + human(peek) + (peekTimeout == null ? " (the default)" : "")
+                        + " (expected: a shorter --quiet-timeout or a longer --peek-timeout)");
             }
             if (onSilence != null || listenerSilences.stream().anyMatch(s -> s.timeout() == null)) {
                 Duration silence = silenceTimeout != null ? silenceTimeout : RefractiumBuilder.DEFAULT_SILENCE_TIMEOUT;

@@ -285,6 +285,16 @@ class LauncherOptionsTest {
         assertThat(o.routes()).isEmpty();
     }
 
+    @Test
+    void quietTimeoutIsPassedOnAndMustBeShorterThanThePeekTimeout() {
+        LauncherOptions o = parse("--fallback", "127.0.0.1:9000", "--quiet-timeout", "250ms");
+        assertThat(o.quietTimeout()).isEqualTo(Duration.ofMillis(250));
+        assertThat(parse("--fallback", "127.0.0.1:9000").quietTimeout()).isNull();
+        assertError("--quiet-timeout 6s must be shorter than --peek-timeout 5s (the default) "
+                + "(expected: a shorter --quiet-timeout or a longer --peek-timeout)",
+                "--fallback", "127.0.0.1:9000", "--quiet-timeout", "6s");
+    }
+
     @ParameterizedTest
     @CsvSource({"500ms, PT0.5S", "2s, PT2S", "1m, PT1M", "1h, PT1H", "PT2S, PT2S", "pt1m30s, PT1M30S", "90s, PT1M30S"})
     void durationsTakeUnitsAndIso8601(String text, String iso) {
@@ -363,8 +373,8 @@ class LauncherOptionsTest {
     @Test
     void unknownOption() {
         assertErrorContains(List.of("--lisen", ADDR), "unknown option \"--lisen\" (expected one of --listen, --route, "
-                + "--fallback, --on-silence, --accept-proxy, --peek-timeout, --silence-timeout, --connect-timeout, "
-                + "--idle-timeout, --peek-bytes, --max-connections, --max-connections-per-listener, "
+                + "--fallback, --on-silence, --accept-proxy, --peek-timeout, --silence-timeout, --quiet-timeout, "
+                + "--connect-timeout, --idle-timeout, --peek-bytes, --max-connections, --max-connections-per-listener, "
                 + "--max-connections-per-ip, --max-detecting, --rate-per-ip, --allow, --deny, --ipv6-prefix, "
                 + "--max-tracked-ips, --reject-with-rst, --help)");
     }
