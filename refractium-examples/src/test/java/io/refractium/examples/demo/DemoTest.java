@@ -32,6 +32,8 @@ import org.junit.jupiter.api.Timeout;
 class DemoTest {
 
     private final List<String> log = new CopyOnWriteArrayList<>();
+    /** Bound but not listening: holds a port nothing accepts on, so no backend the demo starts can take it. */
+    private final List<Socket> reserved = new CopyOnWriteArrayList<>();
     private Demo demo;
 
     @BeforeEach
@@ -40,16 +42,24 @@ class DemoTest {
     }
 
     @AfterEach
-    void close() {
+    void close() throws IOException {
         if (demo != null) {
             demo.close();
         }
+        for (Socket s : reserved) {
+            s.close();
+        }
     }
 
-    private static InetSocketAddress closedLoopbackPort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return new InetSocketAddress(InetAddress.getLoopbackAddress(), s.getLocalPort());
-        }
+    /**
+     * Returns a loopback address where nothing listens, for as long as the test runs. A port merely closed again
+     * could be handed to one of the demo's own backends, which the demo would then take for an sshd.
+     */
+    private InetSocketAddress closedLoopbackPort() throws IOException {
+        Socket s = new Socket();
+        reserved.add(s);
+        s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        return (InetSocketAddress) s.getLocalSocketAddress();
     }
 
     private Socket connect() throws IOException {
