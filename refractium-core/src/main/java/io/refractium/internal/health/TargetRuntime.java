@@ -417,18 +417,6 @@ public final class TargetRuntime {
      * @param tried the backends this connection already tried
      * @param client the client's address
      * @param serverName the SNI or Host, or {@code null}
-     * @return the chosen backend, its slot taken, or {@code null} when none is eligible
-     */
-    public BackendState acquire(List<BackendState> tried, InetSocketAddress client, String serverName) {
-        return acquire(tried, client, serverName, null, ProtocolAttributes.EMPTY);
-    }
-
-    /**
-     * Picks a backend for a connection and takes a connection slot on it.
-     *
-     * @param tried the backends this connection already tried
-     * @param client the client's address
-     * @param serverName the SNI or Host, or {@code null}
      * @param protocol the detected protocol id, or {@code null}
      * @param attributes what the detector found
      * @return the chosen backend, its slot taken, or {@code null} when none is eligible
