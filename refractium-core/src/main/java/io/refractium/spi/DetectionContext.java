@@ -82,4 +82,28 @@ public interface DetectionContext {
      */
     default void saveProgress(long progress) {
     }
+
+    /**
+     * Returns how many datagrams the offered bytes hold, for a UDP flow; {@code 0} for a TCP stream. A UDP flow's
+     * detectors are offered the flow's first datagrams concatenated in the order they arrived, so a protocol whose
+     * first message spans several datagrams (a QUIC Initial carrying a large ClientHello) can be decided;
+     * {@link #datagramEnd(int)} tells where each one ends. The default returns {@code 0}.
+     *
+     * @return the number of datagrams in the offered bytes
+     */
+    default int datagrams() {
+        return 0;
+    }
+
+    /**
+     * Returns where datagram {@code index} ends in the offered bytes, as an offset from the buffer's reader index:
+     * datagram {@code i} spans {@code [datagramEnd(i - 1), datagramEnd(i))}, the first one starting at {@code 0}.
+     *
+     * @param index the datagram, from {@code 0} to {@link #datagrams()} {@code - 1}
+     * @return the offset just past its last byte
+     * @throws IndexOutOfBoundsException if there is no such datagram (always, for a TCP stream)
+     */
+    default int datagramEnd(int index) {
+        throw new IndexOutOfBoundsException("no datagram " + index + ": " + datagrams() + " offered");
+    }
 }
