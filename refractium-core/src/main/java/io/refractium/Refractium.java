@@ -85,6 +85,32 @@ public final class Refractium implements AutoCloseable {
         return engine.localAddresses().get(0);
     }
 
+    /**
+     * Binds one more listen address on a running instance; the other listeners keep accepting. The new listener
+     * takes the instance's settings (its PROXY protocol setting is the one for its port, else the one for all
+     * listeners); routes with a listener condition on it can be added with {@link #updateRoutes}.
+     *
+     * @param address the address to bind; port 0 picks a free port
+     * @return the bound address with its real port
+     * @throws IllegalStateException when the instance is not running
+     * @throws IllegalArgumentException when this instance already listens on the address
+     * @throws java.io.UncheckedIOException naming the address when the bind fails (nothing changes)
+     */
+    public InetSocketAddress addListener(InetSocketAddress address) {
+        return engine.addListener(Objects.requireNonNull(address, "address"));
+    }
+
+    /**
+     * Stops listening on one address of a running instance. Connections it accepted carry on to their end; the
+     * other listeners keep accepting.
+     *
+     * @param boundAddress the address as {@link #localAddresses()} reports it (with its real port)
+     * @return whether the instance listened on it
+     */
+    public boolean removeListener(InetSocketAddress boundAddress) {
+        return engine.removeListener(Objects.requireNonNull(boundAddress, "boundAddress"));
+    }
+
     /** Returns the routing table new connections use. */
     public RoutingTable routes() {
         return engine.routes();

@@ -188,6 +188,49 @@ public final class Engine implements ConnectionState.Listener {
     }
 
     /**
+     * Binds one more listen address while running; the others keep accepting.
+     *
+     * @param address the address to bind; port 0 picks a free port
+     * @return the bound address with its real port
+     * @throws IllegalStateException when not running
+     * @throws IllegalArgumentException when the address is already bound by this instance
+     * @throws java.io.UncheckedIOException naming the address when the bind fails
+     */
+    public synchronized InetSocketAddress addListener(InetSocketAddress address) {
+        if (state != State.RUNNING) {
+            throw new IllegalStateException("not running: addListener needs a started instance");
+        }
+        if (address.getPort() != 0 && localAddresses.contains(address)) {
+            throw new IllegalArgumentException("addListener: " + address + " (expected: an address not bound yet)");
+        }
+        InetSocketAddress bound = listeners.bind(address);
+        List<InetSocketAddress> next = new ArrayList<>(localAddresses);
+        next.add(bound);
+        localAddresses = List.copyOf(next);
+        log.info("listening on {} too", bound);
+        return bound;
+    }
+
+    /**
+     * Closes one listen address while running; connections it accepted carry on, the other listeners keep
+     * accepting.
+     *
+     * @param bound the bound address, as {@link #localAddresses()} reports it
+     * @return whether it was bound
+     */
+    public synchronized boolean removeListener(InetSocketAddress bound) {
+        if (state != State.RUNNING || !localAddresses.contains(bound)) {
+            return false;
+        }
+        listeners.unbind(bound);
+        List<InetSocketAddress> next = new ArrayList<>(localAddresses);
+        next.remove(bound);
+        localAddresses = List.copyOf(next);
+        log.info("stopped listening on {}", bound);
+        return true;
+    }
+
+    /**
      * Admits an accepted channel and builds its pipeline. Admission runs first, before any handler or state is
      * created, so that a refused connection costs almost nothing: the peek memory check, then the
      * {@link AdmissionControl} limits; a refused channel is closed at once (reset with {@code SO_LINGER} 0 when

@@ -16,7 +16,9 @@ import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
 
 /**
@@ -34,7 +36,8 @@ public final class Listeners {
     private final int loops;
     private final WriteBufferWaterMark waterMark;
     private final Consumer<SocketChannel> acceptor;
-    private final List<Channel> channels = new ArrayList<>();
+    /** The listening channels of each bound address (its real port), in bind order; guarded by {@code this}. */
+    private final Map<InetSocketAddress, List<Channel>> channels = new LinkedHashMap<>();
 
     /**
      * Creates the listener set; nothing is bound yet.
@@ -64,13 +67,14 @@ public final class Listeners {
      * @return the bound address, with the real port
      * @throws UncheckedIOException naming the address when the bind fails
      */
-    public InetSocketAddress bind(InetSocketAddress address) {
+    public synchronized InetSocketAddress bind(InetSocketAddress address) {
         int count = reusePort ? loops : 1;
         if (count > 1 && address.getPort() != 0) {
             // SO_REUSEPORT would let this instance silently share a port another process already listens on.
             ensureFree(address);
         }
         InetSocketAddress actual = null;
+        List<Channel> bound = new ArrayList<>(count);
         java.util.Iterator<io.netty.util.concurrent.EventExecutor> loopsInOrder = workerGroup.iterator();
         for (int i = 0; i < count; i++) {
             ServerBootstrap sb = new ServerBootstrap()
@@ -99,14 +103,18 @@ public final class Listeners {
             InetSocketAddress bindTo = actual == null ? address : actual;
             ChannelFuture f = sb.bind(bindTo).awaitUninterruptibly();
             if (!f.isSuccess()) {
+                for (Channel c : bound) {
+                    c.close().awaitUninterruptibly();
+                }
                 Throwable cause = f.cause();
                 String msg = "listen " + bindTo + ": bind failed: " + cause.getMessage();
                 throw new UncheckedIOException(msg, cause instanceof IOException
                         ? (IOException) cause : new BindException(cause.toString()));
             }
-            channels.add(f.channel());
+            bound.add(f.channel());
             actual = (InetSocketAddress) f.channel().localAddress();
         }
+        channels.put(actual, bound);
         return actual;
     }
 
@@ -118,10 +126,29 @@ public final class Listeners {
         }
     }
 
-    /** Closes every listening socket and waits for it; accepted connections stay open. */
-    public void close() {
-        for (Channel c : channels) {
+    /**
+     * Closes the listening sockets of one bound address and waits for them; connections they accepted stay open.
+     *
+     * @param bound the address as {@link #bind} returned it
+     * @return whether that address was bound
+     */
+    public synchronized boolean unbind(InetSocketAddress bound) {
+        List<Channel> list = channels.remove(bound);
+        if (list == null) {
+            return false;
+        }
+        for (Channel c : list) {
             c.close().awaitUninterruptibly();
+        }
+        return true;
+    }
+
+    /** Closes every listening socket and waits for it; accepted connections stay open. */
+    public synchronized void close() {
+        for (List<Channel> list : channels.values()) {
+            for (Channel c : list) {
+                c.close().awaitUninterruptibly();
+            }
         }
         channels.clear();
     }
