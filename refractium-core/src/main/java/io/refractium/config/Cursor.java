@@ -82,7 +82,7 @@ final class Cursor {
     Cursor require(String key, String what) {
         Cursor c = get(key);
         if (c == null) {
-            throw fail("missing key \"" + key + "\" (expected: " + what + ")");
+            throw new ConfigException(node.where(), child(path, key), "missing (expected: " + what + ")");
         }
         return c;
     }

@@ -63,7 +63,8 @@ import java.util.regex.Pattern;
  *     attributes: {KEY: VALUE}
  *     target: NAME      # required
  * fallback: NAME
- * silence: {target: NAME, timeout: D}  # listeners without a silence of their own
+ * silence: {target: NAME, timeout: D}  # listeners without a silence of their own; the timeout is also the
+ *                                     # deadline of listener silences without one (default 2s)
  * detection: {peek-timeout: D, quiet-timeout: D, max-peek-bytes: N, max-peek-memory-bytes: N}
  * timeouts: {connect: D, idle: D (0 disables), drain: D, shutdown-grace: D}
  * limits: {max-connections: N, max-connections-per-listener: N, max-connections-per-ip: N, max-detecting: N,
@@ -261,9 +262,12 @@ public final class RefractiumConfig {
             Cursor silence = root.get("silence");
             if (silence != null) {
                 silence.map(Set.of("target", "timeout"));
-                ForwardTarget t = target(silence.require("target", "the name of a target"));
-                tableSteps.add(b -> b.onSilence(t));
-                builderRouteSteps.add(b -> b.onSilence(t));
+                if (silence.has("target")) {
+                    ForwardTarget t = target(silence.get("target"));
+                    tableSteps.add(b -> b.onSilence(t));
+                    builderRouteSteps.add(b -> b.onSilence(t));
+                    defaultSilence = true;
+                }
                 Cursor timeout = silence.get("timeout");
                 if (timeout != null) {
                     Duration d = timeout.duration(false);
@@ -283,13 +287,13 @@ public final class RefractiumConfig {
             readHooks();
             readEngine();
             readDns();
-            if (routes.isEmpty() && root.get("fallback") == null && root.get("silence") == null
-                    && listenerSilences == 0) {
+            if (routes.isEmpty() && root.get("fallback") == null && !defaultSilence && listenerSilences == 0) {
                 throw root.fail("nothing to forward to (expected: at least one of routes, fallback or silence)");
             }
         }
 
         int listenerSilences;
+        boolean defaultSilence;
 
         /** Applies a fixed setting to the scratch builder now (naming the key if it fails) and keeps it. */
         void fix(Cursor at, String value, Consumer<RefractiumBuilder> step) {
