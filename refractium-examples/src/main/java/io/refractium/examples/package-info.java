@@ -1,9 +1,10 @@
 /**
  * Runnable programs that show Refractium at work, one scenario per package, each with a {@code main} runnable from
- * the shaded jar {@code refractium-examples/target/refractium.jar}.
+ * the shaded jar {@code refractium-examples/target/refractium-examples.jar}.
  *
- * <p>Start with {@link io.refractium.examples.demo.Demo} (what {@code java -jar refractium.jar} runs without
- * arguments), then {@link io.refractium.examples.launcher.Main} for the standalone multiplexer,
+ * <p>Start with {@link io.refractium.examples.demo.Demo} (what
+ * {@code java -jar refractium-examples/target/refractium-examples.jar demo} runs; the jar's main class is the server's
+ * {@code refractium} command, {@code io.refractium.server.Main}), then
  * {@link io.refractium.examples.embedding.EmbeddingExample},
  * {@link io.refractium.examples.customprotocol.CustomProtocolExample},
  * {@link io.refractium.examples.hooks.LoggingHookExample},

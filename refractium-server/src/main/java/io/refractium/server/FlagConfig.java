@@ -45,6 +45,7 @@ final class FlagConfig {
         String ipv6Prefix;
         String maxTrackedIps;
         boolean rejectWithRst;
+        String accessLog;
 
         boolean isEmpty() {
             return listen.isEmpty() && route.isEmpty() && fallback == null && onSilence.isEmpty()
@@ -52,7 +53,7 @@ final class FlagConfig {
                     && connectTimeout == null && idleTimeout == null && peekBytes == null && maxConnections == null
                     && maxConnectionsPerListener == null && maxConnectionsPerIp == null && maxDetecting == null
                     && ratePerIp == null && allow.isEmpty() && deny.isEmpty() && ipv6Prefix == null
-                    && maxTrackedIps == null && !rejectWithRst;
+                    && maxTrackedIps == null && !rejectWithRst && accessLog == null;
         }
     }
 
@@ -259,6 +260,16 @@ final class FlagConfig {
         }
         if (!limits.isEmpty()) {
             root.put("limits", m(limits, cli));
+        }
+        if (f.accessLog != null) {
+            String w = where("--access-log", f.accessLog);
+            Map<String, ConfigNode> accessLog = new LinkedHashMap<>();
+            if (f.accessLog.equals("off")) {
+                accessLog.put("enabled", s("false", w));
+            } else {
+                accessLog.put("format", s(f.accessLog, w));
+            }
+            root.put(ServerConfig.ACCESS_LOG, m(accessLog, w));
         }
         return m(root, cli);
     }

@@ -94,6 +94,9 @@ public final class Main implements Callable<Integer> {
     String maxTrackedIps;
     @Option(names = "--reject-with-rst", description = "Reset refused connections instead of closing them.")
     boolean rejectWithRst;
+    @Option(names = "--access-log", paramLabel = "text|json|off",
+            description = "The access log's format, or off (default text: one line per connection on stdout).")
+    String accessLog;
 
     PrintStream out = System.out;
     PrintStream err = System.err;
@@ -173,6 +176,7 @@ public final class Main implements Callable<Integer> {
         f.ipv6Prefix = ipv6Prefix;
         f.maxTrackedIps = maxTrackedIps;
         f.rejectWithRst = rejectWithRst;
+        f.accessLog = accessLog;
         return f;
     }
 

@@ -23,7 +23,7 @@ import java.util.concurrent.ScheduledExecutorService;
  * <p>Refractium listens on a free loopback port and sends everything to an echo server. The allowed addresses are
  * the arguments; by default {@code 127.0.0.1}, so a client from {@code 127.0.0.2} is refused.
  *
- * <p>Run: {@code java -cp refractium-examples/target/refractium.jar
+ * <p>Run: {@code java -cp refractium-examples/target/refractium-examples.jar
  * io.refractium.examples.asynchook.AsyncAllowListExample [ADDRESS...]}, then
  * {@code printf 'hello\n' | nc 127.0.0.1 PORT} (echoed) and {@code printf 'hello\n' | nc -s 127.0.0.2 127.0.0.1 PORT}
  * (refused). Ctrl-C stops it.

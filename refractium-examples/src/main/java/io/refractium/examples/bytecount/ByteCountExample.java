@@ -11,7 +11,7 @@ import java.util.concurrent.CountDownLatch;
  *
  * <p>Refractium listens on a free loopback port, sends HTTP to a hello server and everything else to an echo server.
  *
- * <p>Run: {@code java -cp refractium-examples/target/refractium.jar io.refractium.examples.bytecount.ByteCountExample},
+ * <p>Run: {@code java -cp refractium-examples/target/refractium-examples.jar io.refractium.examples.bytecount.ByteCountExample},
  * then {@code curl http://127.0.0.1:PORT/} and {@code printf 'hello\n' | nc 127.0.0.1 PORT}. Ctrl-C stops it.
  */
 public final class ByteCountExample {

@@ -20,7 +20,7 @@ import java.util.concurrent.CountDownLatch;
  * and everything else to a server that answers with a greeting line, and logs each connection with the
  * {@code knock.name} attribute the detector reports.
  *
- * <p>Run: {@code java -cp refractium-examples/target/refractium.jar
+ * <p>Run: {@code java -cp refractium-examples/target/refractium-examples.jar
  * io.refractium.examples.customprotocol.CustomProtocolExample}. Then try
  * {@code printf 'KNOCK alice\nhello\n' | nc 127.0.0.1 PORT} (echoed back) and {@code printf 'hello\n' | nc 127.0.0.1
  * PORT}. Ctrl-C stops it.

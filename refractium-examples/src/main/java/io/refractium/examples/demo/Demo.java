@@ -6,7 +6,7 @@ import io.refractium.RefractiumBuilder;
 import io.refractium.Route;
 import io.refractium.examples.backends.DemoBackends;
 import io.refractium.examples.hooks.LoggingHook;
-import io.refractium.examples.launcher.Main;
+import io.refractium.server.Main;
 import io.refractium.spi.RefractiumProtocol;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -23,9 +23,9 @@ import java.util.function.IntFunction;
 /**
  * The quick start: several protocols on one port, each forwarded to its own backend, all on this machine.
  *
- * <p>Run it with {@code java -jar refractium-examples/target/refractium.jar} (the launcher runs the demo when it
- * has no arguments) or {@code java -cp refractium-examples/target/refractium.jar io.refractium.examples.demo.Demo
- * [--port N]}. It starts these backends on loopback ephemeral ports:
+ * <p>Run it with {@code java -jar refractium-examples/target/refractium-examples.jar demo} (the server's
+ * {@code refractium demo} command, which finds it through {@link DemoProgram}) or
+ * {@code java -cp refractium-examples/target/refractium-examples.jar io.refractium.examples.demo.Demo [--port N]}. It starts these backends on loopback ephemeral ports:
  * <ul>
  *   <li>an HTTP/1.1 server that answers {@code hello from the http backend} and the Host it saw;</li>
  *   <li>two TLS servers for {@code a.test} and {@code b.test}, with certificates made at startup by a self-signed

@@ -22,7 +22,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * connections already open keep the backend they started with (a keep-alive {@code curl} session stays on its
  * version).
  *
- * <p>Run: {@code java -cp refractium-examples/target/refractium.jar
+ * <p>Run: {@code java -cp refractium-examples/target/refractium-examples.jar
  * io.refractium.examples.embedding.EmbeddingExample}, then
  * {@code while sleep 1; do curl -s http://127.0.0.1:PORT/; done} to watch the answers switch between
  * {@code hello from v1} and {@code hello from v2}. Ctrl-C stops it.

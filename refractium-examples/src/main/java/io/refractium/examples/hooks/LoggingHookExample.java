@@ -17,7 +17,7 @@ import java.util.concurrent.CountDownLatch;
  * The networks to refuse are the arguments; by default {@code 127.0.0.2/32}, which a local client reaches by
  * choosing its source address.
  *
- * <p>Run: {@code java -cp refractium-examples/target/refractium.jar io.refractium.examples.hooks.LoggingHookExample
+ * <p>Run: {@code java -cp refractium-examples/target/refractium-examples.jar io.refractium.examples.hooks.LoggingHookExample
  * [CIDR...]}, then {@code curl http://127.0.0.1:PORT/} and {@code printf 'hello\n' | nc 127.0.0.1 PORT} (logged),
  * and {@code printf 'hello\n' | nc -s 127.0.0.2 127.0.0.1 PORT} (refused). Ctrl-C stops it.
  */
