@@ -17,7 +17,7 @@ import org.slf4j.LoggerFactory;
  * quote or a backslash (escaped with a backslash), {@code -} when unknown:
  * <pre>
  * time=2026-12-02T11:40:07.123Z conn=17 client=203.0.113.5:50432 listener=0.0.0.0:443 protocol=tls
- *   attrs="tls.sni=a.example tls.alpn=[h2]" target=web backend=10.0.0.3:443 in=517 out=4096 duration_ms=12 reason=CLIENT_CLOSED
+ *   attrs="tls.sni=a.example tls.alpn=[h2]" target=web backend=10.0.0.3:443 in=517 out=4096 duration_ms=12 reason=COMPLETED
  * </pre>
  * ({@code time}: when the connection closed, UTC; {@code in}: bytes from the client, peeked bytes included; {@code out}: bytes to the client; a {@code detail=}
  * pair follows when the close has one, such as a refusal's reason). The JSON format is one object per line with
