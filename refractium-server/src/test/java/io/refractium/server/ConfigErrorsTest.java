@@ -84,4 +84,26 @@ class ConfigErrorsTest {
         assertThat(error(GOOD + "access-log: {format: xml}\n").getMessage())
                 .isEqualTo("f.yaml:7: access-log.format: \"xml\" (expected: text or json)");
     }
+
+    /** A hook named by class in the file. */
+    public static final class CountingHook implements io.refractium.hook.Hook {
+        /** Made by the configuration. */
+        public CountingHook() {
+        }
+    }
+
+    @Test
+    void hooksAndProtocolsByClassName() {
+        ServerConfig c = ServerConfig.from(YamlConfig.parse(GOOD + "hooks: [" + CountingHook.class.getName() + "]\n"
+                + "protocols: [http, {class: io.refractium.protocols.tls.TlsDetector}]\n", "f.yaml"));
+        assertThat(c.engine().toBuilder().build()).satisfies(r -> {
+            assertThat(r.protocols()).containsExactlyInAnyOrder("http", "tls");
+            r.close();
+        });
+        assertThat(error(GOOD + "hooks: [java.lang.String]\n").getMessage())
+                .isEqualTo("f.yaml:7: hooks[0]: \"java.lang.String\" (expected: a class that implements "
+                        + "io.refractium.hook.Hook or io.refractium.hook.HookFactory)");
+        assertThat(error(GOOD + "protocols: [gopher]\n").getMessage())
+                .startsWith("f.yaml:7: protocols[0]: \"gopher\" (expected: a protocol id found through ServiceLoader");
+    }
 }
