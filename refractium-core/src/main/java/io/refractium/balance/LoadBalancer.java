@@ -17,7 +17,7 @@ import java.util.List;
  */
 public interface LoadBalancer {
 
-    /** Returns the strategy's name, as the launcher spells it (e.g. {@code "round-robin"}). */
+    /** Returns the strategy's name, as the server configuration spells it (e.g. {@code "round-robin"}). */
     String name();
 
     /**

@@ -4,8 +4,8 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * The built-in {@link LoadBalancer} strategies, and {@link #byName(String)} to look one up by the name the launcher
- * and configuration files use.
+ * The built-in {@link LoadBalancer} strategies, and {@link #byName(String)} to look one up by the name configuration
+ * files and the server's flags use.
  *
  * <p>Every strategy is an immutable singleton, safe to share between targets and threads; equal only to itself. Each
  * target gets its own selector from {@link LoadBalancer#newSelector(java.util.List)}, holding that target's state

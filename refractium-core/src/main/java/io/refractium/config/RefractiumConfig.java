@@ -70,9 +70,10 @@ import java.util.regex.Pattern;
  * limits: {max-connections: N, max-connections-per-listener: N, max-connections-per-ip: N, max-detecting: N,
  *          rate-per-ip: R, burst-per-ip: N, allow: [CIDR], deny: [CIDR], ipv6-prefix: N, max-tracked-ips: N,
  *          reject-with-rst: B}
- * hooks: [CLASS, {class: CLASS}]       # a Hook or a HookFactory with a public no-argument constructor
+ * hooks: [CLASS, {class: CLASS}]       # a Hook, HookFactory, DataHookFactory or Tap with a public no-argument
+ *                                     # constructor
  * hook-policy: {on-failure: fail-closed|fail-open, decision-timeout: D}
- * engine: {workers: N, native-transport: B, splice: B}
+ * engine: {workers: N, transport: native|epoll|io_uring|nio, splice: B}
  * dns: {servers: [HOST:PORT], min-ttl: D, max-ttl: D}
  * </pre>
  *
@@ -845,9 +846,16 @@ public final class RefractiumConfig {
                     } else if (instance instanceof HookFactory) {
                         HookFactory factory = (HookFactory) instance;
                         fixed.add(b -> b.hookFactory(factory));
+                    } else if (instance instanceof io.refractium.hook.DataHookFactory) {
+                        io.refractium.hook.DataHookFactory factory = (io.refractium.hook.DataHookFactory) instance;
+                        fixed.add(b -> b.dataHook(factory));
+                    } else if (instance instanceof io.refractium.hook.Tap) {
+                        io.refractium.hook.Tap tap = (io.refractium.hook.Tap) instance;
+                        fixed.add(b -> b.tap(tap));
                     } else {
-                        throw cls.expected("a class that implements " + Hook.class.getName() + " or "
-                                + HookFactory.class.getName());
+                        throw cls.expected("a class that implements " + Hook.class.getName() + ", "
+                                + HookFactory.class.getName() + ", io.refractium.hook.DataHookFactory or "
+                                + "io.refractium.hook.Tap");
                     }
                     names.append(names.length() == 0 ? "" : ",").append(cls.string());
                 }
@@ -871,15 +879,16 @@ public final class RefractiumConfig {
             if (e == null) {
                 return;
             }
-            e.map(Set.of("workers", "native-transport", "splice"));
+            e.map(Set.of("workers", "transport", "splice"));
             Cursor c;
             if ((c = e.get("workers")) != null) {
                 int n = c.integer(1, 1024);
                 fix(c, String.valueOf(n), b -> b.workerThreads(n));
             }
-            if ((c = e.get("native-transport")) != null) {
-                boolean v = c.bool();
-                fix(c, String.valueOf(v), b -> b.nativeTransport(v));
+            if ((c = e.get("transport")) != null) {
+                io.refractium.IoTransport t = io.refractium.IoTransport.valueOf(
+                        c.oneOf("native", "epoll", "io_uring", "nio").toUpperCase(java.util.Locale.ROOT));
+                fix(c, t.name(), b -> b.transport(t));
             }
             if ((c = e.get("splice")) != null) {
                 boolean v = c.bool();

@@ -46,6 +46,7 @@ final class FlagConfig {
         String maxTrackedIps;
         boolean rejectWithRst;
         String accessLog;
+        String transport;
 
         boolean isEmpty() {
             return listen.isEmpty() && route.isEmpty() && fallback == null && onSilence.isEmpty()
@@ -53,7 +54,8 @@ final class FlagConfig {
                     && connectTimeout == null && idleTimeout == null && peekBytes == null && maxConnections == null
                     && maxConnectionsPerListener == null && maxConnectionsPerIp == null && maxDetecting == null
                     && ratePerIp == null && allow.isEmpty() && deny.isEmpty() && ipv6Prefix == null
-                    && maxTrackedIps == null && !rejectWithRst && accessLog == null;
+                    && maxTrackedIps == null && !rejectWithRst && accessLog == null
+                    && transport == null;
         }
     }
 
@@ -260,6 +262,11 @@ final class FlagConfig {
         }
         if (!limits.isEmpty()) {
             root.put("limits", m(limits, cli));
+        }
+        if (f.transport != null) {
+            Map<String, ConfigNode> engine = new LinkedHashMap<>();
+            engine.put("transport", s(f.transport, where("--transport", f.transport)));
+            root.put("engine", m(engine, cli));
         }
         if (f.accessLog != null) {
             String w = where("--access-log", f.accessLog);

@@ -70,6 +70,9 @@ public final class Main implements Callable<Integer> {
     String quietTimeout;
     @Option(names = "--peek-bytes", paramLabel = "N", description = "Peek cap in bytes (default 32768).")
     String peekBytes;
+    @Option(names = "--transport", paramLabel = "native|epoll|io_uring|nio",
+            description = "The I/O transport (default native: epoll when available, else nio).")
+    String transport;
     @Option(names = "--connect-timeout", paramLabel = "D", description = "Backend connect timeout (default 5s).")
     String connectTimeout;
     @Option(names = "--idle-timeout", paramLabel = "D", description = "Idle timeout, 0 disables (default 10m).")
@@ -177,6 +180,7 @@ public final class Main implements Callable<Integer> {
         f.maxTrackedIps = maxTrackedIps;
         f.rejectWithRst = rejectWithRst;
         f.accessLog = accessLog;
+        f.transport = transport;
         return f;
     }
 

@@ -102,7 +102,8 @@ class ConfigErrorsTest {
         });
         assertThat(error(GOOD + "hooks: [java.lang.String]\n").getMessage())
                 .isEqualTo("f.yaml:7: hooks[0]: \"java.lang.String\" (expected: a class that implements "
-                        + "io.refractium.hook.Hook or io.refractium.hook.HookFactory)");
+                        + "io.refractium.hook.Hook, io.refractium.hook.HookFactory, io.refractium.hook.DataHookFactory "
+                        + "or io.refractium.hook.Tap)");
         assertThat(error(GOOD + "protocols: [gopher]\n").getMessage())
                 .startsWith("f.yaml:7: protocols[0]: \"gopher\" (expected: a protocol id found through ServiceLoader");
     }
