@@ -205,8 +205,32 @@ public final class Main implements Callable<Integer> {
                 server.watch(interval);
             }
         }
+        List<AutoCloseable> extensions = new java.util.ArrayList<>();
+        try {
+            for (ServerExtension e : ServiceLoader.load(ServerExtension.class)) {
+                extensions.add(0, e.start(server));
+            }
+        } catch (Exception e) {
+            closeAll(extensions);
+            server.close();
+            err.println("refractium: an extension failed to start: " + e);
+            return EXIT_FAILURE;
+        }
+        if (!extensions.isEmpty()) {
+            server.onClose(() -> closeAll(extensions));
+        }
         runner.accept(server);
         return 0;
+    }
+
+    private static void closeAll(List<AutoCloseable> extensions) {
+        for (AutoCloseable c : extensions) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                System.err.println("refractium: closing an extension failed: " + e);
+            }
+        }
     }
 
     static ServerConfig readFile(Path file, PrintStream err) {

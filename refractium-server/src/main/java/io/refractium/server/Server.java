@@ -70,6 +70,7 @@ public final class Server implements AutoCloseable {
     /** The configured listen address of each bound one (they differ when the configured port is 0). */
     private final Map<InetSocketAddress, InetSocketAddress> bound = new LinkedHashMap<>();
     private ScheduledExecutorService watcher;
+    private final List<Runnable> beforeClose = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     /**
      * Creates a server; nothing is bound until {@link #start()}.
@@ -348,9 +349,29 @@ public final class Server implements AutoCloseable {
         }
     }
 
-    /** Stops watching, then closes the instance (which drains open connections for its grace period). */
+    /**
+     * Adds something to run when the server closes, before the instance drains (to stop an extension).
+     *
+     * @param action what to run; exceptions it throws are logged
+     */
+    public void onClose(Runnable action) {
+        beforeClose.add(Objects.requireNonNull(action, "action"));
+    }
+
+    /**
+     * Runs the {@link #onClose} actions, stops watching, then closes the instance (which drains open connections
+     * for its grace period). Calling it again closes nothing more.
+     */
     @Override
     public void close() {
+        for (Runnable action : beforeClose) {
+            beforeClose.remove(action);
+            try {
+                action.run();
+            } catch (RuntimeException e) {
+                log.warn("a close action failed: {}", e.toString(), e);
+            }
+        }
         ScheduledExecutorService w;
         Refractium r;
         synchronized (this) {

@@ -167,9 +167,12 @@ class MainTest {
                     + "targets: {web: {backends: [" + backend.hostAndPort() + "]}}\n"
                     + "routes: [{protocol: http, target: web}]\naccess-log: {enabled: false}\n");
             AtomicReference<InetSocketAddress> bound = new AtomicReference<>();
+            RecordingExtension.EVENTS.clear();
             int status = Main.execute(new String[] {"run", "--config", file.toString(), "--watch-interval", "200ms"},
                     out, err, connectOnceAndClose(bound));
             assertThat(status).isZero();
+            // Extensions start once the server listens and stop before it closes.
+            assertThat(RecordingExtension.EVENTS).containsExactly("started true", "closed true");
             assertThat(out()).contains("refractium listening on 127.0.0.1:" + bound.get().getPort())
                     .contains("protocols: [http]").contains("route http -> web [" + backend.hostAndPort() + "]");
         }
