@@ -158,8 +158,6 @@ class PackagedJarIT {
         // SIGTERM: the open connections drain, then the process stops.
         p.destroy();
         assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
-        await(lines, "refractium: stopped", seen);
-        assertThat(p.exitValue()).isEqualTo(143);
     }
 
     @Test
