@@ -28,9 +28,10 @@ import picocli.CommandLine.ParentCommand;
  * The {@code refractium} command: {@code run --config FILE}, {@code check --config FILE}, {@code demo},
  * {@code --version}, and the quick flags ({@code --listen}, {@code --route}, ...) that run without a file.
  *
- * <p>Exit status: 0 after {@code --help}, {@code --version}, a valid {@code check}, or a clean stop (SIGTERM,
- * SIGINT, which drain open connections first); 2 for a bad command line or configuration (the message names the
- * file, line, key and value, or the flag); 1 when a listen address cannot be bound or the file cannot be read.
+ * <p>Exit status: 0 after {@code --help}, {@code --version} or a valid {@code check}; 2 for a bad command line or
+ * configuration (the message names the file, line, key and value, or the flag); 1 when a listen address cannot be
+ * bound or the file cannot be read. SIGTERM and SIGINT stop a running server after draining open connections (the
+ * JVM then exits with 143 or 130).
  */
 @Command(name = "refractium", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         sortOptions = false, usageHelpAutoWidth = true,
