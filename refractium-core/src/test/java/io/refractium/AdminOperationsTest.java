@@ -9,8 +9,10 @@ import io.refractium.hook.ConnectionSummary;
 import io.refractium.hook.Hook;
 import io.refractium.testing.Await;
 import io.refractium.testing.PrefixProtocol;
+import io.refractium.testing.TestDnsServer;
 import io.refractium.testing.TestServer;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
@@ -281,5 +283,54 @@ class AdminOperationsTest {
         r.close();
         assertThat(r.awaitClose(Duration.ofSeconds(5))).isTrue();
         assertThat(r.closeAsync()).isCompleted();
+    }
+
+    @Test
+    void drainingANamedBackendCoversItsAddressesNowAndLaterAndOneAddressCanBeDrainedAlone() throws Exception {
+        String name = "drained.refractium.test";
+        TestDnsServer dns = keep(new TestDnsServer());
+        int port = -1;
+        for (int i = 0; i < 20 && port < 0; i++) {
+            TestServer two = keep(TestServer.greeter(new InetSocketAddress("127.0.0.2", 0), "two"));
+            try {
+                keep(TestServer.greeter(new InetSocketAddress("127.0.0.3", two.port()), "three"));
+                port = two.port();
+            } catch (java.io.UncheckedIOException taken) {
+                two.close();
+            }
+        }
+        assertThat(port).as("a port free on 127.0.0.2 and 127.0.0.3").isPositive();
+        TestServer b = keep(TestServer.greeter("b"));
+        dns.answer(name, 1, "127.0.0.2");
+        Refractium r = keep(Refractium.builder().listen("127.0.0.1", 0)
+                .protocol(new PrefixProtocol("alpha", "ALPHA", 0, true))
+                .route("alpha", ForwardTarget.builder("named").backend(name, port).backend(b.hostAndPort()).build())
+                .dnsServers(List.of(dns.address()))
+                .shutdownGracePeriod(Duration.ZERO)
+                .build().start());
+        int p = port;
+        Await.until("resolved", () -> r.target("named").backend("127.0.0.2:" + p) != null);
+
+        r.drain("named", name + ":" + port);
+        dns.answer(name, 1, "127.0.0.2", "127.0.0.3");
+        Await.until("the new address", () -> r.target("named").backend("127.0.0.3:" + p) != null,
+                Duration.ofSeconds(10));
+
+        assertThat(r.target("named").backend("127.0.0.3:" + p).admin()).isEqualTo(BackendStatus.Admin.DRAINING);
+        for (int i = 0; i < 6; i++) {
+            try (Client c = new Client(r)) {
+                assertThat(c.backend).isEqualTo("b");
+            }
+        }
+
+        r.enable("named", name + ":" + port);
+        r.drain("named", "127.0.0.2:" + port);
+        List<String> seen = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            try (Client c = new Client(r)) {
+                seen.add(c.backend);
+            }
+        }
+        assertThat(seen).contains("three", "b").doesNotContain("two");
     }
 }
