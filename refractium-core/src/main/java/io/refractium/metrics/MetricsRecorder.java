@@ -20,16 +20,16 @@ import java.net.InetSocketAddress;
  * ({@link Refractium#activeConnections()}, {@link Refractium#targets()}) when it is asked for them.
  *
  * <p>Every method has a no-op default. Set a recorder with
- * {@link io.refractium.RefractiumBuilder#metrics(MetricsRecorder)}; the default is {@link #none()}, with which the
- * engine skips the calls that would need work to prepare their arguments, so that an instance without metrics
- * pays nothing for them. The {@code refractium-micrometer} module provides a recorder for any Micrometer
- * {@code MeterRegistry}.
+ * {@link io.refractium.RefractiumBuilder#metrics(MetricsRecorder)}; the default is {@link #none()}, for which the
+ * engine skips every per-connection call, so that an instance without metrics pays nothing for them: no report is
+ * built, no clock is read, no method is called per connection. The
+ * {@code refractium-micrometer} module provides a recorder for any Micrometer {@code MeterRegistry}.
  *
  * <p>Threading: the per-connection methods are called on the connection's event loop, several event loops at once;
  * an implementation must be thread-safe, must not block, and should not allocate more than it must. The arguments
  * are the engine's own objects: read them during the call, do not keep them ({@link ConnectionInfo} is a live view
- * of a connection that changes after the call). An exception thrown by a recorder is not caught on the event loop
- * and would fail the connection: don't throw.
+ * of a connection that changes after the call). Exceptions thrown by a recorder are not caught: they would break
+ * the path of the connection being reported. Don't throw.
  */
 public interface MetricsRecorder {
 
