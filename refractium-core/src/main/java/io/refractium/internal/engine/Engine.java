@@ -11,6 +11,7 @@ import io.refractium.BackendStatus;
 import io.refractium.ConnectionSnapshot;
 import io.refractium.ForwardTarget;
 import io.refractium.RoutingTable;
+import io.refractium.TapStatus;
 import io.refractium.TargetStatus;
 import io.refractium.hook.CloseReason;
 import io.refractium.hook.ConnectionSummary;
@@ -111,7 +112,7 @@ public final class Engine implements ConnectionState.Listener {
         this.hasMetrics = config.hasMetrics();
         this.hooks = new HookDispatcher(config.hooks(), config.hookSettings());
         this.ownsGroups = config.workerGroup() == null;
-        this.transports = ownsGroups ? Transports.choose(config.nativeTransport()) : Transports.of(config.workerGroup());
+        this.transports = ownsGroups ? Transports.choose(config.transport()) : Transports.of(config.workerGroup());
         this.peekBudget = new PeekBudget(config.maxPeekMemoryBytes());
         this.admission = new AdmissionControl(config.admission());
         this.resolver = new BackendResolver(transports, config.dnsServers(), config.dnsMinTtl(), config.dnsMaxTtl());
@@ -148,6 +149,16 @@ public final class Engine implements ConnectionState.Listener {
     /** Returns the admission state (counts and buckets); for tests and metrics. */
     public AdmissionControl admission() {
         return admission;
+    }
+
+    /** Returns the totals of each tap. */
+    public List<TapStatus> taps() {
+        return hooks.inspection().tapStatus();
+    }
+
+    /** Returns how many tap threads are running. */
+    public int runningTaps() {
+        return hooks.inspection().runningTaps();
     }
 
     /** Returns the bytes held in peek buffers now. */
@@ -194,11 +205,12 @@ public final class Engine implements ConnectionState.Listener {
             throw e;
         }
         localAddresses = List.copyOf(bound);
+        hooks.inspection().start();
         state = State.RUNNING;
         for (TargetRuntime rt : snapshot.runtimes().values()) {
             rt.start(workerGroup, transports, liveCheckers, resolver);
         }
-        log.info("listening on {} ({}{})", localAddresses, transports.epoll() ? "epoll" : "nio",
+        log.info("listening on {} ({}{})", localAddresses, transports.kind().name().toLowerCase(java.util.Locale.ROOT),
                 transports.epoll() && config.splice() ? ", splice" : "");
     }
 
@@ -510,6 +522,7 @@ public final class Engine implements ConnectionState.Listener {
             awaitNoConnections(System.nanoTime() + TimeUnit.SECONDS.toNanos(5));
         }
         shutdownGroups();
+        hooks.inspection().stop();
         log.info("closed");
         closeFuture.complete(null);
     }
