@@ -213,7 +213,11 @@ public final class ConcurrentConnections {
                     histograms.put(count, probe.classHistogram(Integer.toString(count)));
                 }
             }
-            report(samples, histograms.get(low), histograms.get(high), low, high);
+            String limit = high < options.connections
+                    ? "the file descriptor limits (" + Math.min(proxyMaxFds, benchMaxFds) + ") stop this machine at "
+                            + high
+                    : "--connections " + high;
+            report(samples, histograms.get(low), histograms.get(high), low, high, limit);
         }
     }
 
@@ -246,7 +250,7 @@ public final class ConcurrentConnections {
     }
 
     private void report(List<Sample> samples, List<HistogramRow> lowHistogram, List<HistogramRow> highHistogram,
-                        int low, int high) {
+                        int low, int high, String limit) {
         Sample lo = samples.stream().filter(s -> s.count == low).findFirst().orElseThrow();
         Sample hi = samples.get(samples.size() - 1);
         Sample mid = samples.get(samples.size() - 2);
@@ -308,8 +312,9 @@ public final class ConcurrentConnections {
         out.printf(Locale.ROOT, "  NMT committed, not heap  %8.0f bytes   (malloc, metaspace, threads, GC structures)%n",
                 nonHeapSlope);
         out.printf(Locale.ROOT, "  NMT committed, total     %8.0f bytes%n", nmtSlope);
-        out.printf(Locale.ROOT, "  RSS                      %8.0f bytes   (anonymous: %.0f; includes the heap the"
-                + " collector keeps committed)%n", rssSlope, anonSlope);
+        out.printf(Locale.ROOT, "  RSS                      %8.0f bytes   (%d..%d: %.0f; anonymous: %.0f; includes the"
+                + " heap the collector keeps committed)%n", rssSlope, mid.count, high,
+                (hi.rss - mid.rss) / (double) (high - mid.count), anonSlope);
         out.println("  (kernel socket buffers are not in the process's RSS)");
 
         long projectedRss = Math.round(hi.rss + rssSlope * (TARGET_CONNECTIONS - high));
@@ -322,14 +327,23 @@ public final class ConcurrentConnections {
                     + " budget%n", high, mib(hi.rss), mib(hi.heapUsed()), hi.rss <= BUDGET_BYTES ? "within" : "OVER",
                     BUDGET_BYTES >> 20);
         } else {
-            out.printf(Locale.ROOT, "Projection to %d connections (NOT measured: the file descriptor limit stops this"
-                    + " machine at %d; value at %d + slope x %d):%n", TARGET_CONNECTIONS, high, high,
-                    TARGET_CONNECTIONS - high);
+            out.printf(Locale.ROOT, "Projection to %d connections (NOT measured: %s; value at %d + slope x %d):%n",
+                    TARGET_CONNECTIONS, limit, high, TARGET_CONNECTIONS - high);
             out.printf(Locale.ROOT, "  RSS %.0f MiB (%s the %d MiB budget), heap used %.0f MiB, NMT committed %.0f"
                     + " MiB%n", mib(projectedRss), projectedRss <= BUDGET_BYTES ? "within" : "OVER",
                     BUDGET_BYTES >> 20, mib(projectedHeap), mib(projectedNmt));
-            out.println("  The heap projection assumes -Xmx leaves room for it; the RSS projection assumes the"
-                    + " collector commits heap as it did between the measured counts.");
+            out.println("  The RSS projection assumes the collector keeps committing heap in the proportion it did"
+                    + " between the measured counts.");
+            long heapMax = hi.stat("heapMax");
+            if (heapMax > 0) {
+                long outsideHeap = hi.rss - hi.stat("heapCommitted");
+                long bound = Math.round(heapMax + outsideHeap + nonHeapSlope * (TARGET_CONNECTIONS - high));
+                out.printf(Locale.ROOT, "  Bound whatever the collector does: -Xmx %.0f MiB + RSS outside the heap at %d"
+                        + " (%.0f MiB) + non-heap slope x %d = %.0f MiB (%s the budget); the live heap (%.0f MiB)"
+                        + " %s -Xmx%n", mib(heapMax), high, mib(outsideHeap), TARGET_CONNECTIONS - high, mib(bound),
+                        bound <= BUDGET_BYTES ? "within" : "OVER", mib(projectedHeap),
+                        projectedHeap < heapMax ? "fits in" : "DOES NOT fit in");
+            }
         }
 
         if (lowHistogram != null && highHistogram != null) {

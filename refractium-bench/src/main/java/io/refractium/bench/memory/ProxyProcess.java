@@ -25,7 +25,7 @@ import java.util.StringJoiner;
  *
  * <p>Command line: {@code LISTEN_HOST BACKEND_HOST:PORT [BACKEND_HOST:PORT ...]}. It prints
  * {@code READY <port> <max fds>} on standard output once started, then answers each line read on standard input:
- * {@code stats} prints one {@code STATS key=value ...} line (heap used and committed, the JDK's direct and mapped
+ * {@code stats} prints one {@code STATS key=value ...} line (heap used, committed and maximum, the JDK's direct and mapped
  * buffer pools, Netty's direct memory counter and default allocator, threads, open fds, open connections);
  * {@code quit} or the end of input closes the proxy and exits. Logging goes to standard error.
  */
@@ -80,6 +80,7 @@ public final class ProxyProcess {
         line.add("connections=" + proxy.activeConnections());
         line.add("heapUsed=" + heap.getUsed());
         line.add("heapCommitted=" + heap.getCommitted());
+        line.add("heapMax=" + heap.getMax());
         for (BufferPoolMXBean pool : ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class)) {
             if (pool.getName().equals("direct")) {
                 line.add("jdkDirect=" + pool.getMemoryUsed());
