@@ -269,27 +269,13 @@ public final class ConcurrentConnections {
                     s.nmt.getOrDefault("Total", 0L) / 1024.0, s.stat("threads"), s.stat("openFds"));
         }
 
+        boolean nmt = !hi.nmt.isEmpty() && !lo.nmt.isEmpty();
         out.println();
-        out.printf(Locale.ROOT, "Native Memory Tracking, committed KiB, and bytes per connection from %d to %d:%n",
-                low, high);
-        out.printf(Locale.ROOT, "%-24s", "category");
-        for (Sample s : samples) {
-            out.printf(Locale.ROOT, " %10d", s.count);
-        }
-        out.printf(Locale.ROOT, " %12s%n", "bytes/conn");
-        Set<String> categories = new LinkedHashSet<>();
-        samples.forEach(s -> categories.addAll(s.nmt.keySet()));
-        for (String category : categories) {
-            boolean any = samples.stream().anyMatch(s -> s.nmt.getOrDefault(category, 0L) > 0);
-            if (!any) {
-                continue;
-            }
-            out.printf(Locale.ROOT, "%-24s", category);
-            for (Sample s : samples) {
-                out.printf(Locale.ROOT, " %10d", s.nmt.getOrDefault(category, 0L));
-            }
-            double slope = (hi.nmt.getOrDefault(category, 0L) - lo.nmt.getOrDefault(category, 0L)) * 1024.0 / span;
-            out.printf(Locale.ROOT, " %12.0f%n", slope);
+        if (!nmt) {
+            out.println("Native Memory Tracking is off in the proxy JVM: add -XX:NativeMemoryTracking=summary to"
+                    + " --proxy-jvm for the native figures.");
+        } else {
+            printNativeMemory(samples, lo, hi, low, high);
         }
 
         double heapSlope = (hi.heapUsed() - lo.heapUsed()) / (double) span;
@@ -309,9 +295,11 @@ public final class ConcurrentConnections {
                 low, mid.count, heapSlopeLow, mid.count, high, heapSlopeHigh);
         out.printf(Locale.ROOT, "  direct memory            %8.0f bytes   (JDK direct buffer pool + Netty's counter)%n",
                 directSlope);
-        out.printf(Locale.ROOT, "  NMT committed, not heap  %8.0f bytes   (malloc, metaspace, threads, GC structures)%n",
-                nonHeapSlope);
-        out.printf(Locale.ROOT, "  NMT committed, total     %8.0f bytes%n", nmtSlope);
+        if (nmt) {
+            out.printf(Locale.ROOT, "  NMT committed, not heap  %8.0f bytes   (malloc, metaspace, threads, GC"
+                    + " structures)%n", nonHeapSlope);
+            out.printf(Locale.ROOT, "  NMT committed, total     %8.0f bytes%n", nmtSlope);
+        }
         out.printf(Locale.ROOT, "  RSS                      %8.0f bytes   (%d..%d: %.0f; anonymous: %.0f; includes the"
                 + " heap the collector keeps committed)%n", rssSlope, mid.count, high,
                 (hi.rss - mid.rss) / (double) (high - mid.count), anonSlope);
@@ -329,13 +317,14 @@ public final class ConcurrentConnections {
         } else {
             out.printf(Locale.ROOT, "Projection to %d connections (NOT measured: %s; value at %d + slope x %d):%n",
                     TARGET_CONNECTIONS, limit, high, TARGET_CONNECTIONS - high);
-            out.printf(Locale.ROOT, "  RSS %.0f MiB (%s the %d MiB budget), heap used %.0f MiB, NMT committed %.0f"
-                    + " MiB%n", mib(projectedRss), projectedRss <= BUDGET_BYTES ? "within" : "OVER",
-                    BUDGET_BYTES >> 20, mib(projectedHeap), mib(projectedNmt));
+            out.printf(Locale.ROOT, "  RSS %.0f MiB (%s the %d MiB budget), heap used %.0f MiB%s%n",
+                    mib(projectedRss), projectedRss <= BUDGET_BYTES ? "within" : "OVER", BUDGET_BYTES >> 20,
+                    mib(projectedHeap), nmt ? String.format(Locale.ROOT, ", NMT committed %.0f MiB",
+                            mib(projectedNmt)) : "");
             out.println("  The RSS projection assumes the collector keeps committing heap in the proportion it did"
                     + " between the measured counts.");
             long heapMax = hi.stat("heapMax");
-            if (heapMax > 0) {
+            if (heapMax > 0 && nmt) {
                 long outsideHeap = hi.rss - hi.stat("heapCommitted");
                 long bound = Math.round(heapMax + outsideHeap + nonHeapSlope * (TARGET_CONNECTIONS - high));
                 out.printf(Locale.ROOT, "  Bound whatever the collector does: -Xmx %.0f MiB + RSS outside the heap at %d"
@@ -356,6 +345,31 @@ public final class ConcurrentConnections {
             out.printf(Locale.ROOT, "%12s %12s  %s%n", "instances", "bytes", "class");
             highHistogram.stream().limit(HISTOGRAM_ROWS).forEach(r -> out.printf(Locale.ROOT, "%12d %12d  %s%n",
                     r.instances(), r.bytes(), r.className()));
+        }
+    }
+
+    private void printNativeMemory(List<Sample> samples, Sample lo, Sample hi, int low, int high) {
+        int span = high - low;
+        out.printf(Locale.ROOT, "Native Memory Tracking, committed KiB, and bytes per connection from %d to %d:%n",
+                low, high);
+        out.printf(Locale.ROOT, "%-24s", "category");
+        for (Sample s : samples) {
+            out.printf(Locale.ROOT, " %10d", s.count);
+        }
+        out.printf(Locale.ROOT, " %12s%n", "bytes/conn");
+        Set<String> categories = new LinkedHashSet<>();
+        samples.forEach(s -> categories.addAll(s.nmt.keySet()));
+        for (String category : categories) {
+            boolean any = samples.stream().anyMatch(s -> s.nmt.getOrDefault(category, 0L) > 0);
+            if (!any) {
+                continue;
+            }
+            out.printf(Locale.ROOT, "%-24s", category);
+            for (Sample s : samples) {
+                out.printf(Locale.ROOT, " %10d", s.nmt.getOrDefault(category, 0L));
+            }
+            double slope = (hi.nmt.getOrDefault(category, 0L) - lo.nmt.getOrDefault(category, 0L)) * 1024.0 / span;
+            out.printf(Locale.ROOT, " %12.0f%n", slope);
         }
     }
 

@@ -79,15 +79,19 @@ final class ProxyProbe {
 
     /**
      * Runs {@code jcmd PID VM.native_memory summary}, keeps its output as {@code nmt-<label>.txt}, and returns the
-     * committed kilobytes of each category, in the order printed, with {@code "Total"} first.
+     * committed kilobytes of each category, in the order printed, with {@code "Total"} first; empty when the process
+     * runs without Native Memory Tracking.
      *
      * @param label the measurement the file belongs to
      * @return committed KiB by category
-     * @throws IOException when the command fails or Native Memory Tracking is off
+     * @throws IOException when the command fails or its output cannot be read
      */
     Map<String, Long> nativeMemoryCommittedKib(String label) throws IOException, InterruptedException {
         String text = jcmd("VM.native_memory summary", "nmt-" + label + ".txt");
         Map<String, Long> committed = new LinkedHashMap<>();
+        if (text.contains("Native memory tracking is not enabled")) {
+            return committed;
+        }
         Matcher total = NMT_TOTAL.matcher(text);
         if (!total.find()) {
             throw new IOException("no Native Memory Tracking summary (is -XX:NativeMemoryTracking=summary set?): "
