@@ -307,8 +307,6 @@ public final class ConcurrentConnections {
 
         long projectedRss = Math.round(hi.rss + rssSlope * (TARGET_CONNECTIONS - high));
         long projectedHeap = Math.round(hi.heapUsed() + heapSlope * (TARGET_CONNECTIONS - high));
-        long projectedNmt = Math.round(hi.nmt.getOrDefault("Total", 0L) * 1024.0 + nmtSlope * (TARGET_CONNECTIONS
-                - high));
         out.println();
         if (high >= TARGET_CONNECTIONS) {
             out.printf(Locale.ROOT, "At %d connections (measured): RSS %.1f MiB, heap used %.1f MiB: %s the %d MiB"
@@ -317,10 +315,9 @@ public final class ConcurrentConnections {
         } else {
             out.printf(Locale.ROOT, "Projection to %d connections (NOT measured: %s; value at %d + slope x %d):%n",
                     TARGET_CONNECTIONS, limit, high, TARGET_CONNECTIONS - high);
-            out.printf(Locale.ROOT, "  RSS %.0f MiB (%s the %d MiB budget), heap used %.0f MiB%s%n",
+            out.printf(Locale.ROOT, "  RSS %.0f MiB (%s the %d MiB budget), heap used %.0f MiB%n",
                     mib(projectedRss), projectedRss <= BUDGET_BYTES ? "within" : "OVER", BUDGET_BYTES >> 20,
-                    mib(projectedHeap), nmt ? String.format(Locale.ROOT, ", NMT committed %.0f MiB",
-                            mib(projectedNmt)) : "");
+                    mib(projectedHeap));
             out.println("  The RSS projection assumes the collector keeps committing heap in the proportion it did"
                     + " between the measured counts.");
             long heapMax = hi.stat("heapMax");
