@@ -130,8 +130,10 @@ public final class Refractium implements AutoCloseable {
     }
 
     /**
-     * Returns how many connections were refused at accept, for each reason (every reason present, 0 when none):
-     * by the {@link AdmissionLimits} and by a full peek memory. Counts since the instance was built; a snapshot.
+     * Returns how many connections were refused before the hooks were asked to accept them, for each reason (every
+     * reason present, 0 when none): by the {@link AdmissionLimits} (at accept, or against the real client address
+     * a trusted PROXY header gave), by a full peek memory, and at the PROXY header stage (untrusted source, missing,
+     * malformed or late header). Counts since the instance was built; a snapshot.
      *
      * @return the counts by reason
      */
