@@ -1,6 +1,7 @@
 package io.refractium;
 
 import io.refractium.hook.RefusalReason;
+import io.refractium.internal.admit.AdmissionControl;
 import io.refractium.internal.engine.Engine;
 import io.refractium.internal.engine.EngineConfig;
 import java.net.InetSocketAddress;
@@ -43,6 +44,11 @@ public final class Refractium implements AutoCloseable {
     /** Returns how many backends' active health check loops run now; a seam for tests. */
     int liveHealthCheckers() {
         return engine.liveHealthCheckers();
+    }
+
+    /** Returns the admission state (open, detecting and per-address counts); a seam for tests. */
+    AdmissionControl admission() {
+        return engine.admission();
     }
 
     /** Returns the bytes held in peek buffers now; a seam for tests. */

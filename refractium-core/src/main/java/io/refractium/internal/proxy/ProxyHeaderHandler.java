@@ -240,12 +240,7 @@ public final class ProxyHeaderHandler extends ChannelInboundHandlerAdapter {
 
     private void malformed(Throwable cause) {
         if (!done) {
-            Throwable c = cause;
-            while (c.getCause() != null && c.getMessage() != null && c.getMessage().equals(c.getCause().toString())) {
-                c = c.getCause(); // DecoderException(HAProxyProtocolException(...)): the inner message says it
-            }
-            String what = c.getMessage() != null ? c.getMessage() : c.getClass().getSimpleName();
-            refuse(RefusalReason.PROXY_HEADER_MALFORMED, "malformed PROXY header: " + what,
+            refuse(RefusalReason.PROXY_HEADER_MALFORMED, "malformed PROXY header: " + messages(cause),
                     "malformed PROXY header: " + cause);
         }
     }
@@ -266,6 +261,21 @@ public final class ProxyHeaderHandler extends ChannelInboundHandlerAdapter {
         if (admitted()) {
             finish();
         }
+    }
+
+    /**
+     * Returns the messages along a cause chain, joined with {@code ": "}, skipping those that only repeat their
+     * cause (a wrapper made from it); the class name when there is none.
+     */
+    static String messages(Throwable t) {
+        StringBuilder sb = new StringBuilder();
+        for (Throwable c = t; c != null && c != c.getCause(); c = c.getCause()) {
+            String m = c.getMessage();
+            if (m != null && !(c.getCause() != null && m.equals(c.getCause().toString()))) {
+                sb.append(sb.length() == 0 ? "" : ": ").append(m);
+            }
+        }
+        return sb.length() == 0 ? t.getClass().getSimpleName() : sb.toString();
     }
 
     /** Asks the gate to admit the client address; on a refusal closes the connection and returns {@code false}. */
