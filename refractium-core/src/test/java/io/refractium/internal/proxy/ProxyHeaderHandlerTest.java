@@ -114,7 +114,8 @@ class ProxyHeaderHandlerTest {
                 passedOn.writeBytes(bytes);
             }
         });
-        ch.closeFuture().addListener(f -> conn.channelClosed());
+        ConnectionState c = conn;
+        ch.closeFuture().addListener(f -> c.channelClosed());
         ch.pipeline().addFirst("proxy-header", new ProxyHeaderHandler(conn, new ProxyAcceptance(mode, trusted), TIMEOUT,
                 gate, () -> done++));
         return ch;
