@@ -8,6 +8,7 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.util.concurrent.EventExecutor;
 import io.refractium.ForwardTarget;
 import io.refractium.RoutingTable;
+import io.refractium.TapStatus;
 import io.refractium.TargetStatus;
 import io.refractium.hook.CloseReason;
 import io.refractium.hook.ConnectionSummary;
@@ -138,6 +139,16 @@ public final class Engine implements ConnectionState.Listener {
         return admission;
     }
 
+    /** Returns the totals of each tap. */
+    public List<TapStatus> taps() {
+        return hooks.inspection().tapStatus();
+    }
+
+    /** Returns how many tap threads are running. */
+    public int runningTaps() {
+        return hooks.inspection().runningTaps();
+    }
+
     /** Returns the bytes held in peek buffers now. */
     public long peekMemoryBytes() {
         return peekBudget.held();
@@ -181,6 +192,7 @@ public final class Engine implements ConnectionState.Listener {
             throw e;
         }
         localAddresses = List.copyOf(bound);
+        hooks.inspection().start();
         state = State.RUNNING;
         for (TargetRuntime rt : snapshot.runtimes().values()) {
             rt.start(workerGroup, transports, liveCheckers, resolver);
@@ -429,6 +441,7 @@ public final class Engine implements ConnectionState.Listener {
             awaitNoConnections(System.nanoTime() + TimeUnit.SECONDS.toNanos(5));
         }
         shutdownGroups();
+        hooks.inspection().stop();
         log.info("closed");
     }
 
