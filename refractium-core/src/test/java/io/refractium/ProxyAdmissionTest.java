@@ -260,6 +260,15 @@ class ProxyAdmissionTest {
                         + "address: not-an-address",
                 "127.0.0.1 PROXY_HEADER_TIMEOUT peekTimeout=PT0.6S",
                 "127.0.0.1 PROXY_HEADER_TIMEOUT peekTimeout=PT0.6S");
+        // A client that leaves in the middle of its header is no refusal, and no hook hears of it.
+        Map<RefusalReason, Long> before = r.refusals();
+        try (Socket s = connect("127.0.0.1", to)) {
+            s.getOutputStream().write(ascii("PROXY TCP4 127.0.0.2 "));
+            Await.until("held", () -> r.activeConnections() == 1);
+        }
+        Await.until("gone", () -> r.activeConnections() == 0);
+        assertThat(r.refusals()).isEqualTo(before);
+        assertThat(refusedEvents).hasSize(5);
         assertThat(acceptedInfo).isEmpty();
         assertThat(closed).hasValue(0);
         allBackToZero(r);
