@@ -3,7 +3,10 @@ package io.refractium;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.haproxy.HAProxyProtocolVersion;
+import io.netty.handler.codec.haproxy.HAProxyTLV;
+import io.refractium.balance.LoadBalancers;
 import io.refractium.hook.Admission;
 import io.refractium.hook.ConnectionInfo;
 import io.refractium.hook.ConnectionSummary;
@@ -26,9 +29,11 @@ import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
@@ -40,7 +45,7 @@ import org.junit.jupiter.api.Timeout;
  * {@link ProxyBalancer} on 127.0.0.1, which connects to Refractium from 127.0.0.1 and sends a PROXY header (v1 or
  * v2) naming the client. The per-address limits (cap, rate, lists) apply to the real client and never to the
  * balancer; refusals at the header stage are counted and reported with their reason; every counter returns to zero;
- * the header's TLVs reach hooks and routes.
+ * the header's TLVs reach hooks, routes and load balancers.
  */
 @Timeout(60)
 class ProxyAdmissionTest {
@@ -51,7 +56,6 @@ class ProxyAdmissionTest {
     private final List<AutoCloseable> closeables = new ArrayList<>();
     private final List<String> refusedEvents = new CopyOnWriteArrayList<>();
     private final List<ConnectionInfo> acceptedInfo = new CopyOnWriteArrayList<>();
-    private final Map<Long, ProxyInfo> headers = new java.util.concurrent.ConcurrentHashMap<>();
     private final AtomicInteger closed = new AtomicInteger();
 
     @AfterEach
@@ -73,9 +77,6 @@ class ProxyAdmissionTest {
         @Override
         public Admission onAccepted(ConnectionInfo c) {
             acceptedInfo.add(c);
-            if (c.proxyHeader() != null) {
-                headers.put(c.id(), c.proxyHeader());
-            }
             return Admission.ACCEPT;
         }
 
@@ -368,6 +369,42 @@ class ProxyAdmissionTest {
         assertThat(h1.source()).isEqualTo(new InetSocketAddress("127.0.0.3", plain.getLocalPort()));
         plain.close();
         allBackToZero(r);
+    }
+
+    @Test
+    void loadBalancersHashOnTheHeadersAuthority() throws Exception {
+        TestServer a = TestServer.greeter("a");
+        TestServer b = TestServer.greeter("b");
+        closeables.add(a);
+        closeables.add(b);
+        Refractium r = start(Refractium.builder()
+                .listen("127.0.0.1", 0)
+                .shutdownGracePeriod(Duration.ZERO)
+                .protocol(new PrefixProtocol("alpha", "HELLO"))
+                .acceptProxyProtocol(ProxyProtocolMode.REQUIRED, BALANCER)
+                .route("alpha", ForwardTarget.builder("hashed").backend(a.hostAndPort()).backend(b.hostAndPort())
+                        .loadBalancer(LoadBalancers.hashAttribute("proxy.authority")).build()));
+        Set<String> served = new HashSet<>();
+        for (int i = 1; i <= 12; i++) {
+            String first = null;
+            for (int client = 2; client <= 4; client++) {
+                List<HAProxyTLV> tlvs = List.of(new HAProxyTLV((byte) 0x02,
+                        Unpooled.wrappedBuffer(ascii("h" + i + ".example"))));
+                try (Socket s = connect("127.0.0.1", r.localAddress())) {
+                    s.setSoTimeout(5000);
+                    s.getOutputStream().write(ProxyBalancer.v2("127.0.0." + client, "127.0.0.1", 40000, 443, tlvs));
+                    s.getOutputStream().write(ascii("HELLO\n"));
+                    String got = TestServer.readLine(s.getInputStream());
+                    if (first == null) {
+                        first = got;
+                        served.add(got);
+                    }
+                    // Different clients with the same authority reach the same backend.
+                    assertThat(got).as("h%d.example from 127.0.0.%d", i, client).isEqualTo(first);
+                }
+            }
+        }
+        assertThat(served).containsExactlyInAnyOrder("a", "b");
     }
 
     private static byte[] ascii(String s) {

@@ -43,6 +43,14 @@ public final class Router {
     }
 
     /**
+     * Returns the attributes routes and load balancers see for a connection: the detector's (empty when none was
+     * detected), plus the PROXY header's authority and ALPN; see {@link #withProxyHeader}.
+     */
+    public static ProtocolAttributes attributes(ConnectionState conn) {
+        return withProxyHeader(conn.attributes(), conn.proxyHeader());
+    }
+
+    /**
      * Returns the attributes routes see: the detector's, plus the PROXY header's authority and ALPN when it has
      * them (the detector's own attribute of the same name wins).
      */
