@@ -6,6 +6,7 @@ import io.refractium.hook.HookFactory;
 import io.refractium.hook.HookFailurePolicy;
 import io.refractium.internal.engine.EngineConfig;
 import io.refractium.internal.engine.HookSettings;
+import io.refractium.internal.transport.Transports;
 import io.refractium.internal.relay.Inspection;
 import io.refractium.hook.DataHook;
 import io.refractium.hook.DataHookFactory;
@@ -95,7 +96,7 @@ public final class RefractiumBuilder {
     private IoEventLoopGroup bossGroup;
     private IoEventLoopGroup workerGroup;
     private int workerThreads;
-    private boolean nativeTransport = true;
+    private IoTransport transport = IoTransport.NATIVE;
     private boolean splice = true;
     private List<InetSocketAddress> dnsServers = List.of();
     private Duration dnsMinTtl = DEFAULT_DNS_MIN_TTL;
@@ -610,14 +611,28 @@ public final class RefractiumBuilder {
     }
 
     /**
-     * Sets whether to use the native epoll transport when it is available (Linux). Default {@code true}; when
-     * {@code false}, or when epoll is unavailable, NIO is used.
+     * Sets whether to use the native epoll transport when it is available (Linux): {@code true} is
+     * {@code transport(IoTransport.NATIVE)}, {@code false} is {@code transport(IoTransport.NIO)}. Default
+     * {@code true}.
      *
      * @param nativeTransport whether to prefer epoll
      * @return this builder
      */
     public RefractiumBuilder nativeTransport(boolean nativeTransport) {
-        this.nativeTransport = nativeTransport;
+        return transport(nativeTransport ? IoTransport.NATIVE : IoTransport.NIO);
+    }
+
+    /**
+     * Sets the I/O transport of the event loops Refractium creates: {@link IoTransport#NATIVE} (epoll when available,
+     * else NIO), {@link IoTransport#EPOLL}, {@link IoTransport#IO_URING} or {@link IoTransport#NIO}. Asking for epoll
+     * or io_uring where it cannot run fails in {@link #build()}, with the reason. Ignored with
+     * {@link #eventLoopGroups}, whose transport wins. Default {@link IoTransport#NATIVE}.
+     *
+     * @param transport the transport
+     * @return this builder
+     */
+    public RefractiumBuilder transport(IoTransport transport) {
+        this.transport = Objects.requireNonNull(transport, "transport");
         return this;
     }
 
@@ -704,12 +719,19 @@ public final class RefractiumBuilder {
             throw new IllegalArgumentException("dnsMinTtl: " + dnsMinTtl + " (expected: <= dnsMaxTtl " + dnsMaxTtl
                     + "); shorten dnsMinTtl or lengthen dnsMaxTtl");
         }
+        if (workerGroup == null) {
+            try {
+                Transports.choose(transport);
+            } catch (IllegalStateException e) {
+                throw new IllegalArgumentException(e.getMessage(), e);
+            }
+        }
         ProtocolRegistry registry = ProtocolRegistry.create(protocols, discoverProtocols, discoveryClassLoader);
         registry.checkRoutes(table);
         EngineConfig config = new EngineConfig(List.copyOf(listenAddresses), maxPeekBytes, maxPeekMemoryBytes, peekTimeout,
                 silenceTimeout, connectTimeout, idleTimeout, drainTimeout, shutdownGracePeriod, registry, List.copyOf(hooks),
                 bossGroup, workerGroup, workerThreads == 0 ? Runtime.getRuntime().availableProcessors() : workerThreads,
-                nativeTransport, splice, dnsServers, dnsMinTtl, dnsMaxTtl, quietTimeout, limits,
+                transport, splice, dnsServers, dnsMinTtl, dnsMaxTtl, quietTimeout, limits,
                 new HookSettings(hookFactories, hookFailurePolicy, hookDecisionTimeout, dataHooks, taps),
                 new ProxyAcceptance.Listeners(proxyAll, proxyByPort));
         return new Refractium(config, table);

@@ -100,7 +100,7 @@ public final class Engine implements ConnectionState.Listener {
         this.config = config;
         this.hooks = new HookDispatcher(config.hooks(), config.hookSettings());
         this.ownsGroups = config.workerGroup() == null;
-        this.transports = ownsGroups ? Transports.choose(config.nativeTransport()) : Transports.of(config.workerGroup());
+        this.transports = ownsGroups ? Transports.choose(config.transport()) : Transports.of(config.workerGroup());
         this.peekBudget = new PeekBudget(config.maxPeekMemoryBytes());
         this.admission = new AdmissionControl(config.admission());
         this.resolver = new BackendResolver(transports, config.dnsServers(), config.dnsMinTtl(), config.dnsMaxTtl());
@@ -197,7 +197,7 @@ public final class Engine implements ConnectionState.Listener {
         for (TargetRuntime rt : snapshot.runtimes().values()) {
             rt.start(workerGroup, transports, liveCheckers, resolver);
         }
-        log.info("listening on {} ({}{})", localAddresses, transports.epoll() ? "epoll" : "nio",
+        log.info("listening on {} ({}{})", localAddresses, transports.kind().name().toLowerCase(java.util.Locale.ROOT),
                 transports.epoll() && config.splice() ? ", splice" : "");
     }
 
