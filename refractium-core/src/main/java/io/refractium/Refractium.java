@@ -3,6 +3,7 @@ package io.refractium;
 import io.refractium.hook.RefusalReason;
 import io.refractium.internal.engine.Engine;
 import io.refractium.internal.engine.EngineConfig;
+import io.refractium.internal.relay.BandwidthShaping;
 import java.net.InetSocketAddress;
 import java.util.Collections;
 import java.util.List;
@@ -43,6 +44,11 @@ public final class Refractium implements AutoCloseable {
     /** Returns how many backends' active health check loops run now; a seam for tests. */
     int liveHealthCheckers() {
         return engine.liveHealthCheckers();
+    }
+
+    /** Returns the bandwidth shaping (shared shapers, running traffic counters); a seam for tests. */
+    BandwidthShaping shaping() {
+        return engine.shaping();
     }
 
     /** Returns the bytes held in peek buffers now; a seam for tests. */

@@ -122,6 +122,7 @@ public final class ConnectHandler extends ChannelInboundHandlerAdapter implement
         } else if (bytes != null) {
             bytes.release();
         }
+        path.shaping().install(conn);
         Relay.start(conn, path.config(), inputShutdown);
         ctx.pipeline().remove(this);
     }

@@ -2,15 +2,23 @@ package io.refractium.internal.engine;
 
 import io.refractium.internal.connect.Dialer;
 import io.refractium.internal.detect.PeekBudget;
+import io.refractium.internal.relay.BandwidthShaping;
 
 /**
- * What every stage of a connection's path shares: the settings, the hooks, the dialer of backend channels and the
- * peek memory budget. One per instance; tests build their own to drive a stage on an {@code EmbeddedChannel}.
+ * What every stage of a connection's path shares: the settings, the hooks, the dialer of backend channels, the
+ * peek memory budget and the bandwidth shaping. One per instance; tests build their own to drive a stage on an {@code EmbeddedChannel}.
  *
  * @param config the settings
  * @param hooks the registered hooks
  * @param dialer opens backend channels
  * @param peekBudget the memory all peek buffers may hold together
+ * @param shaping the bandwidth shaping of relayed connections
  */
-public record ConnectionPath(EngineConfig config, HookDispatcher hooks, Dialer dialer, PeekBudget peekBudget) {
+public record ConnectionPath(EngineConfig config, HookDispatcher hooks, Dialer dialer, PeekBudget peekBudget,
+                             BandwidthShaping shaping) {
+
+    /** The shared services without bandwidth shaping ({@link BandwidthShaping#NONE}). */
+    public ConnectionPath(EngineConfig config, HookDispatcher hooks, Dialer dialer, PeekBudget peekBudget) {
+        this(config, hooks, dialer, peekBudget, BandwidthShaping.NONE);
+    }
 }

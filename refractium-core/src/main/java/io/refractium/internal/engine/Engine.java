@@ -21,6 +21,7 @@ import io.refractium.internal.connect.Dialer;
 import io.refractium.internal.detect.DetectHandler;
 import io.refractium.internal.detect.PeekBudget;
 import io.refractium.internal.health.TargetRuntime;
+import io.refractium.internal.relay.BandwidthShaping;
 import io.refractium.internal.relay.CountingRecvByteBufAllocator;
 import io.refractium.internal.route.RoutingSnapshot;
 import io.refractium.internal.transport.BackendResolver;
@@ -65,6 +66,7 @@ public final class Engine implements ConnectionState.Listener {
     private final ConnectionPath path;
     private final PeekBudget peekBudget;
     private final AdmissionControl admission;
+    private final BandwidthShaping shaping;
     private final BackendResolver resolver;
     private final Set<ConnectionState> connections = ConcurrentHashMap.newKeySet();
     private final AtomicLong splicedConnections = new AtomicLong();
@@ -101,7 +103,9 @@ public final class Engine implements ConnectionState.Listener {
         this.peekBudget = new PeekBudget(config.maxPeekMemoryBytes());
         this.admission = new AdmissionControl(config.admission());
         this.resolver = new BackendResolver(transports, config.dnsServers(), config.dnsMinTtl(), config.dnsMaxTtl());
-        this.path = new ConnectionPath(config, hooks, dialers.apply(transports), peekBudget);
+        this.shaping = config.bandwidth().isUnlimited() ? BandwidthShaping.NONE
+                : new BandwidthShaping(config.bandwidth(), config.admission().ipv6PrefixLength());
+        this.path = new ConnectionPath(config, hooks, dialers.apply(transports), peekBudget, shaping);
         this.snapshot = newSnapshot(routes, null);
     }
 
@@ -134,6 +138,11 @@ public final class Engine implements ConnectionState.Listener {
     /** Returns the admission state (counts and buckets); for tests and metrics. */
     public AdmissionControl admission() {
         return admission;
+    }
+
+    /** Returns the bandwidth shaping (shared shapers and running traffic counters); for tests and metrics. */
+    public BandwidthShaping shaping() {
+        return shaping;
     }
 
     /** Returns the bytes held in peek buffers now. */

@@ -95,7 +95,8 @@ public final class Relay {
         Relay relay = new Relay(conn, config);
         Channel client = conn.client();
         Channel backend = conn.backend();
-        boolean spliceable = config.splice() && client instanceof AbstractEpollStreamChannel
+        boolean spliceable = config.splice() && !BandwidthShaping.isShaped(client, backend)
+                && client instanceof AbstractEpollStreamChannel
                 && backend instanceof AbstractEpollStreamChannel && client.eventLoop() == backend.eventLoop();
         relay.clientSide = relay.new Side(client, backend, true, spliceable);
         relay.backendSide = relay.new Side(backend, client, false, spliceable);
