@@ -18,18 +18,19 @@ import java.util.Objects;
  *     named target}: all connections sent to a target share its cap.</li>
  * </ul>
  *
- * <p>The caps are enforced with Netty's traffic shaping on reads: a side that went over its rate is not read from
- * again until the rate allows, so the sender is slowed by TCP flow control and nothing piles up in memory. The rate
- * holds on average over a second or more; single reads of up to 64 KiB go through at once. A connection to which
- * some cap applies is relayed by copying buffers, never with {@code splice(2)}; the others keep splicing. The bytes
- * read during detection are replayed to the backend unshaped.
+ * <p>The caps are enforced with Netty's traffic shaping ({@code io.netty.handler.traffic}) on writes: bytes over the
+ * rate wait in a short queue (a quarter second's worth, 64 KiB to 4 MiB per shaper and channel), and while it is full
+ * the other side is not read, so the sender is slowed by TCP flow control. The rate holds on average over a second or
+ * more; a connection may start with a burst of up to about one second's worth. A connection to which some cap applies
+ * is relayed by copying buffers, never with {@code splice(2)}; the others keep splicing. The bytes read during
+ * detection are replayed to the backend unshaped.
  *
  * <p>Immutable and thread-safe. Get one from {@link #builder()}.
  */
 public final class BandwidthLimits {
 
     /**
-     * The lowest rate a cap may have: 16 KiB per second. Shaping works on whole reads of up to 64 KiB, and a slower
+     * The lowest rate a cap may have: 16 KiB per second. Shaping delays whole buffers of up to 64 KiB, and a slower
      * cap could not be held without pauses longer than Netty's shaping allows.
      */
     public static final long MIN_BYTES_PER_SECOND = 16 * 1024;

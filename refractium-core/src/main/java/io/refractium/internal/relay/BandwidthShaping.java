@@ -22,23 +22,25 @@ import org.slf4j.LoggerFactory;
  * Puts Netty's traffic shaping in front of the relay of connections to which a {@link BandwidthLimits} cap applies;
  * one per instance, thread-safe.
  *
- * <p>Each direction is shaped where its bytes are read: upload on the client channel, download on the backend
- * channel. A side over its rate is not read from again until the rate allows (the shaping handler turns auto-read
- * off and back on), so the sender is slowed by TCP flow control and nothing queues in memory; writes pass through
- * unshaped. This leaves the relay's own back-pressure (auto-read off while the peer is not writable) and its
- * half-close (a FIN is passed on after what was read before it) as they are: a shaped FIN is simply read later.
- * The shaping handlers swallow {@code read()} calls while they hold reads suspended, so the relay turning auto-read
- * back on cannot undo a suspension; a suspension ending while the peer is not writable lets one read through, after
- * which the relay stops reading again.
+ * <p>Each direction is shaped where its bytes are written: upload on the backend channel, download on the client
+ * channel. A shaping handler holds back writes over its rate in a queue of its own and sends them when the rate allows;
+ * once that queue holds more than {@link #maxQueuedBytes(long) a quarter second's worth} (at least 64 KiB, at most
+ * 4 MiB) the channel turns unwritable (a user-defined writability flag), which the relay's own back-pressure already
+ * obeys: it stops reading the other side until the queue has drained. So the sender is slowed by TCP flow control and
+ * a shaped direction holds about that queue plus one read loop's bytes in memory (after a FIN, the epoll transport
+ * reads at once what the socket still holds, as it does without shaping). The relay's half-close and close need
+ * nothing more: the empty buffer whose write completion passes a FIN (or a close) on is queued behind the shaped bytes
+ * and written after them. Shaping reads instead would hold nothing at all, but the epoll transport reads everything
+ * left in a socket once its peer's FIN arrived, whatever auto-read says, so the tail of a transfer would escape the cap.
  *
  * <p>Per connection, a {@link ChannelTrafficShapingHandler} on each shaped channel. Per key (client address, route,
  * target), one {@link GlobalTrafficShapingHandler} per key value and direction, shared by the channels of every
- * event loop that carry that key: it counts their bytes together and holds each back by the same measure.
- * ({@code GlobalChannelTrafficShapingHandler} is not used: it combines one shared cap with one per-channel cap in a
- * single handler, while here a connection may be under several shared caps at once.) Shared handlers are counted by
- * the channels using them and released (their traffic counter's timer stopped) when the last one closes, so this
- * holds a handler only for keys with an open shaped connection: at most two per open connection and key kind, never
- * one per address ever seen, whatever a flood of addresses does.
+ * event loop that carry that key: it counts their bytes together and holds each back by the same measure, with a queue
+ * per channel. ({@code GlobalChannelTrafficShapingHandler} is not used: it combines one shared cap with one
+ * per-channel cap in a single handler, while here a connection may be under several shared caps at once.) Shared
+ * handlers are counted by the channels using them and released (their traffic counter's timer stopped) when the last
+ * one closes, so this holds a handler only for keys with an open shaped connection: at most one per open connection,
+ * key kind and direction, never one per address ever seen, whatever a flood of addresses does.
  */
 public final class BandwidthShaping {
 
@@ -77,7 +79,8 @@ public final class BandwidthShaping {
 
     /**
      * Adds the shaping handlers a connection's caps call for to the end of its client and backend pipelines, before
-     * the relay is added; does nothing when no cap applies. Call on the connection's event loop, with both channels
+     * the relay is added: upload caps on the backend channel, download caps on the client channel; does nothing when
+     * no cap applies. Call on the connection's event loop, with both channels
      * active. Shared handlers are given back when the channel carrying them closes.
      *
      * @param conn the connection, with its backend connected and its route and target chosen
@@ -91,8 +94,8 @@ public final class BandwidthShaping {
         Channel backend = conn.backend();
         Rate perConnection = limits.perConnection();
         boolean shaped = false;
-        shaped |= addConnectionShaper(client, perConnection.uploadBytesPerSecond());
-        shaped |= addConnectionShaper(backend, perConnection.downloadBytesPerSecond());
+        shaped |= addConnectionShaper(backend, perConnection.uploadBytesPerSecond());
+        shaped |= addConnectionShaper(client, perConnection.downloadBytesPerSecond());
         if (!limits.perIp().isUnlimited() && conn.clientAddress() != null) {
             shaped |= addShared(conn, Kind.IP, IpKey.of(conn.clientAddress().getAddress(), ipv6PrefixLength),
                     limits.perIp());
@@ -127,6 +130,18 @@ public final class BandwidthShaping {
                 || backend.pipeline().get(AbstractTrafficShapingHandler.class) != null;
     }
 
+    /**
+     * Returns how many bytes a shaping handler may hold back for one channel before the channel turns unwritable: a
+     * quarter second's worth of the rate, at least 64 KiB (so that a slow rate still moves whole reads) and at most
+     * 4 MiB.
+     *
+     * @param bytesPerSecond the handler's rate
+     * @return the queue size in bytes
+     */
+    static long maxQueuedBytes(long bytesPerSecond) {
+        return Math.max(64 * 1024, Math.min(4 * 1024 * 1024, bytesPerSecond / 4));
+    }
+
     /** Returns how many shared shaping handlers are held now (by key value and direction). */
     public int sharedShapers() {
         return shared.size();
@@ -148,11 +163,11 @@ public final class BandwidthShaping {
     private boolean addShared(ConnectionState conn, Kind kind, Object value, Rate rate) {
         boolean added = false;
         if (rate.uploadBytesPerSecond() > 0) {
-            addShared(conn.client(), new Key(kind, value, true), rate.uploadBytesPerSecond());
+            addShared(conn.backend(), new Key(kind, value, true), rate.uploadBytesPerSecond());
             added = true;
         }
         if (rate.downloadBytesPerSecond() > 0) {
-            addShared(conn.backend(), new Key(kind, value, false), rate.downloadBytesPerSecond());
+            addShared(conn.client(), new Key(kind, value, false), rate.downloadBytesPerSecond());
             added = true;
         }
         return added;
@@ -185,8 +200,9 @@ public final class BandwidthShaping {
         final GlobalTrafficShapingHandler handler;
         int refs;
 
-        Shared(ScheduledExecutorService executor, long readLimit) {
-            this.handler = new GlobalTrafficShapingHandler(executor, 0, readLimit, CHECK_INTERVAL_MILLIS);
+        Shared(ScheduledExecutorService executor, long writeLimit) {
+            this.handler = new GlobalTrafficShapingHandler(executor, writeLimit, 0, CHECK_INTERVAL_MILLIS);
+            handler.setMaxWriteSize(maxQueuedBytes(writeLimit));
             runningCounters.incrementAndGet();
         }
     }
@@ -194,8 +210,9 @@ public final class BandwidthShaping {
     /** A per-channel shaping handler that counts its traffic counter while it runs (added to removed). */
     private final class ConnectionShaper extends ChannelTrafficShapingHandler {
 
-        ConnectionShaper(long readLimit) {
-            super(0, readLimit, CHECK_INTERVAL_MILLIS);
+        ConnectionShaper(long writeLimit) {
+            super(writeLimit, 0, CHECK_INTERVAL_MILLIS);
+            setMaxWriteSize(maxQueuedBytes(writeLimit));
         }
 
         @Override
