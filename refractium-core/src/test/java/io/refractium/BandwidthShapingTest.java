@@ -226,6 +226,8 @@ class BandwidthShapingTest {
                 // All three are relaying: one shared upload shaper per address, none for download.
                 Await.until("three connections relaying", () -> r.activeConnections() == 3);
                 Await.until("two address shapers", () -> r.shaping().sharedShapers() == 2);
+                long setupMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+                started = System.nanoTime();
                 counted.countDown();
                 long[] done = new long[3];
                 for (int i = 0; i < 3; i++) {
@@ -240,8 +242,8 @@ class BandwidthShapingTest {
                 long pair = Math.max(done[0], done[1]);
                 // 512 KiB through one 256 KiB/s cap: about 2 s; allow for the first reads going through at once.
                 assertThat(pair).as("two connections of 127.0.0.2 under one 256 KiB/s cap").isGreaterThan(1200);
-                System.out.printf("BandwidthShapingTest per-address (native=%s): 127.0.0.2 pair %d ms, 127.0.0.3 "
-                        + "alone %d ms%n", nativeTransport, pair, done[2]);
+                System.out.printf("BandwidthShapingTest per-address (native=%s): set up in %d ms, then 127.0.0.2 pair "
+                        + "%d ms, 127.0.0.3 alone %d ms%n", nativeTransport, setupMillis, pair, done[2]);
             }
             assertAllReleased(r);
         }
