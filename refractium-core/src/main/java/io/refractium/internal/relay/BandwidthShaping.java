@@ -57,6 +57,7 @@ public final class BandwidthShaping {
 
     private final BandwidthLimits limits;
     private final int ipv6PrefixLength;
+    private final ScheduledExecutorService timers;
     private final ConcurrentHashMap<Key, Shared> shared = new ConcurrentHashMap<>();
     /** Traffic counters running now: one per shaping handler in a pipeline or shared handler held. */
     private final AtomicInteger runningCounters = new AtomicInteger();
@@ -68,8 +69,17 @@ public final class BandwidthShaping {
      * @param ipv6PrefixLength how many leading bits of an IPv6 client address make one client address
      */
     public BandwidthShaping(BandwidthLimits limits, int ipv6PrefixLength) {
+        this(limits, ipv6PrefixLength, null);
+    }
+
+    /**
+     * Creates the shaping of one instance whose shared handlers' traffic counters run their timers on the given
+     * executor instead of the event loop of the channel that created them; a seam for tests.
+     */
+    BandwidthShaping(BandwidthLimits limits, int ipv6PrefixLength, ScheduledExecutorService timers) {
         this.limits = limits;
         this.ipv6PrefixLength = ipv6PrefixLength;
+        this.timers = timers;
     }
 
     /** Returns the caps. */
@@ -175,7 +185,7 @@ public final class BandwidthShaping {
 
     private void addShared(Channel ch, Key key, long bytesPerSecond) {
         Shared s = shared.compute(key, (k, cur) -> {
-            Shared held = cur != null ? cur : new Shared(ch.eventLoop(), bytesPerSecond);
+            Shared held = cur != null ? cur : new Shared(timers != null ? timers : ch.eventLoop(), bytesPerSecond);
             held.refs++;
             return held;
         });

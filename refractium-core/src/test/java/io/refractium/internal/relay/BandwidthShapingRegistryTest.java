@@ -13,6 +13,8 @@ import io.refractium.internal.engine.ConnectionState;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -134,6 +136,7 @@ class BandwidthShapingRegistryTest {
         close(v6other);
         assertThat(shaping.sharedShapers()).isZero();
         assertThat(shaping.runningCounters()).isZero();
+
     }
 
     @Test
@@ -175,6 +178,30 @@ class BandwidthShapingRegistryTest {
         channels.clear();
         assertThat(shaping.sharedShapers()).isZero();
         assertThat(shaping.runningCounters()).isZero();
+    }
+
+    /** The timer of a shared handler's traffic counter runs while a connection uses it and is cancelled after. */
+    @Test
+    void aSharedShapersTimerStopsWithItsLastConnection() throws InterruptedException {
+        ScheduledThreadPoolExecutor timers = new ScheduledThreadPoolExecutor(1);
+        timers.setRemoveOnCancelPolicy(true);
+        try {
+            BandwidthShaping shaping = new BandwidthShaping(BandwidthLimits.builder().perIp(65536, 0)
+                    .perRoute(0, 65536).build(), 64, timers);
+            Route route = Route.of("tls", TARGET);
+            ConnectionState a = connect(shaping, "192.0.2.1", route, TARGET, new boolean[1]);
+            ConnectionState b = connect(shaping, "192.0.2.2", route, TARGET, new boolean[1]);
+            // Two address shapers (upload) and one route shaper (download), one timer each.
+            assertThat(timers.getQueue()).hasSize(3);
+            close(a);
+            assertThat(timers.getQueue()).as("the route shaper is still in use").hasSize(2);
+            close(b);
+            assertThat(timers.getQueue()).as("timers left").isEmpty();
+            assertThat(shaping.runningCounters()).isZero();
+        } finally {
+            timers.shutdownNow();
+            assertThat(timers.awaitTermination(5, TimeUnit.SECONDS)).isTrue();
+        }
     }
 
     @Test
