@@ -21,6 +21,7 @@ import java.time.Instant;
 import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.Consumer;
 
 /**
  * One client connection's state from accept to close, filled in by each stage of the path (detect, route, connect,
@@ -67,6 +68,8 @@ public final class ConnectionState implements ConnectionInfo {
     private String detail;
     private boolean finished;
     private Runnable detectionEnd;
+    /** Told the summary when the connection ends, before the listener; or {@code null}. */
+    private Consumer<ConnectionSummary> onFinished;
     /** Set while the detect stage may still tell the hooks about the connection: the end waits for it. */
     private boolean holdEnd;
 
@@ -204,6 +207,11 @@ public final class ConnectionState implements ConnectionInfo {
     /** Sets what runs, once, when the connection leaves detection (admission gives back its detection slot). */
     public void onDetectionEnd(Runnable action) {
         this.detectionEnd = action;
+    }
+
+    /** Sets what is told the summary, once, when the connection ends (before the hooks' {@code onClosed}). */
+    public void onFinished(Consumer<ConnectionSummary> action) {
+        this.onFinished = action;
     }
 
     /** Called by the detect stage when it leaves the pipeline (decided, or the channel closed); runs once. */
@@ -350,6 +358,11 @@ public final class ConnectionState implements ConnectionInfo {
         ConnectionSummary summary = new ConnectionSummary(clientCounter.bytesRead(),
                 backendCounter == null ? 0 : backendCounter.bytesRead(), Duration.ofNanos(ageNanos()), reason,
                 backendConnected ? backendAddress : null, detail);
+        Consumer<ConnectionSummary> f = onFinished;
+        if (f != null) {
+            onFinished = null;
+            f.accept(summary);
+        }
         listener.finished(this, summary);
     }
 
