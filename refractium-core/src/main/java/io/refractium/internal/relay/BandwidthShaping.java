@@ -30,7 +30,10 @@ import org.slf4j.LoggerFactory;
  * a shaped direction holds about that queue plus one read loop's bytes in memory (after a FIN, the epoll transport
  * reads at once what the socket still holds, as it does without shaping). The relay's half-close and close need
  * nothing more: the empty buffer whose write completion passes a FIN (or a close) on is queued behind the shaped bytes
- * and written after them. Shaping reads instead would hold nothing at all, but the epoll transport reads everything
+ * and written after them. The shared handlers of one channel share one writability flag (Netty gives each handler
+ * class one), so one of them draining its queue may make the channel writable while another's is still over its
+ * bound; that one turns it unwritable again at its next queued write, a read or so later. Shaping reads instead would
+ * hold nothing at all, but the epoll transport reads everything
  * left in a socket once its peer's FIN arrived, whatever auto-read says, so the tail of a transfer would escape the cap.
  *
  * <p>Per connection, a {@link ChannelTrafficShapingHandler} on each shaped channel. Per key (client address, route,
