@@ -4,6 +4,7 @@ import io.refractium.hook.RefusalReason;
 import io.refractium.internal.admit.AdmissionControl;
 import io.refractium.internal.engine.Engine;
 import io.refractium.internal.engine.EngineConfig;
+import io.refractium.internal.relay.BandwidthShaping;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Collections;
@@ -61,6 +62,11 @@ public final class Refractium implements AutoCloseable {
     /** Returns the admission state (open, detecting and per-address counts); a seam for tests. */
     AdmissionControl admission() {
         return engine.admission();
+    }
+
+    /** Returns the bandwidth shaping (shared shapers, running traffic counters); a seam for tests. */
+    BandwidthShaping shaping() {
+        return engine.shaping();
     }
 
     /** Returns the bytes held in peek buffers now; a seam for tests. */

@@ -24,6 +24,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.TreeSet;
 
 /**
  * Configures a {@link Refractium}: where it listens, how it peeks and detects, the protocols, the routes, the
@@ -103,6 +104,7 @@ public final class RefractiumBuilder {
     private Duration dnsMinTtl = DEFAULT_DNS_MIN_TTL;
     private Duration dnsMaxTtl = DEFAULT_DNS_MAX_TTL;
     private AdmissionLimits limits = AdmissionLimits.none();
+    private BandwidthLimits bandwidth = BandwidthLimits.none();
     private ProxyAcceptance proxyAll;
     private final Map<Integer, ProxyAcceptance> proxyByPort = new HashMap<>();
     private MetricsRecorder metrics = MetricsRecorder.none();
@@ -495,6 +497,19 @@ public final class RefractiumBuilder {
     }
 
     /**
+     * Sets the bandwidth caps of relayed connections: per connection, per client address, per route and per target,
+     * in bytes per second each way. A connection to which a cap applies is relayed by copying buffers (never
+     * spliced) and read no faster than its lowest cap allows. Default {@link BandwidthLimits#none()}.
+     *
+     * @param bandwidth the caps, from {@link BandwidthLimits#builder()}
+     * @return this builder
+     */
+    public RefractiumBuilder bandwidth(BandwidthLimits bandwidth) {
+        this.bandwidth = Objects.requireNonNull(bandwidth, "bandwidth");
+        return this;
+    }
+
+    /**
      * Adds a hook shared by every connection; hooks run in the order added, before the hooks of the
      * {@link #hookFactory(HookFactory) factories}. Only these hooks get {@link Hook#onHealthChanged}. Default: none.
      *
@@ -736,7 +751,7 @@ public final class RefractiumBuilder {
      * @throws IllegalArgumentException naming the setting and value when the settings do not fit together:
      *         no listen address, a route to an unknown protocol, a silence deadline not shorter than the
      *         detection deadline, a quiet timeout not shorter than the detection deadline, a duplicate protocol
-     *         id, a DNS minimum TTL above the maximum
+     *         id, a DNS minimum TTL above the maximum, a bandwidth cap for a target the routing table does not have
      */
     public Refractium build() {
         if (listenAddresses.isEmpty()) {
@@ -752,6 +767,12 @@ public final class RefractiumBuilder {
             throw new IllegalArgumentException("dnsMinTtl: " + dnsMinTtl + " (expected: <= dnsMaxTtl " + dnsMaxTtl
                     + "); shorten dnsMinTtl or lengthen dnsMaxTtl");
         }
+        for (String name : bandwidth.targets().keySet()) {
+            if (!table.targets().containsKey(name)) {
+                throw new IllegalArgumentException("bandwidth perTarget \"" + name + "\": no such target (expected "
+                        + "one of " + new TreeSet<>(table.targets().keySet()) + ")");
+            }
+        }
         if (workerGroup == null) {
             try {
                 Transports.choose(transport);
@@ -766,7 +787,7 @@ public final class RefractiumBuilder {
                 bossGroup, workerGroup, workerThreads == 0 ? Runtime.getRuntime().availableProcessors() : workerThreads,
                 transport, splice, dnsServers, dnsMinTtl, dnsMaxTtl, quietTimeout, limits,
                 new HookSettings(hookFactories, hookFailurePolicy, hookDecisionTimeout, dataHooks, taps),
-                new ProxyAcceptance.Listeners(proxyAll, proxyByPort), metrics);
+                new ProxyAcceptance.Listeners(proxyAll, proxyByPort), metrics, bandwidth);
         return new Refractium(config, table);
     }
 

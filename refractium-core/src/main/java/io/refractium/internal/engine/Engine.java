@@ -28,6 +28,7 @@ import io.refractium.internal.health.BackendState;
 import io.refractium.internal.health.TargetRuntime;
 import io.refractium.internal.proxy.ProxyAcceptance;
 import io.refractium.internal.proxy.ProxyGate;
+import io.refractium.internal.relay.BandwidthShaping;
 import io.refractium.internal.relay.CountingRecvByteBufAllocator;
 import io.refractium.internal.route.RoutingSnapshot;
 import io.refractium.internal.transport.BackendResolver;
@@ -79,6 +80,7 @@ public final class Engine implements ConnectionState.Listener {
     private final ConnectionPath path;
     private final PeekBudget peekBudget;
     private final AdmissionControl admission;
+    private final BandwidthShaping shaping;
     private final BackendResolver resolver;
     private final Set<ConnectionState> connections = ConcurrentHashMap.newKeySet();
     private final AtomicLong splicedConnections = new AtomicLong();
@@ -118,7 +120,9 @@ public final class Engine implements ConnectionState.Listener {
         this.peekBudget = new PeekBudget(config.maxPeekMemoryBytes());
         this.admission = new AdmissionControl(config.admission());
         this.resolver = new BackendResolver(transports, config.dnsServers(), config.dnsMinTtl(), config.dnsMaxTtl());
-        this.path = new ConnectionPath(config, hooks, dialers.apply(transports), peekBudget, new Gate());
+        this.shaping = config.bandwidth().isUnlimited() ? BandwidthShaping.NONE
+                : new BandwidthShaping(config.bandwidth(), config.admission().ipv6PrefixLength());
+        this.path = new ConnectionPath(config, hooks, dialers.apply(transports), peekBudget, new Gate(), shaping);
         this.snapshot = newSnapshot(routes, null);
     }
 
@@ -151,6 +155,11 @@ public final class Engine implements ConnectionState.Listener {
     /** Returns the admission state (counts and buckets); for tests and metrics. */
     public AdmissionControl admission() {
         return admission;
+    }
+
+    /** Returns the bandwidth shaping (shared shapers and running traffic counters); for tests and metrics. */
+    public BandwidthShaping shaping() {
+        return shaping;
     }
 
     /** Returns the totals of each tap. */
