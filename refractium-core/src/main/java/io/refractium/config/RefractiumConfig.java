@@ -70,6 +70,8 @@ import java.util.regex.Pattern;
  * limits: {max-connections: N, max-connections-per-listener: N, max-connections-per-ip: N, max-detecting: N,
  *          rate-per-ip: R, burst-per-ip: N, allow: [CIDR], deny: [CIDR], ipv6-prefix: N, max-tracked-ips: N,
  *          reject-with-rst: B}
+ * bandwidth: {per-connection: UP:DOWN, per-ip: UP:DOWN, per-route: UP:DOWN, per-target: UP:DOWN,
+ *             targets: {NAME: UP:DOWN}}   # bytes per second each way: 0 (no cap) or 512k, 10m, 1g (k = 1024)
  * hooks: [CLASS, {class: CLASS}]       # a Hook, HookFactory, DataHookFactory or Tap with a public no-argument
  *                                     # constructor
  * hook-policy: {on-failure: fail-closed|fail-open, decision-timeout: D}
@@ -85,7 +87,7 @@ public final class RefractiumConfig {
 
     /** The top-level keys this model reads. */
     public static final Set<String> SECTIONS = Set.of("listeners", "protocols", "targets", "routes", "fallback",
-            "silence", "detection", "timeouts", "limits", "hooks", "hook-policy", "engine", "dns");
+            "silence", "detection", "timeouts", "limits", "bandwidth", "hooks", "hook-policy", "engine", "dns");
 
     private static final Pattern PROTOCOL_ID = Pattern.compile("[a-z0-9][a-z0-9._+-]*");
 
@@ -285,6 +287,7 @@ public final class RefractiumConfig {
             readDetection();
             readTimeouts();
             readLimits();
+            readBandwidth();
             readHooks();
             readEngine();
             readDns();
@@ -827,6 +830,78 @@ public final class RefractiumConfig {
                 throw l.fail(e.getMessage());
             }
             fix(l, limits.toString(), builder -> builder.limits(limits));
+        }
+
+        void readBandwidth() {
+            Cursor bw = root.get("bandwidth");
+            if (bw == null) {
+                return;
+            }
+            bw.map(Set.of("per-connection", "per-ip", "per-route", "per-target", "targets"));
+            io.refractium.BandwidthLimits.Builder b = io.refractium.BandwidthLimits.builder();
+            Cursor c;
+            if ((c = bw.get("per-connection")) != null) {
+                long[] r = rates(c);
+                apply(c, () -> b.perConnection(r[0], r[1]));
+            }
+            if ((c = bw.get("per-ip")) != null) {
+                long[] r = rates(c);
+                apply(c, () -> b.perIp(r[0], r[1]));
+            }
+            if ((c = bw.get("per-route")) != null) {
+                long[] r = rates(c);
+                apply(c, () -> b.perRoute(r[0], r[1]));
+            }
+            if ((c = bw.get("per-target")) != null) {
+                long[] r = rates(c);
+                apply(c, () -> b.perTarget(r[0], r[1]));
+            }
+            Cursor named = bw.get("targets");
+            if (named != null) {
+                if (named.node.kind() != ConfigNode.Kind.MAP) {
+                    throw named.expected("a map of target names to UP:DOWN");
+                }
+                for (String name : named.node.entries().keySet()) {
+                    Cursor t = named.get(name);
+                    if (!targets.containsKey(name)) {
+                        throw t.fail("no target \"" + name + "\" (expected: the name of a target under targets, one of "
+                                + String.join(", ", targets.keySet()) + ")");
+                    }
+                    long[] r = rates(t);
+                    apply(t, () -> b.perTarget(name, r[0], r[1]));
+                }
+            }
+            io.refractium.BandwidthLimits limits;
+            try {
+                limits = b.build();
+            } catch (IllegalArgumentException e) {
+                throw bw.fail(e.getMessage());
+            }
+            fix(bw, limits.toString(), builder -> builder.bandwidth(limits));
+        }
+
+        /** Parses {@code UP:DOWN}, each 0 or digits with an optional k, m or g (powers of 1024). */
+        private static long[] rates(Cursor c) {
+            String text = c.string();
+            java.util.regex.Matcher m = java.util.regex.Pattern
+                    .compile("(\\d{1,13})([kKmMgG]?):(\\d{1,13})([kKmMgG]?)").matcher(text);
+            String expected = "UP:DOWN in bytes per second, each 0 (no cap) or a size such as 512k, 10m or 1g "
+                    + "(k = 1024), e.g. 1m:10m";
+            if (!m.matches()) {
+                throw c.expected(expected);
+            }
+            long up = size(m.group(1), m.group(2));
+            long down = size(m.group(3), m.group(4));
+            if (up < 0 || down < 0) {
+                throw c.expected(expected + ", at most 1024g");
+            }
+            return new long[] {up, down};
+        }
+
+        private static long size(String digits, String unit) {
+            long n = Long.parseLong(digits);
+            int shift = unit.isEmpty() ? 0 : "kmg".indexOf(Character.toLowerCase(unit.charAt(0))) * 10 + 10;
+            return n > io.refractium.BandwidthLimits.MAX_BYTES_PER_SECOND >> shift ? -1 : n << shift;
         }
 
         void readHooks() {

@@ -47,6 +47,10 @@ final class FlagConfig {
         boolean rejectWithRst;
         String accessLog;
         String transport;
+        String bandwidthPerConnection;
+        String bandwidthPerIp;
+        String bandwidthPerRoute;
+        List<String> bandwidthPerTarget = new ArrayList<>();
 
         boolean isEmpty() {
             return listen.isEmpty() && route.isEmpty() && fallback == null && onSilence.isEmpty()
@@ -55,7 +59,8 @@ final class FlagConfig {
                     && maxConnectionsPerListener == null && maxConnectionsPerIp == null && maxDetecting == null
                     && ratePerIp == null && allow.isEmpty() && deny.isEmpty() && ipv6Prefix == null
                     && maxTrackedIps == null && !rejectWithRst && accessLog == null
-                    && transport == null;
+                    && transport == null && bandwidthPerConnection == null && bandwidthPerIp == null
+                    && bandwidthPerRoute == null && bandwidthPerTarget.isEmpty();
         }
     }
 
@@ -262,6 +267,27 @@ final class FlagConfig {
         }
         if (!limits.isEmpty()) {
             root.put("limits", m(limits, cli));
+        }
+        Map<String, ConfigNode> bandwidth = new LinkedHashMap<>();
+        put(bandwidth, "per-connection", f.bandwidthPerConnection, "--bandwidth-per-connection");
+        put(bandwidth, "per-ip", f.bandwidthPerIp, "--bandwidth-per-ip");
+        put(bandwidth, "per-route", f.bandwidthPerRoute, "--bandwidth-per-route");
+        Map<String, ConfigNode> perTargetName = new LinkedHashMap<>();
+        for (String v : f.bandwidthPerTarget) {
+            String w = where("--bandwidth-per-target", v);
+            int eq = v.indexOf('=');
+            Map<String, ConfigNode> into = eq < 0 ? bandwidth : perTargetName;
+            String key = eq < 0 ? "per-target" : v.substring(0, eq);
+            if (into.put(key, s(eq < 0 ? v : v.substring(eq + 1), w)) != null) {
+                throw new ConfigException(w, "--bandwidth-per-target", "given twice for " + (eq < 0 ? "every target"
+                        : "target " + key) + " (expected: at most once)");
+            }
+        }
+        if (!perTargetName.isEmpty()) {
+            bandwidth.put("targets", m(perTargetName, "--bandwidth-per-target"));
+        }
+        if (!bandwidth.isEmpty()) {
+            root.put("bandwidth", m(bandwidth, cli));
         }
         if (f.transport != null) {
             Map<String, ConfigNode> engine = new LinkedHashMap<>();

@@ -98,6 +98,16 @@ public final class Main implements Callable<Integer> {
     String maxTrackedIps;
     @Option(names = "--reject-with-rst", description = "Reset refused connections instead of closing them.")
     boolean rejectWithRst;
+    @Option(names = "--bandwidth-per-connection", paramLabel = "UP:DOWN",
+            description = "Each connection's cap, bytes per second each way: 0 or a size such as 512k, 10m, 1g.")
+    String bandwidthPerConnection;
+    @Option(names = "--bandwidth-per-ip", paramLabel = "UP:DOWN", description = "Shared by each client address.")
+    String bandwidthPerIp;
+    @Option(names = "--bandwidth-per-route", paramLabel = "UP:DOWN", description = "Shared by each route.")
+    String bandwidthPerRoute;
+    @Option(names = "--bandwidth-per-target", paramLabel = "[NAME=]UP:DOWN",
+            description = "Shared by each target, or by the one named (repeatable, once per NAME).")
+    List<String> bandwidthPerTarget = new java.util.ArrayList<>();
     @Option(names = "--access-log", paramLabel = "text|json|off",
             description = "The access log's format, or off (default text: one line per connection on stdout).")
     String accessLog;
@@ -182,6 +192,10 @@ public final class Main implements Callable<Integer> {
         f.rejectWithRst = rejectWithRst;
         f.accessLog = accessLog;
         f.transport = transport;
+        f.bandwidthPerConnection = bandwidthPerConnection;
+        f.bandwidthPerIp = bandwidthPerIp;
+        f.bandwidthPerRoute = bandwidthPerRoute;
+        f.bandwidthPerTarget = bandwidthPerTarget;
         return f;
     }
 

@@ -35,7 +35,7 @@ class ConfigErrorsTest {
     @Test
     void aBadValueNamesFileLineKeyAndValue() {
         ConfigException e = error(GOOD + "targets2: 1\n");
-        assertThat(e.getMessage()).isEqualTo("f.yaml:7: targets2: unknown key (expected one of: access-log, detection, "
+        assertThat(e.getMessage()).isEqualTo("f.yaml:7: targets2: unknown key (expected one of: access-log, bandwidth, detection, "
                 + "dns, engine, fallback, hook-policy, hooks, limits, listeners, protocols, routes, silence, targets, "
                 + "timeouts)");
 
@@ -90,6 +90,22 @@ class ConfigErrorsTest {
         /** Made by the configuration. */
         public CountingHook() {
         }
+    }
+
+    @Test
+    void bandwidthCaps() {
+        ServerConfig c = ServerConfig.from(YamlConfig.parse(GOOD + "bandwidth:\n  per-connection: 1m:10m\n"
+                + "  per-ip: 0:20m\n  targets: {web: 512k:1m}\n", "f.yaml"));
+        assertThat(c.engine().toBuilder().build()).satisfies(io.refractium.Refractium::close);
+        assertThat(c.engine().fixedSettingsThatDiffer(ServerConfig.from(YamlConfig.parse(GOOD + "bandwidth:\n"
+                + "  per-connection: 1m:10m\n  per-ip: 0:20m\n  targets: {web: 512k:1m}\n", "g.yaml")).engine()))
+                .isEmpty();
+        assertThat(error(GOOD + "bandwidth: {per-ip: fast}\n").getMessage())
+                .startsWith("f.yaml:7: bandwidth.per-ip: \"fast\" (expected: UP:DOWN in bytes per second");
+        assertThat(error(GOOD + "bandwidth: {per-ip: 1:1}\n").getMessage())
+                .startsWith("f.yaml:7: bandwidth.per-ip: \"1:1\": ");
+        assertThat(error(GOOD + "bandwidth: {targets: {api: 1m:1m}}\n").getMessage())
+                .startsWith("f.yaml:7: bandwidth.targets.api: no target \"api\"");
     }
 
     @Test

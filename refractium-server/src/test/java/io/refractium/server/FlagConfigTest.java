@@ -85,4 +85,16 @@ class FlagConfigTest {
         assertThat(c.engine().routingTable().silenceTarget()).isNull();
         assertThat(c.engine().routingTable().listenerSilenceRoutes()).hasSize(1);
     }
+
+    @Test
+    void bandwidthFlags() {
+        FlagConfig.Flags f = flags();
+        f.route = List.of("http=127.0.0.1:80");
+        f.bandwidthPerConnection = "1m:10m";
+        f.bandwidthPerTarget = List.of("0:100m", "http=512k:1m");
+        assertThat(config(f).engine().toBuilder().build()).satisfies(io.refractium.Refractium::close);
+        f.bandwidthPerTarget = List.of("nope=512k:1m");
+        assertThatThrownBy(() -> config(f)).hasMessageStartingWith("--bandwidth-per-target \"nope=512k:1m\": "
+                + "bandwidth.targets.nope: no target \"nope\"");
+    }
 }

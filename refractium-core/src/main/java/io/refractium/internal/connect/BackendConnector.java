@@ -13,6 +13,7 @@ import io.refractium.internal.engine.ConnectionState;
 import io.refractium.internal.health.BackendState;
 import io.refractium.internal.health.TargetRuntime;
 import io.refractium.internal.relay.CountingRecvByteBufAllocator;
+import io.refractium.internal.route.Router;
 import io.refractium.metrics.MetricsRecorder;
 import io.refractium.spi.AttributeKey;
 import java.net.InetSocketAddress;
@@ -139,7 +140,7 @@ public final class BackendConnector {
             serverName = conn.attributes().get(AttributeKey.HTTP_HOST);
         }
         BackendState state = runtime.acquire(tried, conn.clientAddress(), serverName, conn.protocol(),
-                conn.attributes());
+                Router.attributes(conn));
         if (state == null) {
             CompletableFuture<Void> answers = runtime.firstAnswers();
             if (!answers.isDone() && !waitedForAnswers) {
@@ -190,10 +191,14 @@ public final class BackendConnector {
         Channel ch = f.channel();
         inFlight = ch;
         conn.attempt(ch, counter, state.backend().address());
-        // The slot is held until the channel closes, whatever the outcome, so counts return to zero.
+        // The slot is held until the channel closes, whatever the outcome, so counts return to zero. The listener
+        // captures only what it needs: the channel keeps it for the connection's life, and this connector, the
+        // handler and the peek buffer are done with once connected.
+        TargetRuntime rt = runtime;
+        ConnectionState c = conn;
         ch.closeFuture().addListener((ChannelFutureListener) cf -> {
-            runtime.release(state);
-            conn.channelClosed();
+            rt.release(state);
+            c.channelClosed();
         });
         boolean cut = cutByDeadline;
         f.addListener((ChannelFutureListener) cf -> done(cf, state, cut));

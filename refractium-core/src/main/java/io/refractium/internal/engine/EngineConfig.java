@@ -2,6 +2,7 @@ package io.refractium.internal.engine;
 
 import io.netty.channel.IoEventLoopGroup;
 import io.refractium.AdmissionLimits;
+import io.refractium.BandwidthLimits;
 import io.refractium.IoTransport;
 import io.refractium.hook.Hook;
 import io.refractium.internal.proxy.ProxyAcceptance;
@@ -35,12 +36,14 @@ public record EngineConfig(
         AdmissionLimits admission,
         HookSettings hookSettings,
         ProxyAcceptance.Listeners proxyProtocol,
-        MetricsRecorder metrics) {
+        MetricsRecorder metrics,
+        BandwidthLimits bandwidth) {
 
     // ---- metrics: the recorder (MetricsRecorder.none() by default) and the settings without one
     /** Checks the recorder. */
     public EngineConfig {
         java.util.Objects.requireNonNull(metrics, "metrics");
+        java.util.Objects.requireNonNull(bandwidth, "bandwidth");
     }
 
     /** Returns whether a recorder other than {@link MetricsRecorder#none()} is set. */
@@ -48,7 +51,7 @@ public record EngineConfig(
         return metrics != MetricsRecorder.none();
     }
 
-    /** The settings without a metrics recorder ({@link MetricsRecorder#none()}). */
+    /** The settings without a metrics recorder ({@link MetricsRecorder#none()}) and without bandwidth caps. */
     public EngineConfig(List<InetSocketAddress> listenAddresses, int maxPeekBytes, long maxPeekMemoryBytes,
                         Duration peekTimeout, Duration silenceTimeout, Duration connectTimeout, Duration idleTimeout,
                         Duration drainTimeout, Duration shutdownGracePeriod, ProtocolRegistry protocols,
@@ -59,7 +62,7 @@ public record EngineConfig(
         this(listenAddresses, maxPeekBytes, maxPeekMemoryBytes, peekTimeout, silenceTimeout, connectTimeout,
                 idleTimeout, drainTimeout, shutdownGracePeriod, protocols, hooks, bossGroup, workerGroup,
                 workerThreads, transport, splice, dnsServers, dnsMinTtl, dnsMaxTtl, quietTimeout, admission,
-                hookSettings, proxyProtocol, MetricsRecorder.none());
+                hookSettings, proxyProtocol, MetricsRecorder.none(), BandwidthLimits.none());
     }
     // ---- end metrics
 
