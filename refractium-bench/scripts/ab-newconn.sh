@@ -9,8 +9,8 @@
 #   A_CMD / B_CMD   proxy command templates; {port} is the port to listen on, {http_port} the backend's
 #   ROUNDS=5 ROUND=5 WARMUP=3
 #
-# Example (the launcher without and with admission limits):
-#   JAR=refractium-examples/target/refractium.jar
+# Example (the server's quick flags, without the access log, without and with admission limits):
+#   JAR="refractium-server/target/refractium.jar --access-log off"
 #   A_CMD="java -XX:+UseParallelGC -Xms256m -Xmx512m -jar $JAR --listen 127.0.0.1:{port} --route http=127.0.0.1:{http_port}" \
 #   B_CMD="$A_CMD --max-connections 100000 --max-connections-per-ip 50000 --rate-per-ip 1000000/s,burst=1000000" \
 #   bash refractium-bench/scripts/ab-newconn.sh
