@@ -50,6 +50,21 @@ public final class Refractium implements AutoCloseable {
         return engine.peekMemoryBytes();
     }
 
+    /** Returns the UDP flows in detection now; a seam for tests. */
+    int udpFlowsInDetection() {
+        return engine.udpFlowsInDetection();
+    }
+
+    /** Returns the open backend sockets of UDP flows; a seam for tests. */
+    int udpBackendChannels() {
+        return engine.udpBackendChannels();
+    }
+
+    /** Returns the datagrams dropped by UDP listeners, by reason; a seam for tests. */
+    Map<io.refractium.internal.udp.UdpListener.Drop, Long> udpDrops() {
+        return engine.udpDrops();
+    }
+
     /** Returns a new builder. */
     public static RefractiumBuilder builder() {
         return new RefractiumBuilder();
@@ -83,6 +98,24 @@ public final class Refractium implements AutoCloseable {
      */
     public InetSocketAddress localAddress() {
         return engine.localAddresses().get(0);
+    }
+
+    /**
+     * Returns the bound UDP listen addresses ({@link RefractiumBuilder#listenUdp}) with their real ports, in the
+     * order they were configured; empty when there are none.
+     *
+     * @throws IllegalStateException before {@link #start()}
+     */
+    public List<InetSocketAddress> udpLocalAddresses() {
+        return engine.udpLocalAddresses();
+    }
+
+    /**
+     * Returns the UDP flows in the flow tables of all UDP listeners now, in any phase: in detection, forwarding, or
+     * kept without a backend until they expire.
+     */
+    public int activeUdpFlows() {
+        return engine.udpFlows();
     }
 
     /** Returns the routing table new connections use. */
@@ -139,7 +172,7 @@ public final class Refractium implements AutoCloseable {
         return Collections.unmodifiableMap(engine.refusals());
     }
 
-    /** Returns the number of client connections open now, in any phase. */
+    /** Returns the number of client TCP connections open now, in any phase (UDP flows: {@link #activeUdpFlows()}). */
     public int activeConnections() {
         return engine.activeConnections();
     }

@@ -4,6 +4,7 @@ import io.netty.channel.IoEventLoopGroup;
 import io.refractium.AdmissionLimits;
 import io.refractium.hook.Hook;
 import io.refractium.internal.proxy.ProxyAcceptance;
+import io.refractium.internal.udp.UdpSettings;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
@@ -32,7 +33,8 @@ public record EngineConfig(
         Duration quietTimeout,
         AdmissionLimits admission,
         HookSettings hookSettings,
-        ProxyAcceptance.Listeners proxyProtocol) {
+        ProxyAcceptance.Listeners proxyProtocol,
+        UdpSettings udp) {
 
     /** The default of the drain timeout (see {@code RefractiumBuilder.drainTimeout}). */
     public static final Duration DEFAULT_DRAIN_TIMEOUT = Duration.ofSeconds(30);
@@ -43,6 +45,20 @@ public record EngineConfig(
     public static final Duration DEFAULT_DNS_MAX_TTL = Duration.ofMinutes(5);
     /** The default quiet timeout of detection (see {@code RefractiumBuilder.quietTimeout}). */
     public static final Duration DEFAULT_QUIET_TIMEOUT = Duration.ofMillis(100);
+
+    /** The settings without UDP listeners, for tests that build a config by hand. */
+    public EngineConfig(List<InetSocketAddress> listenAddresses, int maxPeekBytes, long maxPeekMemoryBytes,
+                        Duration peekTimeout, Duration silenceTimeout, Duration connectTimeout, Duration idleTimeout,
+                        Duration drainTimeout, Duration shutdownGracePeriod, ProtocolRegistry protocols,
+                        List<Hook> hooks, IoEventLoopGroup bossGroup, IoEventLoopGroup workerGroup, int workerThreads,
+                        boolean nativeTransport, boolean splice, List<InetSocketAddress> dnsServers,
+                        Duration dnsMinTtl, Duration dnsMaxTtl, Duration quietTimeout, AdmissionLimits admission,
+                        HookSettings hookSettings, ProxyAcceptance.Listeners proxyProtocol) {
+        this(listenAddresses, maxPeekBytes, maxPeekMemoryBytes, peekTimeout, silenceTimeout, connectTimeout,
+                idleTimeout, drainTimeout, shutdownGracePeriod, protocols, hooks, bossGroup, workerGroup,
+                workerThreads, nativeTransport, splice, dnsServers, dnsMinTtl, dnsMaxTtl, quietTimeout, admission,
+                hookSettings, proxyProtocol, UdpSettings.NONE);
+    }
 
     /** The settings with the default {@link #hookSettings()}, as before hook factories existed. */
     public EngineConfig(List<InetSocketAddress> listenAddresses, int maxPeekBytes, long maxPeekMemoryBytes,

@@ -1,18 +1,25 @@
 package io.refractium.internal.transport;
 
+import io.netty.channel.ChannelFactory;
 import io.netty.channel.IoEventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.SocketProtocolFamily;
+import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import java.net.Inet6Address;
+import java.net.InetSocketAddress;
 
 /** The socket channel classes and event loop factory of one transport: native epoll or NIO. */
 public record Transports(boolean epoll, Class<? extends ServerChannel> serverChannel,
@@ -37,6 +44,19 @@ public record Transports(boolean epoll, Class<? extends ServerChannel> serverCha
         } catch (LinkageError e) {
             return false;
         }
+    }
+
+    /**
+     * Returns a factory of datagram channels of this transport whose socket has the address family of
+     * {@code address} (an IPv6 socket for an IPv6 address, IPv4 otherwise).
+     *
+     * @param address the address the channel binds or connects to
+     * @return the channel factory
+     */
+    public ChannelFactory<DatagramChannel> datagramChannel(InetSocketAddress address) {
+        SocketProtocolFamily family = address.getAddress() instanceof Inet6Address
+                ? SocketProtocolFamily.INET6 : SocketProtocolFamily.INET;
+        return epoll ? () -> new EpollDatagramChannel(family) : () -> new NioDatagramChannel(family);
     }
 
     /**
