@@ -84,6 +84,8 @@ final class UdpFlow implements ConnectionState.Flow, HookDispatcher.Verdicts {
     private Phase phase = Phase.NEW;
     /** Whether the flow counts as in detection in its listener. */
     boolean inDetection = true;
+    /** Whether the flow counts in its listener's number of flows. */
+    boolean counted;
 
     private PeekBuffer held;
     private final int[] ends;

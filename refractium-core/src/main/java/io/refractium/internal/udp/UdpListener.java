@@ -361,9 +361,16 @@ public final class UdpListener {
         }
         UdpFlow f = new UdpFlow(this, sender, services.snapshot(), services.nextId());
         count(ip, 1);
-        open++;
         detecting++;
         flows.put(sender, f);
+        if (open >= settings.maxFlows()) {
+            flows.cleanUp(); // Caffeine evicts after the write; make it happen now, so the bound is exact
+        }
+        if (f.isOpen()) {
+            // Counted once the table is back within its bound (the new flow itself may have been evicted).
+            f.counted = true;
+            open++;
+        }
         return f;
     }
 
@@ -397,7 +404,9 @@ public final class UdpListener {
         if (!f.isOpen()) {
             return;
         }
-        open--;
+        if (f.counted) {
+            open--;
+        }
         leftDetection(f);
         count(f.key.getAddress(), -1);
         if (f.connectionIds != null) {
