@@ -32,6 +32,7 @@ import java.util.regex.Pattern;
  * <p>The grammar ({@link #usage()} prints it):
  * <pre>
  * --listen HOST:PORT                 repeatable; IPv6 in brackets ([::]:443); port 0 picks a free port
+ * --listen-udp HOST:PORT             a UDP listener (flows of protocols detectable over UDP, such as dns); repeatable
  * --route PROTOCOL[@NAME][[CONDITION,...]]=BACKEND[,BACKEND...][;OPTION=VALUE...]
  *                                    repeatable; NAME is the SNI (tls) or the Host (http, and http2's
  *                                    :authority), exact or *.suffix
@@ -80,6 +81,7 @@ public final class LauncherOptions {
     /** The options the launcher accepts, with the form of their value ({@code null} for a flag). */
     private enum Option {
         LISTEN("--listen", "HOST:PORT, e.g. 0.0.0.0:443 or [::]:443"),
+        LISTEN_UDP("--listen-udp", "HOST:PORT, e.g. 0.0.0.0:53 or [::]:443"),
         ROUTE("--route", "PROTOCOL[@NAME][[CONDITION,...]]=BACKEND[,BACKEND...][;OPTION=VALUE...]"),
         FALLBACK("--fallback", "HOST:PORT"),
         ON_SILENCE("--on-silence", "HOST:PORT[;listener=PORT[;timeout=DURATION]]"),
@@ -130,6 +132,7 @@ public final class LauncherOptions {
 
     private final boolean help;
     private final List<InetSocketAddress> listenAddresses;
+    private final List<InetSocketAddress> udpListenAddresses;
     private final List<Route> routes;
     private final ForwardTarget fallback;
     private final ForwardTarget onSilence;
@@ -146,6 +149,7 @@ public final class LauncherOptions {
     private LauncherOptions(Parser p) {
         this.help = p.help;
         this.listenAddresses = List.copyOf(p.listen);
+        this.udpListenAddresses = List.copyOf(p.listenUdp);
         this.routes = List.copyOf(p.routes);
         this.fallback = p.fallback;
         this.onSilence = p.onSilence;
@@ -197,6 +201,11 @@ public final class LauncherOptions {
     /** Returns the listen addresses, in the order given. */
     public List<InetSocketAddress> listenAddresses() {
         return listenAddresses;
+    }
+
+    /** Returns the UDP listen addresses ({@code --listen-udp}), in the order given. */
+    public List<InetSocketAddress> udpListenAddresses() {
+        return udpListenAddresses;
     }
 
     /** Returns the routes, in the order given; each target is named {@code PROTOCOL} or {@code PROTOCOL@NAME}. */
@@ -299,6 +308,7 @@ public final class LauncherOptions {
         }
         RefractiumBuilder b = Refractium.builder().discoverProtocols();
         listenAddresses.forEach(b::listen);
+        udpListenAddresses.forEach(b::listenUdp);
         routes.forEach(b::route);
         b.fallback(fallback);
         b.onSilence(onSilence);
@@ -343,6 +353,10 @@ public final class LauncherOptions {
                 "and forwards it to the backends of the matching route.",
                 "",
                 "  --listen HOST:PORT          listen here; repeatable; IPv6 in brackets ([::]:443); port 0 = any",
+                "  --listen-udp HOST:PORT      listen for UDP here; repeatable; each client address and port is a",
+                "                              flow, detected by the UDP detectors (dns, ...) and routed by the",
+                "                              same --route options (a dns route serves TCP and UDP alike);",
+                "                              flows use neither --fallback nor --on-silence",
                 "  --route PROTOCOL[@NAME][[CONDITION,...]]=BACKEND[,BACKEND...][;OPTION=VALUE...]",
                 "                              route a protocol (tls, http, http2, ssh, dns, ... as discovered);",
                 "                              NAME is the SNI for tls or the Host for http and http2",
@@ -465,6 +479,7 @@ public final class LauncherOptions {
     private static final class Parser {
         boolean help;
         final List<InetSocketAddress> listen = new ArrayList<>();
+        final List<InetSocketAddress> listenUdp = new ArrayList<>();
         final List<Route> routes = new ArrayList<>();
         final List<String> routeArgs = new ArrayList<>();
         ForwardTarget fallback;
@@ -516,7 +531,10 @@ public final class LauncherOptions {
         private void apply(Option option, String value) {
             switch (option) {
                 case LISTEN:
-                    listen.add(listenAddress(value));
+                    listen.add(listenAddress(option, value));
+                    break;
+                case LISTEN_UDP:
+                    listenUdp.add(listenAddress(option, value));
                     break;
                 case ROUTE:
                     route(value);
@@ -635,9 +653,9 @@ public final class LauncherOptions {
                             .replace("maxConnections", "--max-connections"));
                 }
             }
-            if (listen.isEmpty()) {
+            if (listen.isEmpty() && listenUdp.isEmpty()) {
                 throw new UsageException("--listen: missing (expected: at least one --listen HOST:PORT, "
-                        + "e.g. --listen 0.0.0.0:443)");
+                        + "e.g. --listen 0.0.0.0:443, or --listen-udp HOST:PORT)");
             }
             if (routes.isEmpty() && fallback == null && onSilence == null && listenerSilences.isEmpty()) {
                 throw new UsageException("nothing to forward to (expected: at least one --route, --fallback or "
@@ -697,8 +715,8 @@ public final class LauncherOptions {
             return d;
         }
 
-        private static InetSocketAddress listenAddress(String value) {
-            String where = "--listen \"" + value + "\"";
+        private static InetSocketAddress listenAddress(Option option, String value) {
+            String where = option.flag + " \"" + value + "\"";
             HostPort hp = HostPort.parse(where, value, 0);
             InetSocketAddress a = new InetSocketAddress(hp.host, hp.port);
             if (a.isUnresolved()) {

@@ -118,7 +118,7 @@ class LauncherOptionsTest {
     @Test
     void listenIsRequired() {
         assertErrorContains(List.of("--fallback", "127.0.0.1:9000"),
-                "--listen: missing (expected: at least one --listen HOST:PORT, e.g. --listen 0.0.0.0:443)");
+                "--listen: missing (expected: at least one --listen HOST:PORT, e.g. --listen 0.0.0.0:443, or --listen-udp HOST:PORT)");
     }
 
     // ---- routes ----
@@ -372,7 +372,7 @@ class LauncherOptionsTest {
 
     @Test
     void unknownOption() {
-        assertErrorContains(List.of("--lisen", ADDR), "unknown option \"--lisen\" (expected one of --listen, --route, "
+        assertErrorContains(List.of("--lisen", ADDR), "unknown option \"--lisen\" (expected one of --listen, --listen-udp, --route, "
                 + "--fallback, --on-silence, --accept-proxy, --peek-timeout, --silence-timeout, --quiet-timeout, "
                 + "--connect-timeout, --idle-timeout, --peek-bytes, --max-connections, --max-connections-per-listener, "
                 + "--max-connections-per-ip, --max-detecting, --rate-per-ip, --allow, --deny, --ipv6-prefix, "
@@ -770,5 +770,14 @@ class LauncherOptionsTest {
         assertThat(LauncherOptions.usage()).contains("--max-connections N", "--max-connections-per-listener N",
                 "--max-connections-per-ip N", "--max-detecting N", "--rate-per-ip R/s[,burst=B]", "--allow CIDR",
                 "--deny CIDR", "--ipv6-prefix N", "--max-tracked-ips N", "--reject-with-rst");
+    }
+
+    @Test
+    void udpListenAddressesAloneAreEnough() {
+        LauncherOptions o = LauncherOptions.parse(List.of("--listen-udp", "127.0.0.1:5353", "--listen-udp", "[::1]:0",
+                "--route", "dns=127.0.0.1:53"));
+        assertThat(o.listenAddresses()).isEmpty();
+        assertThat(o.udpListenAddresses()).extracting(java.net.InetSocketAddress::getPort).containsExactly(5353, 0);
+        assertErrorContains(List.of("--listen-udp", "nowhere"), "--listen-udp \"nowhere\"");
     }
 }
