@@ -92,12 +92,16 @@ public final class Refractium implements AutoCloseable {
     }
 
     /**
-     * Returns the first bound listen address.
+     * Returns the first bound (TCP) listen address.
      *
-     * @throws IllegalStateException before {@link #start()}
+     * @throws IllegalStateException before {@link #start()}, or when the instance has only UDP listeners
      */
     public InetSocketAddress localAddress() {
-        return engine.localAddresses().get(0);
+        List<InetSocketAddress> l = engine.localAddresses();
+        if (l.isEmpty()) {
+            throw new IllegalStateException("no TCP listener: see udpLocalAddresses() for the UDP ones");
+        }
+        return l.get(0);
     }
 
     /**
