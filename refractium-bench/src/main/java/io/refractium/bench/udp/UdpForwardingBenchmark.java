@@ -30,7 +30,7 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * UDP forwarding through Refractium against the direct path to the same backend, in datagrams per second. A
  * blocking client socket in the benchmark thread sends a window of {@value #WINDOW} DNS queries ({@code size} bytes
- * each), then reads the {@value #WINDOW} echoed replies; a UDP echo server in another thread of the same JVM answers
+ * each, padded with EDNS(0) Padding), then reads the {@value #WINDOW} echoed replies; a UDP echo server in another thread of the same JVM answers
  * them. Through Refractium the client's address is one flow, detected once ({@code dns}) and then forwarded by its
  * connected backend socket: this measures the steady forwarding path, both ways (one operation is one datagram out
  * and its reply back).
@@ -126,31 +126,21 @@ public class UdpForwardingBenchmark {
         client.setSoTimeout(200);
     }
 
-    /** A DNS query of exactly {@code size} bytes (at least 32): one question whose name is long enough. */
+    /**
+     * A DNS query of exactly {@code size} bytes (at least 45): one question for {@code bench.example}, type A, and an
+     * EDNS(0) OPT record whose Padding option (RFC 7830) fills the rest.
+     */
     static byte[] dnsQuery(int size) {
-        byte[] q = new byte[Math.max(size, 32)];
-        q[0] = 0x12;
-        q[1] = 0x34;
-        q[2] = 0x01; // RD
-        q[5] = 1; // one question
-        int at = 12;
-        int left = q.length - at - 5; // the labels; then the root label, type and class
-        while (left > 0) {
-            int label = Math.min(63, left - 1);
-            if (left - (label + 1) == 1) {
-                label--; // never leave one byte, too short for a label
-            }
-            q[at++] = (byte) label;
-            for (int i = 0; i < label; i++) {
-                q[at++] = 'a';
-            }
-            left -= label + 1;
-        }
-        q[at++] = 0; // root
-        q[at++] = 0;
-        q[at++] = 1; // type A
-        q[at++] = 0;
-        q[at] = 1; // class IN
+        byte[] q = new byte[Math.max(size, 45)];
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(q);
+        b.putShort((short) 0x1234).putShort((short) 0x0100).putShort((short) 1).putShort((short) 0)
+                .putShort((short) 0).putShort((short) 1);
+        b.put((byte) 5).put("bench".getBytes(java.nio.charset.StandardCharsets.US_ASCII))
+                .put((byte) 7).put("example".getBytes(java.nio.charset.StandardCharsets.US_ASCII)).put((byte) 0);
+        b.putShort((short) 1).putShort((short) 1);
+        int padding = q.length - b.position() - 11 - 4;
+        b.put((byte) 0).putShort((short) 41).putShort((short) 4096).putInt(0).putShort((short) (4 + padding));
+        b.putShort((short) 12).putShort((short) padding); // the padding bytes stay zero
         return q;
     }
 
