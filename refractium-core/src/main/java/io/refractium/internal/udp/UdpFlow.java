@@ -10,6 +10,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.FixedRecvByteBufAllocator;
+import io.netty.channel.RecvByteBufAllocator;
 import io.netty.channel.socket.DatagramPacket;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -67,8 +68,13 @@ final class UdpFlow implements ConnectionState.Flow, HookDispatcher.Verdicts {
 
     private static final Logger log = LoggerFactory.getLogger(UdpFlow.class);
 
-    /** The receive buffer of a backend channel: room for the largest UDP payload. */
-    static final FixedRecvByteBufAllocator DATAGRAM_ALLOCATOR = new FixedRecvByteBufAllocator(65_536);
+    /**
+     * The receive buffer of the listening socket and of backend channels: room for the largest UDP payload; reads go
+     * on until the socket is empty (up to the channel's messages per read), since a datagram shorter than the buffer
+     * says nothing about whether more are queued.
+     */
+    static final RecvByteBufAllocator DATAGRAM_ALLOCATOR =
+            new FixedRecvByteBufAllocator(65_536).respectMaybeMoreData(false);
 
     private enum Phase { NEW, ADMITTING, DETECTING, ROUTING, CONNECTING, FORWARDING, REJECTED, CLOSED }
 
