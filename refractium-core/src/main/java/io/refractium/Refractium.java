@@ -176,6 +176,16 @@ public final class Refractium implements AutoCloseable {
         return Collections.unmodifiableMap(engine.refusals());
     }
 
+    /**
+     * Returns the totals of each {@link io.refractium.hook.Tap tap}, in the order added: bytes delivered, bytes
+     * dropped because the tap's queue was full, and bytes queued now.
+     *
+     * @return one status per tap
+     */
+    public List<TapStatus> taps() {
+        return engine.taps();
+    }
+
     /** Returns the number of client TCP connections open now, in any phase (UDP flows: {@link #activeUdpFlows()}). */
     public int activeConnections() {
         return engine.activeConnections();

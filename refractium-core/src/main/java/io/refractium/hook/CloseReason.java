@@ -21,6 +21,8 @@ public enum CloseReason {
     DRAIN_TIMEOUT,
     /** The proxy shut down before the connection finished. */
     SHUTDOWN,
+    /** A {@link DataHook} closed the connection ({@link DataContext#close(String)}). */
+    HOOK_CLOSED,
     /** An I/O error, such as a reset by either peer. */
     ERROR
 }

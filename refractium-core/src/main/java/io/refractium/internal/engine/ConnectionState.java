@@ -23,6 +23,7 @@ import java.time.Instant;
 import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.Consumer;
 
 /**
  * One client connection's state from accept to close, filled in by each stage of the path (detect, route, connect,
@@ -86,6 +87,8 @@ public final class ConnectionState implements ConnectionInfo {
     private String detail;
     private boolean finished;
     private Runnable detectionEnd;
+    /** Told the summary when the connection ends, before the listener; or {@code null}. */
+    private Consumer<ConnectionSummary> onFinished;
     /** Set while the detect stage may still tell the hooks about the connection: the end waits for it. */
     private boolean holdEnd;
 
@@ -275,6 +278,11 @@ public final class ConnectionState implements ConnectionInfo {
         this.detectionEnd = action;
     }
 
+    /** Sets what is told the summary, once, when the connection ends (before the hooks' {@code onClosed}). */
+    public void onFinished(Consumer<ConnectionSummary> action) {
+        this.onFinished = action;
+    }
+
     /** Called by the detect stage when it leaves the pipeline (decided, or the channel closed); runs once. */
     public void detectionEnded() {
         Runnable r = detectionEnd;
@@ -423,6 +431,11 @@ public final class ConnectionState implements ConnectionInfo {
         ConnectionSummary summary = new ConnectionSummary(clientCounter.bytesRead(),
                 backendCounter == null ? 0 : backendCounter.bytesRead(), Duration.ofNanos(ageNanos()), reason,
                 backendConnected ? backendAddress : null, detail);
+        Consumer<ConnectionSummary> f = onFinished;
+        if (f != null) {
+            onFinished = null;
+            f.accept(summary);
+        }
         listener.finished(this, summary);
     }
 

@@ -8,6 +8,7 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.util.concurrent.EventExecutor;
 import io.refractium.ForwardTarget;
 import io.refractium.RoutingTable;
+import io.refractium.TapStatus;
 import io.refractium.TargetStatus;
 import io.refractium.hook.CloseReason;
 import io.refractium.hook.ConnectionSummary;
@@ -101,7 +102,7 @@ public final class Engine implements ConnectionState.Listener {
         this.config = config;
         this.hooks = new HookDispatcher(config.hooks(), config.hookSettings());
         this.ownsGroups = config.workerGroup() == null;
-        this.transports = ownsGroups ? Transports.choose(config.nativeTransport()) : Transports.of(config.workerGroup());
+        this.transports = ownsGroups ? Transports.choose(config.transport()) : Transports.of(config.workerGroup());
         this.peekBudget = new PeekBudget(config.maxPeekMemoryBytes());
         this.admission = new AdmissionControl(config.admission());
         this.resolver = new BackendResolver(transports, config.dnsServers(), config.dnsMinTtl(), config.dnsMaxTtl());
@@ -138,6 +139,16 @@ public final class Engine implements ConnectionState.Listener {
     /** Returns the admission state (counts and buckets); for tests and metrics. */
     public AdmissionControl admission() {
         return admission;
+    }
+
+    /** Returns the totals of each tap. */
+    public List<TapStatus> taps() {
+        return hooks.inspection().tapStatus();
+    }
+
+    /** Returns how many tap threads are running. */
+    public int runningTaps() {
+        return hooks.inspection().runningTaps();
     }
 
     /** Returns the bytes held in peek buffers now. */
@@ -237,12 +248,14 @@ public final class Engine implements ConnectionState.Listener {
         }
         localAddresses = List.copyOf(bound);
         udpLocalAddresses = List.copyOf(udpBound);
+        hooks.inspection().start();
         state = State.RUNNING;
         for (TargetRuntime rt : snapshot.runtimes().values()) {
             rt.start(workerGroup, transports, liveCheckers, resolver);
         }
         log.info("listening on {}{} ({}{})", localAddresses, udpBound.isEmpty() ? "" : " and udp " + udpBound,
-                transports.epoll() ? "epoll" : "nio", transports.epoll() && config.splice() ? ", splice" : "");
+                transports.kind().name().toLowerCase(java.util.Locale.ROOT),
+                transports.epoll() && config.splice() ? ", splice" : "");
     }
 
     private UdpListener.Services udpServices() {
@@ -487,6 +500,7 @@ public final class Engine implements ConnectionState.Listener {
             awaitNoConnections(System.nanoTime() + TimeUnit.SECONDS.toNanos(5));
         }
         shutdownGroups();
+        hooks.inspection().stop();
         log.info("closed");
     }
 

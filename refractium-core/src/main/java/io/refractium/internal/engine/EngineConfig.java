@@ -2,6 +2,7 @@ package io.refractium.internal.engine;
 
 import io.netty.channel.IoEventLoopGroup;
 import io.refractium.AdmissionLimits;
+import io.refractium.IoTransport;
 import io.refractium.hook.Hook;
 import io.refractium.internal.proxy.ProxyAcceptance;
 import io.refractium.internal.udp.UdpSettings;
@@ -25,7 +26,7 @@ public record EngineConfig(
         IoEventLoopGroup bossGroup,
         IoEventLoopGroup workerGroup,
         int workerThreads,
-        boolean nativeTransport,
+        IoTransport transport,
         boolean splice,
         List<InetSocketAddress> dnsServers,
         Duration dnsMinTtl,
@@ -51,12 +52,12 @@ public record EngineConfig(
                         Duration peekTimeout, Duration silenceTimeout, Duration connectTimeout, Duration idleTimeout,
                         Duration drainTimeout, Duration shutdownGracePeriod, ProtocolRegistry protocols,
                         List<Hook> hooks, IoEventLoopGroup bossGroup, IoEventLoopGroup workerGroup, int workerThreads,
-                        boolean nativeTransport, boolean splice, List<InetSocketAddress> dnsServers,
+                        IoTransport transport, boolean splice, List<InetSocketAddress> dnsServers,
                         Duration dnsMinTtl, Duration dnsMaxTtl, Duration quietTimeout, AdmissionLimits admission,
                         HookSettings hookSettings, ProxyAcceptance.Listeners proxyProtocol) {
         this(listenAddresses, maxPeekBytes, maxPeekMemoryBytes, peekTimeout, silenceTimeout, connectTimeout,
                 idleTimeout, drainTimeout, shutdownGracePeriod, protocols, hooks, bossGroup, workerGroup,
-                workerThreads, nativeTransport, splice, dnsServers, dnsMinTtl, dnsMaxTtl, quietTimeout, admission,
+                workerThreads, transport, splice, dnsServers, dnsMinTtl, dnsMaxTtl, quietTimeout, admission,
                 hookSettings, proxyProtocol, UdpSettings.NONE);
     }
 
@@ -69,7 +70,7 @@ public record EngineConfig(
                         Duration dnsMinTtl, Duration dnsMaxTtl, Duration quietTimeout, AdmissionLimits admission) {
         this(listenAddresses, maxPeekBytes, maxPeekMemoryBytes, peekTimeout, silenceTimeout, connectTimeout,
                 idleTimeout, drainTimeout, shutdownGracePeriod, protocols, hooks, bossGroup, workerGroup,
-                workerThreads, nativeTransport, splice, dnsServers, dnsMinTtl, dnsMaxTtl, quietTimeout, admission,
+                workerThreads, nativeTransport ? IoTransport.NATIVE : IoTransport.NIO, splice, dnsServers, dnsMinTtl, dnsMaxTtl, quietTimeout, admission,
                 HookSettings.DEFAULT, ProxyAcceptance.Listeners.NONE);
     }
 
@@ -85,7 +86,7 @@ public record EngineConfig(
                         Duration dnsMinTtl, Duration dnsMaxTtl) {
         this(listenAddresses, maxPeekBytes, maxPeekMemoryBytes, peekTimeout, silenceTimeout, connectTimeout,
                 idleTimeout, DEFAULT_DRAIN_TIMEOUT, shutdownGracePeriod, protocols, hooks, bossGroup, workerGroup,
-                workerThreads, nativeTransport, splice, dnsServers, dnsMinTtl, dnsMaxTtl, DEFAULT_QUIET_TIMEOUT,
+                workerThreads, nativeTransport ? IoTransport.NATIVE : IoTransport.NIO, splice, dnsServers, dnsMinTtl, dnsMaxTtl, DEFAULT_QUIET_TIMEOUT,
                 AdmissionLimits.none(), HookSettings.DEFAULT, ProxyAcceptance.Listeners.NONE);
     }
 
@@ -101,7 +102,7 @@ public record EngineConfig(
                         Duration dnsMinTtl, Duration dnsMaxTtl, Duration quietTimeout) {
         this(listenAddresses, maxPeekBytes, maxPeekMemoryBytes, peekTimeout, silenceTimeout, connectTimeout,
                 idleTimeout, drainTimeout, shutdownGracePeriod, protocols, hooks, bossGroup, workerGroup,
-                workerThreads, nativeTransport, splice, dnsServers, dnsMinTtl, dnsMaxTtl, quietTimeout,
+                workerThreads, nativeTransport ? IoTransport.NATIVE : IoTransport.NIO, splice, dnsServers, dnsMinTtl, dnsMaxTtl, quietTimeout,
                 AdmissionLimits.none(), HookSettings.DEFAULT, ProxyAcceptance.Listeners.NONE);
     }
 
@@ -115,7 +116,7 @@ public record EngineConfig(
                         HookSettings hookSettings) {
         this(listenAddresses, maxPeekBytes, maxPeekMemoryBytes, peekTimeout, silenceTimeout, connectTimeout,
                 idleTimeout, drainTimeout, shutdownGracePeriod, protocols, hooks, bossGroup, workerGroup,
-                workerThreads, nativeTransport, splice, dnsServers, dnsMinTtl, dnsMaxTtl, quietTimeout, admission,
+                workerThreads, nativeTransport ? IoTransport.NATIVE : IoTransport.NIO, splice, dnsServers, dnsMinTtl, dnsMaxTtl, quietTimeout, admission,
                 hookSettings, ProxyAcceptance.Listeners.NONE);
     }
 }

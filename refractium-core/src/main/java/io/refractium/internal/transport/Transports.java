@@ -17,25 +17,71 @@ import io.netty.channel.socket.SocketProtocolFamily;
 import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.channel.uring.IoUring;
+import io.netty.channel.uring.IoUringDatagramChannel;
+import io.netty.channel.uring.IoUringIoHandler;
+import io.netty.channel.uring.IoUringServerSocketChannel;
+import io.netty.channel.uring.IoUringSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import io.refractium.IoTransport;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 
-/** The socket channel classes and event loop factory of one transport: native epoll or NIO. */
-public record Transports(boolean epoll, Class<? extends ServerChannel> serverChannel,
-                  Class<? extends SocketChannel> socketChannel) {
+/**
+ * The socket channel classes and event loop factory of one transport: native epoll, native io_uring, or NIO.
+ *
+ * @param kind which transport
+ * @param serverChannel the listening channel class
+ * @param socketChannel the connection channel class
+ */
+public record Transports(IoTransport kind, Class<? extends ServerChannel> serverChannel,
+                         Class<? extends SocketChannel> socketChannel) {
 
-    private static final Transports EPOLL = new Transports(true, EpollServerSocketChannel.class, EpollSocketChannel.class);
-    private static final Transports NIO = new Transports(false, NioServerSocketChannel.class, NioSocketChannel.class);
+    private static final Transports EPOLL = new Transports(IoTransport.EPOLL, EpollServerSocketChannel.class,
+            EpollSocketChannel.class);
+    private static final Transports NIO = new Transports(IoTransport.NIO, NioServerSocketChannel.class,
+            NioSocketChannel.class);
 
     /** Returns epoll when preferred and available, NIO otherwise. */
     public static Transports choose(boolean preferNative) {
-        return preferNative && isEpollAvailable() ? EPOLL : NIO;
+        return choose(preferNative ? IoTransport.NATIVE : IoTransport.NIO);
+    }
+
+    /**
+     * Returns the transport asked for: {@link IoTransport#NATIVE} is epoll when available, else NIO.
+     *
+     * @throws IllegalStateException if epoll or io_uring was asked for and is not available here
+     */
+    public static Transports choose(IoTransport kind) {
+        switch (kind) {
+            case NATIVE:
+                return isEpollAvailable() ? EPOLL : NIO;
+            case EPOLL:
+                if (!isEpollAvailable()) {
+                    throw new IllegalStateException("transport: EPOLL (not available here: "
+                            + cause(Epoll.unavailabilityCause()) + ")");
+                }
+                return EPOLL;
+            case IO_URING:
+                if (!isIoUringAvailable()) {
+                    throw new IllegalStateException("transport: IO_URING (not available here: "
+                            + ioUringUnavailability() + ")");
+                }
+                return IoUringHolder.IO_URING;
+            default:
+                return NIO;
+        }
     }
 
     /** Returns the transport that matches a caller-supplied group. */
     public static Transports of(IoEventLoopGroup group) {
-        return isEpollAvailable() && group.isIoType(EpollIoHandler.class) ? EPOLL : NIO;
+        if (isEpollAvailable() && group.isIoType(EpollIoHandler.class)) {
+            return EPOLL;
+        }
+        if (isIoUringAvailable() && group.isIoType(IoUringIoHandler.class)) {
+            return IoUringHolder.IO_URING;
+        }
+        return NIO;
     }
 
     public static boolean isEpollAvailable() {
@@ -44,6 +90,46 @@ public record Transports(boolean epoll, Class<? extends ServerChannel> serverCha
         } catch (LinkageError e) {
             return false;
         }
+    }
+
+    /** Returns whether the io_uring transport can run here (its native library loads and the kernel allows it). */
+    public static boolean isIoUringAvailable() {
+        try {
+            return IoUring.isAvailable();
+        } catch (LinkageError e) {
+            return false;
+        }
+    }
+
+    private static String ioUringUnavailability() {
+        try {
+            return cause(IoUring.unavailabilityCause());
+        } catch (LinkageError e) {
+            return e.toString();
+        }
+    }
+
+    private static String cause(Throwable t) {
+        return t == null ? "unknown" : t.toString();
+    }
+
+    /** Returns whether this is the epoll transport (the one with {@code splice(2)}). */
+    public boolean epoll() {
+        return kind == IoTransport.EPOLL;
+    }
+
+    /** Returns the datagram channel class of this transport. */
+    public Class<? extends DatagramChannel> datagramChannel() {
+        return switch (kind) {
+            case EPOLL -> EpollDatagramChannel.class;
+            case IO_URING -> IoUringDatagramChannel.class;
+            default -> NioDatagramChannel.class;
+        };
+    }
+
+    /** Returns whether this is the io_uring transport. */
+    public boolean ioUring() {
+        return kind == IoTransport.IO_URING;
     }
 
     /**
@@ -56,7 +142,11 @@ public record Transports(boolean epoll, Class<? extends ServerChannel> serverCha
     public ChannelFactory<DatagramChannel> datagramChannel(InetSocketAddress address) {
         SocketProtocolFamily family = address.getAddress() instanceof Inet6Address
                 ? SocketProtocolFamily.INET6 : SocketProtocolFamily.INET;
-        return epoll ? () -> new EpollDatagramChannel(family) : () -> new NioDatagramChannel(family);
+        return switch (kind) {
+            case EPOLL -> () -> new EpollDatagramChannel(family);
+            case IO_URING -> () -> new IoUringDatagramChannel(family);
+            default -> () -> new NioDatagramChannel(family);
+        };
     }
 
     /**
@@ -64,9 +154,17 @@ public record Transports(boolean epoll, Class<? extends ServerChannel> serverCha
      * works around a Netty bug that drops half-closed sockets from the epoll set (and then their queued bytes).
      */
     public IoEventLoopGroup newGroup(int threads, String name) {
-        IoHandlerFactory factory = epoll
-                ? EpollInterestKeeper.wrap(EpollIoHandler.newFactory())
-                : NioIoHandler.newFactory();
+        IoHandlerFactory factory = switch (kind) {
+            case EPOLL -> EpollInterestKeeper.wrap(EpollIoHandler.newFactory());
+            case IO_URING -> IoUringIoHandler.newFactory();
+            default -> NioIoHandler.newFactory();
+        };
         return new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory(name, true), factory);
+    }
+
+    /** Holds the io_uring transport apart, so its classes load only when it is asked for. */
+    private static final class IoUringHolder {
+        static final Transports IO_URING = new Transports(IoTransport.IO_URING, IoUringServerSocketChannel.class,
+                IoUringSocketChannel.class);
     }
 }
