@@ -397,6 +397,11 @@ final class UdpFlow implements ConnectionState.Flow, HookDispatcher.Verdicts {
         ch.closeFuture().addListener((ChannelFutureListener) cf -> {
             runtime.release(state);
             listener.backendClosed();
+            if (phase == Phase.FORWARDING && backend == ch) {
+                // The backend socket closed under an open flow (an I/O error): the flow ends with it, so that the
+                // client's next datagram starts a new one.
+                conn.close(CloseReason.ERROR);
+            }
             conn.channelClosed();
         });
         f.addListener((ChannelFutureListener) cf -> connected(cf, state));
