@@ -15,6 +15,7 @@ import io.refractium.internal.engine.ProtocolRegistry;
 import io.refractium.internal.proxy.ProxyAcceptance;
 import io.refractium.internal.route.Router;
 import io.refractium.internal.udp.UdpSettings;
+import io.refractium.metrics.MetricsRecorder;
 import io.refractium.spi.RefractiumProtocol;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -104,7 +105,7 @@ public final class RefractiumBuilder {
     private final List<RefractiumProtocol> protocols = new ArrayList<>();
     private boolean discoverProtocols;
     private ClassLoader discoveryClassLoader;
-    private final RoutingTable.Builder routes = RoutingTable.builder();
+    private RoutingTable.Builder routes = RoutingTable.builder();
     private final List<Hook> hooks = new ArrayList<>();
     private final List<HookFactory> hookFactories = new ArrayList<>();
     private final List<DataHookFactory> dataHooks = new ArrayList<>();
@@ -122,6 +123,7 @@ public final class RefractiumBuilder {
     private AdmissionLimits limits = AdmissionLimits.none();
     private ProxyAcceptance proxyAll;
     private final Map<Integer, ProxyAcceptance> proxyByPort = new HashMap<>();
+    private MetricsRecorder metrics = MetricsRecorder.none();
 
     RefractiumBuilder() {
     }
@@ -467,6 +469,19 @@ public final class RefractiumBuilder {
      */
     public RefractiumBuilder route(Route route) {
         routes.route(route);
+        return this;
+    }
+
+    /**
+     * Replaces the routes, declared targets, fallback and silence routes set so far with the table's; later calls
+     * of {@link #route(Route)}, {@link #fallback} and the others add to (or replace in) that content, as they would
+     * on {@link RoutingTable#toBuilder()}. Useful to start from a table built or loaded elsewhere.
+     *
+     * @param table the table
+     * @return this builder
+     */
+    public RefractiumBuilder routes(RoutingTable table) {
+        this.routes = Objects.requireNonNull(table, "routes").toBuilder();
         return this;
     }
 
@@ -821,6 +836,24 @@ public final class RefractiumBuilder {
         return this;
     }
 
+    // ---- metrics
+
+    /**
+     * Sets the recorder of metrics: every connection's path is reported to it (see {@link MetricsRecorder}).
+     * Default {@link MetricsRecorder#none()}, which records nothing and costs nothing. The
+     * {@code refractium-micrometer} module provides one for a Micrometer {@code MeterRegistry}.
+     *
+     * @param recorder the recorder; it is {@linkplain MetricsRecorder#bind bound} to the instance {@link #build()}
+     *        returns
+     * @return this builder
+     */
+    public RefractiumBuilder metrics(MetricsRecorder recorder) {
+        this.metrics = Objects.requireNonNull(recorder, "metrics");
+        return this;
+    }
+
+    // ---- end metrics
+
     /**
      * Validates the settings and returns a new, not yet started {@link Refractium}.
      *
@@ -859,7 +892,7 @@ public final class RefractiumBuilder {
                 bossGroup, workerGroup, workerThreads == 0 ? Runtime.getRuntime().availableProcessors() : workerThreads,
                 transport, splice, dnsServers, dnsMinTtl, dnsMaxTtl, quietTimeout, limits,
                 new HookSettings(hookFactories, hookFailurePolicy, hookDecisionTimeout, dataHooks, taps),
-                new ProxyAcceptance.Listeners(proxyAll, proxyByPort),
+                new ProxyAcceptance.Listeners(proxyAll, proxyByPort), metrics,
                 new UdpSettings(udpListenAddresses, udpFlowIdleTimeout, udpMaxFlows, udpMaxFlowsPerAddress,
                         udpMaxFlowsInDetection, udpMaxDetectionDatagrams));
         return new Refractium(config, table);

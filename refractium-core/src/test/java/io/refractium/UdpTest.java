@@ -643,4 +643,49 @@ class UdpTest {
         }
         assertThat(backend.senders().peek().getAddress()).isInstanceOf(Inet6Address.class);
     }
+
+    @Test
+    void aMetricsRecorderSeesEachFlowOpenAndClose() throws Exception {
+        UdpResponder backend = keep(UdpResponder.echo());
+        java.util.concurrent.atomic.AtomicInteger accepted = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger connected = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger closed = new java.util.concurrent.atomic.AtomicInteger();
+        Refractium r = keep(builder(false)
+                .protocol(UdpProtocols.dns())
+                .route("dns", ForwardTarget.of("dns", backend.hostAndPort()))
+                .metrics(new io.refractium.metrics.MetricsRecorder() {
+                    @Override
+                    public void connectionAccepted(InetSocketAddress listener) {
+                        accepted.incrementAndGet();
+                    }
+
+                    @Override
+                    public void connectSucceeded(ConnectionInfo c, ForwardTarget t, Backend b, long nanos) {
+                        connected.incrementAndGet();
+                    }
+
+                    @Override
+                    public void connectionClosed(ConnectionInfo c, ConnectionSummary s) {
+                        closed.incrementAndGet();
+                    }
+                })
+                .build().start());
+        List<DatagramSocket> sockets = new ArrayList<>();
+        try {
+            for (int i = 0; i < 3; i++) {
+                DatagramSocket s = socket(InetAddress.getLoopbackAddress());
+                sockets.add(s);
+                byte[] q = dnsQuery(i, "m.example");
+                assertThat(exchange(s, r.udpLocalAddresses().get(0), q)).isEqualTo(q);
+            }
+        } finally {
+            for (DatagramSocket s : sockets) {
+                s.close();
+            }
+        }
+        assertThat(accepted.get()).isEqualTo(3);
+        assertThat(connected.get()).isEqualTo(3);
+        r.close();
+        await(() -> closed.get() == 3, Duration.ofSeconds(5), "every flow closed");
+    }
 }

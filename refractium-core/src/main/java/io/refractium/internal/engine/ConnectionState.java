@@ -4,6 +4,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.Ticker;
+import io.refractium.ConnectionSnapshot;
 import io.refractium.ForwardTarget;
 import io.refractium.Route;
 import io.refractium.hook.CloseReason;
@@ -14,6 +15,7 @@ import io.refractium.hook.DetectionReport;
 import io.refractium.hook.Hook;
 import io.refractium.hook.HookAttributeKey;
 import io.refractium.internal.detect.DetectionSession;
+import io.refractium.internal.health.BackendState;
 import io.refractium.internal.relay.CountingRecvByteBufAllocator;
 import io.refractium.internal.route.RoutingSnapshot;
 import io.refractium.spi.ProtocolAttributes;
@@ -78,6 +80,8 @@ public final class ConnectionState implements ConnectionInfo {
     private DetectionSession detection;
 
     private Channel backend;
+    /** The backend of the current or last connect attempt; its admin state may close the connection. */
+    private BackendState backendState;
     private CountingRecvByteBufAllocator backendCounter;
     private InetSocketAddress backendAddress;
     private boolean backendConnected;
@@ -364,6 +368,16 @@ public final class ConnectionState implements ConnectionInfo {
         return backend;
     }
 
+    /** Returns the backend of the current or last connect attempt, or {@code null}; read on the event loop. */
+    public BackendState backendState() {
+        return backendState;
+    }
+
+    /** Records the backend of a connect attempt. */
+    public void backendState(BackendState state) {
+        this.backendState = state;
+    }
+
     /** Returns the counter of bytes read from the backend, or {@code null} before the first attempt. */
     public CountingRecvByteBufAllocator backendCounter() {
         return backendCounter;
@@ -449,6 +463,15 @@ public final class ConnectionState implements ConnectionInfo {
         if (!hold) {
             channelClosed();
         }
+    }
+
+    /** Returns an immutable snapshot of the connection; call on its event loop. */
+    public ConnectionSnapshot toSnapshot() {
+        CountingRecvByteBufAllocator b = backendCounter;
+        ForwardTarget t = target;
+        return new ConnectionSnapshot(id, clientAddress, localAddress, protocol, attributes,
+                t == null ? null : t.name(), backendAddress, backendConnected, clientCounter.bytesRead(),
+                b == null ? 0 : b.bytesRead(), acceptedAt, Duration.ofNanos(ageNanos()));
     }
 
     /** Returns whether the end was reported. */

@@ -6,6 +6,9 @@ import io.netty.channel.IoEventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.util.concurrent.EventExecutor;
+import io.refractium.Backend;
+import io.refractium.BackendStatus;
+import io.refractium.ConnectionSnapshot;
 import io.refractium.ForwardTarget;
 import io.refractium.RoutingTable;
 import io.refractium.TapStatus;
@@ -21,6 +24,7 @@ import io.refractium.internal.admit.Ticket;
 import io.refractium.internal.connect.Dialer;
 import io.refractium.internal.detect.DetectHandler;
 import io.refractium.internal.detect.PeekBudget;
+import io.refractium.internal.health.BackendState;
 import io.refractium.internal.health.TargetRuntime;
 import io.refractium.internal.relay.CountingRecvByteBufAllocator;
 import io.refractium.internal.route.RoutingSnapshot;
@@ -29,15 +33,19 @@ import io.refractium.internal.transport.BootstrapDialer;
 import io.refractium.internal.transport.Listeners;
 import io.refractium.internal.transport.Transports;
 import io.refractium.internal.udp.UdpListener;
+import io.refractium.metrics.MetricsRecorder;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -61,6 +69,9 @@ public final class Engine implements ConnectionState.Listener {
     private enum State { NEW, RUNNING, CLOSED }
 
     private final EngineConfig config;
+    /** The metrics recorder, and whether it is a real one (calls that need work are skipped for the no-op). */
+    private final MetricsRecorder metrics;
+    private final boolean hasMetrics;
     private final HookDispatcher hooks;
     private final Transports transports;
     private final boolean ownsGroups;
@@ -80,6 +91,7 @@ public final class Engine implements ConnectionState.Listener {
     private volatile List<InetSocketAddress> udpLocalAddresses;
     private final List<UdpListener> udpListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final AtomicInteger udpBackendChannels = new AtomicInteger();
+    private final CompletableFuture<Void> closeFuture = new CompletableFuture<>();
 
     /**
      * Creates a stopped engine.
@@ -100,6 +112,8 @@ public final class Engine implements ConnectionState.Listener {
      */
     public Engine(EngineConfig config, RoutingTable routes, Function<Transports, Dialer> dialers) {
         this.config = config;
+        this.metrics = config.metrics();
+        this.hasMetrics = config.hasMetrics();
         this.hooks = new HookDispatcher(config.hooks(), config.hookSettings());
         this.ownsGroups = config.workerGroup() == null;
         this.transports = ownsGroups ? Transports.choose(config.transport()) : Transports.of(config.workerGroup());
@@ -244,6 +258,7 @@ public final class Engine implements ConnectionState.Listener {
             listeners.close();
             shutdownGroups();
             state = State.CLOSED;
+            closeFuture.complete(null);
             throw e;
         }
         localAddresses = List.copyOf(bound);
@@ -291,6 +306,9 @@ public final class Engine implements ConnectionState.Listener {
                 Refusal refusal = admission.refuse(reason, limit);
                 if (log.isDebugEnabled()) {
                     log.debug("refused udp flow {}: {} ({})", client, reason, limit);
+                }
+                if (hasMetrics) {
+                    metrics.connectionRefused(listener, reason);
                 }
                 notifyRefused(client, listener, refusal);
             }
@@ -343,6 +361,9 @@ public final class Engine implements ConnectionState.Listener {
         ConnectionState conn = new ConnectionState(IDS.incrementAndGet(), ch, client, ch.localAddress(),
                 snapshot, counter, this);
         connections.add(conn);
+        if (hasMetrics) {
+            metrics.connectionAccepted(conn.localAddress());
+        }
         if (ticket.holdsDetectionSlot()) {
             conn.onDetectionEnd(ticket::endDetection);
         }
@@ -366,6 +387,9 @@ public final class Engine implements ConnectionState.Listener {
         if (log.isDebugEnabled()) {
             log.debug("refused {}: {} ({})", client, refusal.reason(), refusal.limit());
         }
+        if (hasMetrics) {
+            metrics.connectionRefused(ch.localAddress(), refusal.reason());
+        }
         notifyRefused(client, ch.localAddress(), refusal);
     }
 
@@ -388,12 +412,18 @@ public final class Engine implements ConnectionState.Listener {
             log.debug("[{}] closed: {} in={} out={} {} ms", conn.id(), summary.reason(), summary.bytesFromClient(),
                     summary.bytesToClient(), summary.duration().toMillis());
         }
+        if (hasMetrics) {
+            metrics.connectionClosed(conn, summary);
+        }
         hooks.closed(conn, summary);
     }
 
     @Override
     public void spliced(ConnectionState conn) {
         splicedConnections.incrementAndGet();
+        if (hasMetrics) {
+            metrics.spliced(conn);
+        }
     }
 
     // ---------------------------------------------------------------- routing
@@ -421,6 +451,9 @@ public final class Engine implements ConnectionState.Listener {
             }
         }
         log.info("routing table replaced: {} routes", table.routes().size());
+        if (hasMetrics) {
+            metrics.routesUpdated(table);
+        }
     }
 
     private RoutingSnapshot newSnapshot(RoutingTable table, RoutingSnapshot previous) {
@@ -441,6 +474,9 @@ public final class Engine implements ConnectionState.Listener {
     private void healthChanged(HealthChange change) {
         log.info("target {} backend {}: {} -> {} ({})", change.target().name(), change.backend().hostAndPort(),
                 change.previous(), change.current(), change.reason());
+        if (hasMetrics) {
+            metrics.healthChanged(change);
+        }
         hooks.healthChanged(change);
     }
 
@@ -459,19 +495,120 @@ public final class Engine implements ConnectionState.Listener {
         return liveCheckers.get();
     }
 
-    // ---------------------------------------------------------------- lifecycle
+    // ---------------------------------------------------------------- admin
 
-    /** Stops accepting, drains for the grace period, closes the rest; idempotent and blocking. */
-    public void close() {
-        IoEventLoopGroup group = workerGroup;
-        if (group != null) {
-            for (EventExecutor e : group) {
-                if (e.inEventLoop()) {
-                    throw new IllegalStateException("close() blocks until connections drain and cannot run on one of "
-                            + "Refractium's event loops (for example inside a hook); call it from another thread");
+    /**
+     * Sets what an operator wants of a backend of a target of the table in use: {@code DRAINING} and
+     * {@code DISABLED} take it out of load balancing for new connections; {@code DISABLED} also closes its open
+     * connections (each on its event loop, with {@link CloseReason#BACKEND_DISABLED}); {@code ENABLED} puts it back.
+     *
+     * @return the target's state after the change
+     * @throws IllegalArgumentException naming the target or the backend when the table has no such one
+     */
+    public TargetStatus admin(String targetName, String hostAndPort, BackendStatus.Admin admin) {
+        RoutingSnapshot s = snapshot;
+        ForwardTarget target = s.table().targets().get(targetName);
+        if (target == null) {
+            throw new IllegalArgumentException("target: \"" + targetName + "\" (expected: one of "
+                    + s.table().targets().keySet() + ")");
+        }
+        TargetRuntime rt = s.runtimes().get(target);
+        String key;
+        try {
+            key = Backend.parse(hostAndPort).hostAndPort();
+        } catch (IllegalArgumentException e) {
+            key = hostAndPort;
+        }
+        List<BackendState> changed = rt.admin(key, admin);
+        if (changed == null) {
+            List<String> known = new ArrayList<>();
+            for (BackendStatus b : rt.status().backends()) {
+                known.add(b.backend().hostAndPort());
+            }
+            for (Backend b : target.backends()) {
+                if (!known.contains(b.hostAndPort())) {
+                    known.add(b.hostAndPort());
+                }
+            }
+            throw new IllegalArgumentException("backend: \"" + hostAndPort + "\" (expected: a backend of target "
+                    + targetName + ", one of " + known + ")");
+        }
+        log.info("target {} backend {}: {}", targetName, key, admin);
+        if (admin == BackendStatus.Admin.DISABLED && !changed.isEmpty()) {
+            for (ConnectionState c : connections) {
+                try {
+                    c.client().eventLoop().execute(() -> closeIfOn(c, changed));
+                } catch (RejectedExecutionException e) {
+                    // the loop is shutting down: the connection closes with it
                 }
             }
         }
+        return rt.status();
+    }
+
+    private static void closeIfOn(ConnectionState c, List<BackendState> disabled) {
+        BackendState b = c.backendState();
+        if (b == null || c.isFinished()) {
+            return;
+        }
+        for (BackendState d : disabled) {
+            if (d.isSameBackend(b) && d.admin() == BackendStatus.Admin.DISABLED) {
+                log.debug("[{}] backend {} disabled: closing", c.id(), b.backend().hostAndPort());
+                c.close(CloseReason.BACKEND_DISABLED);
+                return;
+            }
+        }
+    }
+
+    /**
+     * Returns snapshots of the open connections, taken on their event loops, sorted by id; completes once every
+     * loop has answered (at once when none is open).
+     */
+    public CompletableFuture<List<ConnectionSnapshot>> connections() {
+        Map<EventExecutor, List<ConnectionState>> byLoop = new IdentityHashMap<>();
+        for (ConnectionState c : connections) {
+            byLoop.computeIfAbsent(c.client().eventLoop(), l -> new ArrayList<>()).add(c);
+        }
+        List<CompletableFuture<List<ConnectionSnapshot>>> parts = new ArrayList<>(byLoop.size());
+        for (Map.Entry<EventExecutor, List<ConnectionState>> e : byLoop.entrySet()) {
+            CompletableFuture<List<ConnectionSnapshot>> part = new CompletableFuture<>();
+            parts.add(part);
+            List<ConnectionState> list = e.getValue();
+            Runnable take = () -> {
+                List<ConnectionSnapshot> out = new ArrayList<>(list.size());
+                for (ConnectionState c : list) {
+                    if (!c.isFinished()) {
+                        out.add(c.toSnapshot());
+                    }
+                }
+                part.complete(out);
+            };
+            try {
+                e.getKey().execute(take);
+            } catch (RejectedExecutionException ex) {
+                part.complete(List.of()); // the loop is shutting down, and its connections with it
+            }
+        }
+        return CompletableFuture.allOf(parts.toArray(new CompletableFuture<?>[0])).thenApply(v -> {
+            List<ConnectionSnapshot> all = new ArrayList<>();
+            for (CompletableFuture<List<ConnectionSnapshot>> p : parts) {
+                all.addAll(p.join());
+            }
+            all.sort(Comparator.comparingLong(ConnectionSnapshot::id));
+            return Collections.unmodifiableList(all);
+        });
+    }
+
+    // ---------------------------------------------------------------- lifecycle
+
+    /** Returns a future completed when {@link #close()} has finished. */
+    public CompletableFuture<Void> closeFuture() {
+        return closeFuture;
+    }
+
+    /** Stops accepting, drains for the grace period, closes the rest; idempotent and blocking. */
+    public void close() {
+        checkNotOnEventLoop("close()");
         synchronized (this) {
             if (state == State.CLOSED) {
                 return;
@@ -479,6 +616,7 @@ public final class Engine implements ConnectionState.Listener {
             boolean wasRunning = state == State.RUNNING;
             state = State.CLOSED;
             if (!wasRunning) {
+                closeFuture.complete(null);
                 return;
             }
         }
@@ -502,6 +640,25 @@ public final class Engine implements ConnectionState.Listener {
         shutdownGroups();
         hooks.inspection().stop();
         log.info("closed");
+        closeFuture.complete(null);
+    }
+
+    /**
+     * Throws when called on one of the instance's event loops, where a blocking call would stop the connections it
+     * waits for.
+     *
+     * @param what the blocking call, for the message
+     */
+    public void checkNotOnEventLoop(String what) {
+        IoEventLoopGroup group = workerGroup;
+        if (group != null) {
+            for (EventExecutor e : group) {
+                if (e.inEventLoop()) {
+                    throw new IllegalStateException(what + " blocks until connections drain and cannot run on one of "
+                            + "Refractium's event loops (for example inside a hook); call it from another thread");
+                }
+            }
+        }
     }
 
     /** Waits until every connection has finished or the deadline passes, polling briefly. */

@@ -6,6 +6,7 @@ import io.refractium.IoTransport;
 import io.refractium.hook.Hook;
 import io.refractium.internal.proxy.ProxyAcceptance;
 import io.refractium.internal.udp.UdpSettings;
+import io.refractium.metrics.MetricsRecorder;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
@@ -35,19 +36,22 @@ public record EngineConfig(
         AdmissionLimits admission,
         HookSettings hookSettings,
         ProxyAcceptance.Listeners proxyProtocol,
+        MetricsRecorder metrics,
         UdpSettings udp) {
 
-    /** The default of the drain timeout (see {@code RefractiumBuilder.drainTimeout}). */
-    public static final Duration DEFAULT_DRAIN_TIMEOUT = Duration.ofSeconds(30);
+    // ---- metrics: the recorder (MetricsRecorder.none() by default) and the settings without one
+    /** Checks the recorder. */
+    public EngineConfig {
+        java.util.Objects.requireNonNull(metrics, "metrics");
+        java.util.Objects.requireNonNull(udp, "udp");
+    }
 
-    /** The defaults of the DNS settings, for tests that build a config by hand. */
-    public static final Duration DEFAULT_DNS_MIN_TTL = Duration.ofSeconds(1);
-    /** The default longest time a DNS answer is kept. */
-    public static final Duration DEFAULT_DNS_MAX_TTL = Duration.ofMinutes(5);
-    /** The default quiet timeout of detection (see {@code RefractiumBuilder.quietTimeout}). */
-    public static final Duration DEFAULT_QUIET_TIMEOUT = Duration.ofMillis(100);
+    /** Returns whether a recorder other than {@link MetricsRecorder#none()} is set. */
+    public boolean hasMetrics() {
+        return metrics != MetricsRecorder.none();
+    }
 
-    /** The settings without UDP listeners, for tests that build a config by hand. */
+    /** The settings without a metrics recorder ({@link MetricsRecorder#none()}). */
     public EngineConfig(List<InetSocketAddress> listenAddresses, int maxPeekBytes, long maxPeekMemoryBytes,
                         Duration peekTimeout, Duration silenceTimeout, Duration connectTimeout, Duration idleTimeout,
                         Duration drainTimeout, Duration shutdownGracePeriod, ProtocolRegistry protocols,
@@ -58,8 +62,33 @@ public record EngineConfig(
         this(listenAddresses, maxPeekBytes, maxPeekMemoryBytes, peekTimeout, silenceTimeout, connectTimeout,
                 idleTimeout, drainTimeout, shutdownGracePeriod, protocols, hooks, bossGroup, workerGroup,
                 workerThreads, transport, splice, dnsServers, dnsMinTtl, dnsMaxTtl, quietTimeout, admission,
-                hookSettings, proxyProtocol, UdpSettings.NONE);
+                hookSettings, proxyProtocol, MetricsRecorder.none(), UdpSettings.NONE);
     }
+    // ---- end metrics
+
+    /** The settings without UDP listeners, for tests that build a config by hand. */
+    public EngineConfig(List<InetSocketAddress> listenAddresses, int maxPeekBytes, long maxPeekMemoryBytes,
+                        Duration peekTimeout, Duration silenceTimeout, Duration connectTimeout, Duration idleTimeout,
+                        Duration drainTimeout, Duration shutdownGracePeriod, ProtocolRegistry protocols,
+                        List<Hook> hooks, IoEventLoopGroup bossGroup, IoEventLoopGroup workerGroup, int workerThreads,
+                        IoTransport transport, boolean splice, List<InetSocketAddress> dnsServers,
+                        Duration dnsMinTtl, Duration dnsMaxTtl, Duration quietTimeout, AdmissionLimits admission,
+                        HookSettings hookSettings, ProxyAcceptance.Listeners proxyProtocol, MetricsRecorder metrics) {
+        this(listenAddresses, maxPeekBytes, maxPeekMemoryBytes, peekTimeout, silenceTimeout, connectTimeout,
+                idleTimeout, drainTimeout, shutdownGracePeriod, protocols, hooks, bossGroup, workerGroup,
+                workerThreads, transport, splice, dnsServers, dnsMinTtl, dnsMaxTtl, quietTimeout, admission,
+                hookSettings, proxyProtocol, metrics, UdpSettings.NONE);
+    }
+
+    /** The default of the drain timeout (see {@code RefractiumBuilder.drainTimeout}). */
+    public static final Duration DEFAULT_DRAIN_TIMEOUT = Duration.ofSeconds(30);
+
+    /** The defaults of the DNS settings, for tests that build a config by hand. */
+    public static final Duration DEFAULT_DNS_MIN_TTL = Duration.ofSeconds(1);
+    /** The default longest time a DNS answer is kept. */
+    public static final Duration DEFAULT_DNS_MAX_TTL = Duration.ofMinutes(5);
+    /** The default quiet timeout of detection (see {@code RefractiumBuilder.quietTimeout}). */
+    public static final Duration DEFAULT_QUIET_TIMEOUT = Duration.ofMillis(100);
 
     /** The settings with the default {@link #hookSettings()}, as before hook factories existed. */
     public EngineConfig(List<InetSocketAddress> listenAddresses, int maxPeekBytes, long maxPeekMemoryBytes,

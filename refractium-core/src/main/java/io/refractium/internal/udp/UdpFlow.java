@@ -177,6 +177,9 @@ final class UdpFlow implements ConnectionState.Flow, HookDispatcher.Verdicts {
                 held = new PeekBuffer(listener.path().peekBudget());
                 hold(data);
                 phase = Phase.ADMITTING;
+                if (config.hasMetrics()) {
+                    config.metrics().connectionAccepted(conn.localAddress());
+                }
                 listener.path().hooks().accepted(conn, this);
                 return;
             case ADMITTING:
@@ -274,6 +277,9 @@ final class UdpFlow implements ConnectionState.Flow, HookDispatcher.Verdicts {
         if (log.isDebugEnabled()) {
             log.debug("[{}] udp detected {} {}: {}", conn.id(), p.id(), r.attributes(), session.report());
         }
+        if (config.hasMetrics()) {
+            config.metrics().detectionDecided(conn, session.report());
+        }
         HookDispatcher hooks = listener.path().hooks();
         if (!hooks.isEmpty()) {
             hooks.detected(conn, new Detection(p.id(), r.attributes(), bytes, Duration.ofNanos(elapsed)));
@@ -298,6 +304,9 @@ final class UdpFlow implements ConnectionState.Flow, HookDispatcher.Verdicts {
         session.decided(DetectionReport.Outcome.of(reason), bytes, conn.ageNanos());
         if (log.isDebugEnabled()) {
             log.debug("[{}] udp detection failed: {}", conn.id(), session.report());
+        }
+        if (config.hasMetrics()) {
+            config.metrics().detectionDecided(conn, session.report());
         }
         conn.detectionFailure(reason);
         listener.path().hooks().detectionFailed(conn, reason, bytes);
@@ -371,6 +380,10 @@ final class UdpFlow implements ConnectionState.Flow, HookDispatcher.Verdicts {
             return;
         }
         tried.add(state);
+        if (config.hasMetrics()) {
+            config.metrics().connectStarted(conn, target, state.backend());
+        }
+        long startNanos = conn.ticker().nanoTime();
         CountingRecvByteBufAllocator counter = new CountingRecvByteBufAllocator();
         InetSocketAddress address = state.connectAddress();
         ChannelFuture f;
@@ -384,6 +397,9 @@ final class UdpFlow implements ConnectionState.Flow, HookDispatcher.Verdicts {
         } catch (RuntimeException e) {
             // No socket could be created (EMFILE): not the backend's fault.
             runtime.release(state);
+            if (config.hasMetrics()) {
+                config.metrics().connectFailed(conn, target, state.backend(), e);
+            }
             log.debug("[{}] udp backend {}: {} (local error)", conn.id(), state.backend().hostAndPort(), e.toString());
             listener.path().hooks().backendFailed(conn, address, e);
             connect();
@@ -404,7 +420,7 @@ final class UdpFlow implements ConnectionState.Flow, HookDispatcher.Verdicts {
             }
             conn.channelClosed();
         });
-        f.addListener((ChannelFutureListener) cf -> connected(cf, state));
+        f.addListener((ChannelFutureListener) cf -> connected(cf, state, startNanos));
     }
 
     private void answersArrived() {
@@ -416,7 +432,7 @@ final class UdpFlow implements ConnectionState.Flow, HookDispatcher.Verdicts {
         connect();
     }
 
-    private void connected(ChannelFuture f, BackendState state) {
+    private void connected(ChannelFuture f, BackendState state, long startNanos) {
         Channel ch = f.channel();
         if (phase != Phase.CONNECTING || ch != backend) {
             ch.close();
@@ -429,12 +445,19 @@ final class UdpFlow implements ConnectionState.Flow, HookDispatcher.Verdicts {
             backendState = null;
             ch.close();
             runtime.connectFailed(state, cause);
+            if (config.hasMetrics()) {
+                config.metrics().connectFailed(conn, runtime.target(), state.backend(), cause);
+            }
             listener.path().hooks().backendFailed(conn, state.backend().address(), cause);
             connect();
             return;
         }
         InetSocketAddress remote = ch.remoteAddress() instanceof InetSocketAddress
                 ? (InetSocketAddress) ch.remoteAddress() : state.connectAddress();
+        if (config.hasMetrics()) {
+            config.metrics().connectSucceeded(conn, runtime.target(), state.backend(),
+                    conn.ticker().nanoTime() - startNanos);
+        }
         conn.backendConnected(remote);
         listener.path().hooks().backendConnected(conn, remote);
         if (phase != Phase.CONNECTING) {
