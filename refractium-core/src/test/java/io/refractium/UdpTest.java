@@ -688,4 +688,53 @@ class UdpTest {
         r.close();
         await(() -> closed.get() == 3, Duration.ofSeconds(5), "every flow closed");
     }
+
+    @Test
+    void ioUringForwardsFlowsAndSeesPortUnreachable() throws Exception {
+        assumeTrue(io.netty.channel.uring.IoUring.isAvailable(), "io_uring is not available");
+        int deadPort;
+        try (DatagramSocket probe = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+            deadPort = probe.getLocalPort();
+        }
+        UdpResponder live = keep(UdpResponder.echo());
+        Queue<Throwable> failures = new ConcurrentLinkedQueue<>();
+        Refractium r = keep(Refractium.builder()
+                .listenUdp("127.0.0.1", 0)
+                .transport(IoTransport.IO_URING)
+                .workerThreads(2)
+                .shutdownGracePeriod(Duration.ZERO)
+                .protocol(UdpProtocols.dns())
+                .route("dns", ForwardTarget.builder("dns")
+                        .backend("127.0.0.1:" + deadPort)
+                        .backend(live.hostAndPort())
+                        .ejectAfter(1)
+                        .ejectionCooldown(Duration.ofSeconds(30))
+                        .build())
+                .hook(new Hook() {
+                    @Override
+                    public void onBackendFailed(ConnectionInfo c, InetSocketAddress b, Throwable cause) {
+                        failures.add(cause);
+                    }
+                })
+                .build().start());
+        InetSocketAddress proxy = r.udpLocalAddresses().get(0);
+        int answered = 0;
+        for (int i = 0; i < 6; i++) {
+            try (DatagramSocket s = socket(InetAddress.getLoopbackAddress())) {
+                s.setSoTimeout(500);
+                byte[] q = dnsQuery(i, "uring.example");
+                try {
+                    assertThat(exchange(s, proxy, q)).isEqualTo(q);
+                    answered++;
+                } catch (SocketTimeoutException e) {
+                    // the flow that went to the dead backend
+                }
+            }
+        }
+        assertThat(answered).isGreaterThanOrEqualTo(4);
+        await(() -> !failures.isEmpty(), Duration.ofSeconds(5), "a backend failure from ICMP");
+        await(() -> health(r, deadPort) == Health.EJECTED, Duration.ofSeconds(5), "dead backend ejected");
+        r.close();
+        await(() -> r.udpBackendChannels() == 0, Duration.ofSeconds(5), "backend sockets closed");
+    }
 }
