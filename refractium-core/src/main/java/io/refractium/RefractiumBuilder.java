@@ -25,6 +25,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.TreeSet;
 
 /**
  * Configures a {@link Refractium}: where it listens, how it peeks and detects, the protocols, the routes, the
@@ -121,6 +122,7 @@ public final class RefractiumBuilder {
     private Duration dnsMinTtl = DEFAULT_DNS_MIN_TTL;
     private Duration dnsMaxTtl = DEFAULT_DNS_MAX_TTL;
     private AdmissionLimits limits = AdmissionLimits.none();
+    private BandwidthLimits bandwidth = BandwidthLimits.none();
     private ProxyAcceptance proxyAll;
     private final Map<Integer, ProxyAcceptance> proxyByPort = new HashMap<>();
     private MetricsRecorder metrics = MetricsRecorder.none();
@@ -559,10 +561,17 @@ public final class RefractiumBuilder {
      * Makes every listener without a setting of its own receive PROXY protocol headers (v1 or v2; see
      * {@code https://www.haproxy.org/download/3.0/doc/proxy-protocol.txt}) from a proxy or load balancer in front.
      * The header is read before detection and never forwarded; its source address becomes the connection's client
-     * address for routes by network, client-IP hashing, hooks and logs. A header is believed only from a trusted
-     * source network: from anywhere else the connection is closed. Default: no listener takes a header.
+     * address for the per-address admission limits, routes by network, client-IP hashing, hooks and logs, and the
+     * header itself is shown to hooks ({@link io.refractium.hook.ConnectionInfo#proxyHeader()}) and its v2
+     * authority and ALPN to routes and load balancers ({@code proxy.authority}, {@code proxy.alpn}). A header is
+     * believed only from a trusted source network: from anywhere else the connection is refused. For a connection
+     * from a trusted source, the per-address limits of {@link #limits} (lists, rate, per-address cap) are checked
+     * once the header is read, against the real client address, never against the proxy's; the other caps are
+     * taken at accept. Every refusal at this stage is counted by {@link Refractium#refusals()} and reported to
+     * {@link Hook#onRefused}. The header must be complete within {@link #peekTimeout(Duration)}. Default: no
+     * listener takes a header.
      *
-     * @param mode {@link ProxyProtocolMode#REQUIRED} (no header: closed) or {@link ProxyProtocolMode#OPTIONAL}
+     * @param mode {@link ProxyProtocolMode#REQUIRED} (no header: refused) or {@link ProxyProtocolMode#OPTIONAL}
      *        (the header is decoded only when the first bytes are a PROXY signature)
      * @param trustedSources the networks allowed to send a header, at least one ({@code 0.0.0.0/0} and
      *        {@code ::/0} trust everyone)
@@ -609,13 +618,29 @@ public final class RefractiumBuilder {
      * Sets the admission limits checked when a connection is accepted, before anything is built for it: caps on
      * open connections (instance, listener, client address), a per-address connection rate, allow and deny lists,
      * and a cap on connections in detection. Refused connections are closed at once, counted by
-     * {@link Refractium#refusals()} and reported to {@link Hook#onRefused}. Default {@link AdmissionLimits#none()}.
+     * {@link Refractium#refusals()} and reported to {@link Hook#onRefused}. On a listener that receives the PROXY
+     * protocol, a connection from a trusted proxy is checked against the per-address limits once the header names
+     * the real client ({@link #acceptProxyProtocol(ProxyProtocolMode, Collection)}). Default
+     * {@link AdmissionLimits#none()}.
      *
      * @param limits the limits, from {@link AdmissionLimits#builder()}
      * @return this builder
      */
     public RefractiumBuilder limits(AdmissionLimits limits) {
         this.limits = Objects.requireNonNull(limits, "limits");
+        return this;
+    }
+
+    /**
+     * Sets the bandwidth caps of relayed connections: per connection, per client address, per route and per target,
+     * in bytes per second each way. A connection to which a cap applies is relayed by copying buffers (never
+     * spliced) and read no faster than its lowest cap allows. Default {@link BandwidthLimits#none()}.
+     *
+     * @param bandwidth the caps, from {@link BandwidthLimits#builder()}
+     * @return this builder
+     */
+    public RefractiumBuilder bandwidth(BandwidthLimits bandwidth) {
+        this.bandwidth = Objects.requireNonNull(bandwidth, "bandwidth");
         return this;
     }
 
@@ -861,7 +886,7 @@ public final class RefractiumBuilder {
      * @throws IllegalArgumentException naming the setting and value when the settings do not fit together:
      *         no listen address (TCP or UDP), a route to an unknown protocol, a silence deadline not shorter than the
      *         detection deadline, a quiet timeout not shorter than the detection deadline, a duplicate protocol
-     *         id, a DNS minimum TTL above the maximum
+     *         id, a DNS minimum TTL above the maximum, a bandwidth cap for a target the routing table does not have
      */
     public Refractium build() {
         if (listenAddresses.isEmpty() && udpListenAddresses.isEmpty()) {
@@ -878,6 +903,12 @@ public final class RefractiumBuilder {
             throw new IllegalArgumentException("dnsMinTtl: " + dnsMinTtl + " (expected: <= dnsMaxTtl " + dnsMaxTtl
                     + "); shorten dnsMinTtl or lengthen dnsMaxTtl");
         }
+        for (String name : bandwidth.targets().keySet()) {
+            if (!table.targets().containsKey(name)) {
+                throw new IllegalArgumentException("bandwidth perTarget \"" + name + "\": no such target (expected "
+                        + "one of " + new TreeSet<>(table.targets().keySet()) + ")");
+            }
+        }
         if (workerGroup == null) {
             try {
                 Transports.choose(transport);
@@ -892,7 +923,7 @@ public final class RefractiumBuilder {
                 bossGroup, workerGroup, workerThreads == 0 ? Runtime.getRuntime().availableProcessors() : workerThreads,
                 transport, splice, dnsServers, dnsMinTtl, dnsMaxTtl, quietTimeout, limits,
                 new HookSettings(hookFactories, hookFailurePolicy, hookDecisionTimeout, dataHooks, taps),
-                new ProxyAcceptance.Listeners(proxyAll, proxyByPort), metrics,
+                new ProxyAcceptance.Listeners(proxyAll, proxyByPort), metrics, bandwidth,
                 new UdpSettings(udpListenAddresses, udpFlowIdleTimeout, udpMaxFlows, udpMaxFlowsPerAddress,
                         udpMaxFlowsInDetection, udpMaxDetectionDatagrams));
         return new Refractium(config, table);

@@ -2,6 +2,7 @@ package io.refractium.internal.engine;
 
 import io.netty.channel.IoEventLoopGroup;
 import io.refractium.AdmissionLimits;
+import io.refractium.BandwidthLimits;
 import io.refractium.IoTransport;
 import io.refractium.hook.Hook;
 import io.refractium.internal.proxy.ProxyAcceptance;
@@ -37,12 +38,14 @@ public record EngineConfig(
         HookSettings hookSettings,
         ProxyAcceptance.Listeners proxyProtocol,
         MetricsRecorder metrics,
+        BandwidthLimits bandwidth,
         UdpSettings udp) {
 
     // ---- metrics: the recorder (MetricsRecorder.none() by default) and the settings without one
     /** Checks the recorder. */
     public EngineConfig {
         java.util.Objects.requireNonNull(metrics, "metrics");
+        java.util.Objects.requireNonNull(bandwidth, "bandwidth");
         java.util.Objects.requireNonNull(udp, "udp");
     }
 
@@ -51,7 +54,7 @@ public record EngineConfig(
         return metrics != MetricsRecorder.none();
     }
 
-    /** The settings without a metrics recorder ({@link MetricsRecorder#none()}). */
+    /** The settings without a metrics recorder ({@link MetricsRecorder#none()}) and without bandwidth caps. */
     public EngineConfig(List<InetSocketAddress> listenAddresses, int maxPeekBytes, long maxPeekMemoryBytes,
                         Duration peekTimeout, Duration silenceTimeout, Duration connectTimeout, Duration idleTimeout,
                         Duration drainTimeout, Duration shutdownGracePeriod, ProtocolRegistry protocols,
@@ -62,7 +65,7 @@ public record EngineConfig(
         this(listenAddresses, maxPeekBytes, maxPeekMemoryBytes, peekTimeout, silenceTimeout, connectTimeout,
                 idleTimeout, drainTimeout, shutdownGracePeriod, protocols, hooks, bossGroup, workerGroup,
                 workerThreads, transport, splice, dnsServers, dnsMinTtl, dnsMaxTtl, quietTimeout, admission,
-                hookSettings, proxyProtocol, MetricsRecorder.none(), UdpSettings.NONE);
+                hookSettings, proxyProtocol, MetricsRecorder.none(), BandwidthLimits.none(), UdpSettings.NONE);
     }
     // ---- end metrics
 
@@ -77,7 +80,22 @@ public record EngineConfig(
         this(listenAddresses, maxPeekBytes, maxPeekMemoryBytes, peekTimeout, silenceTimeout, connectTimeout,
                 idleTimeout, drainTimeout, shutdownGracePeriod, protocols, hooks, bossGroup, workerGroup,
                 workerThreads, transport, splice, dnsServers, dnsMinTtl, dnsMaxTtl, quietTimeout, admission,
-                hookSettings, proxyProtocol, metrics, UdpSettings.NONE);
+                hookSettings, proxyProtocol, metrics, BandwidthLimits.none(), UdpSettings.NONE);
+    }
+
+    /** The settings without UDP listeners, with a metrics recorder and bandwidth caps. */
+    public EngineConfig(List<InetSocketAddress> listenAddresses, int maxPeekBytes, long maxPeekMemoryBytes,
+                        Duration peekTimeout, Duration silenceTimeout, Duration connectTimeout, Duration idleTimeout,
+                        Duration drainTimeout, Duration shutdownGracePeriod, ProtocolRegistry protocols,
+                        List<Hook> hooks, IoEventLoopGroup bossGroup, IoEventLoopGroup workerGroup, int workerThreads,
+                        IoTransport transport, boolean splice, List<InetSocketAddress> dnsServers,
+                        Duration dnsMinTtl, Duration dnsMaxTtl, Duration quietTimeout, AdmissionLimits admission,
+                        HookSettings hookSettings, ProxyAcceptance.Listeners proxyProtocol, MetricsRecorder metrics,
+                        BandwidthLimits bandwidth) {
+        this(listenAddresses, maxPeekBytes, maxPeekMemoryBytes, peekTimeout, silenceTimeout, connectTimeout,
+                idleTimeout, drainTimeout, shutdownGracePeriod, protocols, hooks, bossGroup, workerGroup,
+                workerThreads, transport, splice, dnsServers, dnsMinTtl, dnsMaxTtl, quietTimeout, admission,
+                hookSettings, proxyProtocol, metrics, bandwidth, UdpSettings.NONE);
     }
 
     /** The default of the drain timeout (see {@code RefractiumBuilder.drainTimeout}). */

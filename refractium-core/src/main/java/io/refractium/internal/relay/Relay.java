@@ -127,7 +127,8 @@ public final class Relay {
         relay.dataPath = dataPath;
         Channel client = conn.client();
         Channel backend = conn.backend();
-        boolean spliceable = dataPath == null && config.splice() && client instanceof AbstractEpollStreamChannel
+        boolean spliceable = dataPath == null && config.splice() && !BandwidthShaping.isShaped(client, backend)
+                && client instanceof AbstractEpollStreamChannel
                 && backend instanceof AbstractEpollStreamChannel && client.eventLoop() == backend.eventLoop();
         relay.clientSide = relay.new Side(client, backend, true, spliceable);
         relay.backendSide = relay.new Side(backend, client, false, spliceable);
