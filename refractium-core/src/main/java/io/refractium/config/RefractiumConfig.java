@@ -40,10 +40,11 @@ import java.util.regex.Pattern;
  * <p>The sections of the tree (every key optional unless said; durations are written {@code 500ms}, {@code 2s},
  * {@code 1m}, {@code 1h} or ISO-8601 {@code PT2S}):
  * <pre>
- * listeners:            # required, at least one: "HOST:PORT", or a map
+ * listeners:            # TCP, at least one here or in udp-listeners: "HOST:PORT", or a map
  *   - address: HOST:PORT                # IPv6 as [::]:443
  *     proxy-protocol: {mode: required|optional, trusted: [CIDR, ...]}
  *     silence: {target: NAME, timeout: DURATION}   # clients that send nothing on this listener
+ * udp-listeners: [HOST:PORT]          # UDP flows, routed by the same routes (fixed once started)
  * protocols: [ID, ..., {class: CLASS}]  # default: every detector found through ServiceLoader
  * targets:
  *   NAME:
@@ -86,7 +87,7 @@ import java.util.regex.Pattern;
 public final class RefractiumConfig {
 
     /** The top-level keys this model reads. */
-    public static final Set<String> SECTIONS = Set.of("listeners", "protocols", "targets", "routes", "fallback",
+    public static final Set<String> SECTIONS = Set.of("listeners", "udp-listeners", "protocols", "targets", "routes", "fallback",
             "silence", "detection", "timeouts", "limits", "bandwidth", "hooks", "hook-policy", "engine", "dns");
 
     private static final Pattern PROTOCOL_ID = Pattern.compile("[a-z0-9][a-z0-9._+-]*");
@@ -313,9 +314,19 @@ public final class RefractiumConfig {
         // -------------------------------------------------------------------------------------------- listeners
 
         void readListeners() {
-            Cursor listeners = root.require("listeners", "a list of listen addresses such as 0.0.0.0:443");
-            List<Cursor> list = listeners.list();
-            if (list.isEmpty()) {
+            Cursor udp = root.get("udp-listeners");
+            if (udp != null) {
+                List<InetSocketAddress> udpAddresses = new ArrayList<>();
+                for (Cursor u : udp.list()) {
+                    udpAddresses.add(socketAddress(u, 0));
+                }
+                List<InetSocketAddress> copy = List.copyOf(udpAddresses);
+                fix(udp, copy.toString(), b -> copy.forEach(b::listenUdp));
+            }
+            Cursor listeners = udp != null && !root.has("listeners") ? null
+                    : root.require("listeners", "a list of listen addresses such as 0.0.0.0:443");
+            List<Cursor> list = listeners == null ? List.of() : listeners.list();
+            if (listeners != null && list.isEmpty()) {
                 throw listeners.expected("at least one listen address such as 0.0.0.0:443");
             }
             Map<InetSocketAddress, String> seen = new LinkedHashMap<>();

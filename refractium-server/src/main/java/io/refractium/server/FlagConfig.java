@@ -25,6 +25,7 @@ final class FlagConfig {
     /** The flags as given; lists for repeatable ones, {@code null} for those not given. */
     static final class Flags {
         List<String> listen = new ArrayList<>();
+        List<String> listenUdp = new ArrayList<>();
         List<String> route = new ArrayList<>();
         String fallback;
         List<String> onSilence = new ArrayList<>();
@@ -53,7 +54,7 @@ final class FlagConfig {
         List<String> bandwidthPerTarget = new ArrayList<>();
 
         boolean isEmpty() {
-            return listen.isEmpty() && route.isEmpty() && fallback == null && onSilence.isEmpty()
+            return listen.isEmpty() && listenUdp.isEmpty() && route.isEmpty() && fallback == null && onSilence.isEmpty()
                     && acceptProxy.isEmpty() && peekTimeout == null && silenceTimeout == null && quietTimeout == null
                     && connectTimeout == null && idleTimeout == null && peekBytes == null && maxConnections == null
                     && maxConnectionsPerListener == null && maxConnectionsPerIp == null && maxDetecting == null
@@ -208,6 +209,13 @@ final class FlagConfig {
         }
         if (!listeners.isEmpty()) {
             root.put("listeners", ConfigNode.list(listeners, "--listen", 0));
+        }
+        if (!f.listenUdp.isEmpty()) {
+            List<ConfigNode> udp = new ArrayList<>();
+            for (String v : f.listenUdp) {
+                udp.add(s(v, where("--listen-udp", v)));
+            }
+            root.put("udp-listeners", ConfigNode.list(udp, "--listen-udp", 0));
         }
 
         for (String v : f.route) {

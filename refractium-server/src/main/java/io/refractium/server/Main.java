@@ -50,6 +50,8 @@ public final class Main implements Callable<Integer> {
 
     @Option(names = "--listen", paramLabel = "HOST:PORT", description = "Listen address (repeatable).")
     List<String> listen = new java.util.ArrayList<>();
+    @Option(names = "--listen-udp", paramLabel = "HOST:PORT", description = "UDP listen address (repeatable).")
+    List<String> listenUdp = new java.util.ArrayList<>();
     @Option(names = "--route", paramLabel = "SPEC", description = {"A route (repeatable): "
             + FlagConfig.ROUTE_GRAMMAR, "BACKEND = HOST:PORT[*WEIGHT][+backup]; CONDITION = sni=NAME | host=NAME | "
             + "alpn=ID | path=PREFIX | client=CIDR | listener=PORT | KEY=VALUE; OPTION = balance, check, send, "
@@ -170,6 +172,7 @@ public final class Main implements Callable<Integer> {
     private FlagConfig.Flags flags() {
         FlagConfig.Flags f = new FlagConfig.Flags();
         f.listen = listen;
+        f.listenUdp = listenUdp;
         f.route = route;
         f.fallback = fallback;
         f.onSilence = onSilence;
@@ -356,6 +359,9 @@ public final class Main implements Callable<Integer> {
         StringBuilder addresses = new StringBuilder();
         for (InetSocketAddress a : refractium.localAddresses()) {
             addresses.append(addresses.length() == 0 ? "" : ", ").append(AccessLog.address(a));
+        }
+        for (InetSocketAddress a : refractium.udpLocalAddresses()) {
+            addresses.append(addresses.length() == 0 ? "" : ", ").append("udp ").append(AccessLog.address(a));
         }
         out.println("refractium listening on " + addresses);
         out.println("protocols: " + refractium.protocols());

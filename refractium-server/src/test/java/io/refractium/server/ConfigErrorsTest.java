@@ -37,7 +37,7 @@ class ConfigErrorsTest {
         ConfigException e = error(GOOD + "targets2: 1\n");
         assertThat(e.getMessage()).isEqualTo("f.yaml:7: targets2: unknown key (expected one of: access-log, bandwidth, detection, "
                 + "dns, engine, fallback, hook-policy, hooks, limits, listeners, protocols, routes, silence, targets, "
-                + "timeouts)");
+                + "timeouts, udp-listeners)");
 
         e = error(GOOD.replace("    backends: [127.0.0.1:8080]\n", "    backends: [127.0.0.1:8080]\n"
                 + "    balance: fastest\n"));

@@ -97,4 +97,16 @@ class FlagConfigTest {
         assertThatThrownBy(() -> config(f)).hasMessageStartingWith("--bandwidth-per-target \"nope=512k:1m\": "
                 + "bandwidth.targets.nope: no target \"nope\"");
     }
+
+    @Test
+    void udpListeners() {
+        FlagConfig.Flags f = new FlagConfig.Flags();
+        f.listenUdp = List.of("127.0.0.1:0");
+        f.route = List.of("dns=127.0.0.1:53");
+        ServerConfig c = config(f);
+        assertThat(c.engine().listenAddresses()).isEmpty();
+        try (io.refractium.Refractium r = c.engine().toBuilder().build().start()) {
+            assertThat(r.udpLocalAddresses()).singleElement().satisfies(a -> assertThat(a.getPort()).isPositive());
+        }
+    }
 }
