@@ -11,7 +11,7 @@ import java.util.concurrent.CountDownLatch;
  * clients send and {@code dog} into {@code bird} in what the backend sends back. Behind it is an echo server, so a
  * client that sends {@code cat} reads {@code bird}.
  *
- * <p>Run: {@code java -cp refractium-examples/target/refractium.jar io.refractium.examples.rewrite.RewriteExample},
+ * <p>Run: {@code java -cp refractium-examples/target/refractium-examples.jar io.refractium.examples.rewrite.RewriteExample},
  * then {@code printf 'the cat sat\n' | nc 127.0.0.1 PORT} prints {@code the bird sat}. Ctrl-C stops it.
  */
 public final class RewriteExample {

@@ -9,7 +9,7 @@ import java.util.concurrent.CountDownLatch;
  * An asynchronous tap: the {@link ByteCountingTap} gets a read-only copy of every byte off the event loop and counts
  * it; Refractium sends HTTP to a hello server and everything else to an echo server.
  *
- * <p>Run: {@code java -cp refractium-examples/target/refractium.jar io.refractium.examples.tap.TapExample}, then
+ * <p>Run: {@code java -cp refractium-examples/target/refractium-examples.jar io.refractium.examples.tap.TapExample}, then
  * {@code curl http://127.0.0.1:PORT/} and {@code printf 'hello\n' | nc 127.0.0.1 PORT}. Ctrl-C stops it.
  */
 public final class TapExample {
