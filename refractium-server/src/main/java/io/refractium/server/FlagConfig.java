@@ -47,6 +47,7 @@ final class FlagConfig {
         String maxTrackedIps;
         boolean rejectWithRst;
         String accessLog;
+        String admin;
         String transport;
         String bandwidthPerConnection;
         String bandwidthPerIp;
@@ -59,7 +60,7 @@ final class FlagConfig {
                     && connectTimeout == null && idleTimeout == null && peekBytes == null && maxConnections == null
                     && maxConnectionsPerListener == null && maxConnectionsPerIp == null && maxDetecting == null
                     && ratePerIp == null && allow.isEmpty() && deny.isEmpty() && ipv6Prefix == null
-                    && maxTrackedIps == null && !rejectWithRst && accessLog == null
+                    && maxTrackedIps == null && !rejectWithRst && accessLog == null && admin == null
                     && transport == null && bandwidthPerConnection == null && bandwidthPerIp == null
                     && bandwidthPerRoute == null && bandwidthPerTarget.isEmpty();
         }
@@ -301,6 +302,12 @@ final class FlagConfig {
             Map<String, ConfigNode> engine = new LinkedHashMap<>();
             engine.put("transport", s(f.transport, where("--transport", f.transport)));
             root.put("engine", m(engine, cli));
+        }
+        if (f.admin != null) {
+            String w = where("--admin", f.admin);
+            Map<String, ConfigNode> admin = new LinkedHashMap<>();
+            admin.put("listen", s(f.admin, w));
+            root.put(ServerConfig.ADMIN, m(admin, w));
         }
         if (f.accessLog != null) {
             String w = where("--access-log", f.accessLog);

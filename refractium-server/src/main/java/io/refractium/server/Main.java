@@ -16,6 +16,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.ServiceLoader;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.refractium.micrometer.MicrometerMetrics;
+import io.refractium.server.admin.AdminServer;
+import io.refractium.server.admin.ConfigText;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.function.Consumer;
@@ -113,6 +118,9 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--access-log", paramLabel = "text|json|off",
             description = "The access log's format, or off (default text: one line per connection on stdout).")
     String accessLog;
+    @Option(names = "--admin", paramLabel = "HOST:PORT",
+            description = "Serve the admin HTTP endpoint (metrics, health, targets, drain, connections) here.")
+    String admin;
 
     PrintStream out = System.out;
     PrintStream err = System.err;
@@ -194,6 +202,7 @@ public final class Main implements Callable<Integer> {
         f.maxTrackedIps = maxTrackedIps;
         f.rejectWithRst = rejectWithRst;
         f.accessLog = accessLog;
+        f.admin = admin;
         f.transport = transport;
         f.bandwidthPerConnection = bandwidthPerConnection;
         f.bandwidthPerIp = bandwidthPerIp;
@@ -204,7 +213,10 @@ public final class Main implements Callable<Integer> {
 
     /** Starts a server, prints what it listens on, and hands it to the runner. */
     int start(Path file, ServerConfig config, boolean watch, Duration interval) {
-        Server server = new Server(file, config, null);
+        PrometheusMeterRegistry registry = config.admin() == null ? null
+                : new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        Server server = new Server(file, config,
+                registry == null ? null : b -> b.metrics(MicrometerMetrics.of(registry)));
         try {
             server.start();
         } catch (UncheckedIOException e) {
@@ -224,6 +236,18 @@ public final class Main implements Callable<Integer> {
             }
         }
         List<AutoCloseable> extensions = new java.util.ArrayList<>();
+        if (registry != null) {
+            try {
+                AdminServer admin = AdminServer.start(config.admin(), server::refractium, registry::scrape,
+                        () -> ConfigText.of(file));
+                extensions.add(admin);
+                out.println("admin endpoint on http://" + AccessLog.address(admin.localAddress()));
+            } catch (UncheckedIOException e) {
+                server.close();
+                err.println("refractium: " + e.getMessage());
+                return EXIT_FAILURE;
+            }
+        }
         try {
             for (ServerExtension e : ServiceLoader.load(ServerExtension.class)) {
                 extensions.add(0, e.start(server));

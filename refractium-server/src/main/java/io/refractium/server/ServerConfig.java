@@ -4,16 +4,19 @@ import io.refractium.config.ConfigException;
 import io.refractium.config.ConfigNode;
 import io.refractium.config.RefractiumConfig;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.Set;
 
 /**
  * The configuration of the standalone server: the engine's {@link RefractiumConfig} plus the server's own
- * {@code access-log} section:
+ * {@code access-log} and {@code admin} sections:
  * <pre>
  * access-log:
  *   enabled: true        # default true: one line per closed connection, logger refractium.access
  *   format: text         # text (default) or json
+ * admin:
+ *   listen: 127.0.0.1:9901   # the admin HTTP endpoint (metrics, health, targets, drain); off without this section
  * </pre>
  *
  * <p>Immutable and thread-safe.
@@ -22,13 +25,17 @@ public final class ServerConfig {
 
     /** The server's own top-level key. */
     public static final String ACCESS_LOG = "access-log";
+    /** The admin endpoint's top-level key. */
+    public static final String ADMIN = "admin";
 
     private final RefractiumConfig engine;
     private final AccessLog.Settings accessLog;
+    private final InetSocketAddress admin;
 
-    private ServerConfig(RefractiumConfig engine, AccessLog.Settings accessLog) {
+    private ServerConfig(RefractiumConfig engine, AccessLog.Settings accessLog, InetSocketAddress admin) {
         this.engine = engine;
         this.accessLog = accessLog;
+        this.admin = admin;
     }
 
     /**
@@ -56,18 +63,67 @@ public final class ServerConfig {
         if (section != null) {
             accessLog = accessLog(section);
         }
+        ConfigNode adminSection = root.get(ADMIN);
+        InetSocketAddress admin = adminSection == null ? null : admin(adminSection);
         if (root.kind() == ConfigNode.Kind.MAP) {
             for (String key : root.entries().keySet()) {
-                if (!key.equals(ACCESS_LOG) && !RefractiumConfig.SECTIONS.contains(key)) {
+                if (!key.equals(ACCESS_LOG) && !key.equals(ADMIN) && !RefractiumConfig.SECTIONS.contains(key)) {
                     java.util.List<String> all = new java.util.ArrayList<>(RefractiumConfig.SECTIONS);
                     all.add(ACCESS_LOG);
+                    all.add(ADMIN);
                     all.sort(null);
                     throw new ConfigException(root.get(key).where(), key, "unknown key (expected one of: "
                             + String.join(", ", all) + ")");
                 }
             }
         }
-        return new ServerConfig(RefractiumConfig.from(root.without(ACCESS_LOG)), accessLog);
+        return new ServerConfig(RefractiumConfig.from(root.without(ACCESS_LOG).without(ADMIN)), accessLog, admin);
+    }
+
+    private static InetSocketAddress admin(ConfigNode section) {
+        String expected = "{listen: HOST:PORT}, e.g. {listen: 127.0.0.1:9901}";
+        if (section.kind() != ConfigNode.Kind.MAP) {
+            throw new ConfigException(section.where(), ADMIN, "not a map (expected: " + expected + ")");
+        }
+        InetSocketAddress listen = null;
+        for (var e : section.entries().entrySet()) {
+            String key = ADMIN + "." + e.getKey();
+            if (!e.getKey().equals("listen")) {
+                throw new ConfigException(e.getValue().where(), key, "unknown key (expected: listen)");
+            }
+            listen = hostAndPort(e.getValue(), key);
+        }
+        if (listen == null) {
+            throw new ConfigException(section.where(), ADMIN + ".listen", "missing (expected: " + expected + ")");
+        }
+        return listen;
+    }
+
+    /** Parses {@code HOST:PORT} (an IPv6 host in brackets) of an IP address. */
+    private static InetSocketAddress hostAndPort(ConfigNode node, String key) {
+        String text = node.value();
+        String problem = "\"" + text + "\" (expected: IP:PORT such as 127.0.0.1:9901 or [::1]:9901, port 0-65535)";
+        if (text == null) {
+            throw new ConfigException(node.where(), key, problem);
+        }
+        int colon = text.lastIndexOf(':');
+        if (colon <= 0) {
+            throw new ConfigException(node.where(), key, problem);
+        }
+        String host = text.substring(0, colon);
+        String port = text.substring(colon + 1);
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        }
+        if (port.isEmpty() || port.length() > 5 || !port.chars().allMatch(ch -> ch >= '0' && ch <= '9')
+                || Integer.parseInt(port) > 65535 || !(host.indexOf(':') >= 0 || host.matches("[0-9.]+"))) {
+            throw new ConfigException(node.where(), key, problem);
+        }
+        try {
+            return new InetSocketAddress(java.net.InetAddress.getByName(host), Integer.parseInt(port));
+        } catch (java.net.UnknownHostException e) {
+            throw new ConfigException(node.where(), key, problem);
+        }
     }
 
     private static AccessLog.Settings accessLog(ConfigNode section) {
@@ -109,6 +165,11 @@ public final class ServerConfig {
     /** Returns the engine's configuration. */
     public RefractiumConfig engine() {
         return engine;
+    }
+
+    /** Returns where the admin endpoint listens, or {@code null} when it is off. */
+    public InetSocketAddress admin() {
+        return admin;
     }
 
     /** Returns the access log's settings. */

@@ -26,6 +26,18 @@ class ConfigErrorsTest {
     }
 
     @Test
+    void theAdminEndpointIsOffUnlessConfiguredAndItsAddressIsChecked() {
+        assertThat(ServerConfig.from(YamlConfig.parse(GOOD, "f.yaml")).admin()).isNull();
+        assertThat(ServerConfig.from(YamlConfig.parse(GOOD + "admin:\n  listen: 127.0.0.1:9901\n", "f.yaml")).admin())
+                .isEqualTo(new java.net.InetSocketAddress("127.0.0.1", 9901));
+        assertThat(error(GOOD + "admin:\n  listen: localhost:99999\n").getMessage())
+                .isEqualTo("f.yaml:8: admin.listen: \"localhost:99999\" (expected: IP:PORT such as 127.0.0.1:9901 or "
+                        + "[::1]:9901, port 0-65535)");
+        assertThat(error(GOOD + "admin:\n  port: 1\n").getMessage()).isEqualTo("f.yaml:8: admin.port: unknown key "
+                + "(expected: listen)");
+    }
+
+    @Test
     void aGoodFileIsAccepted() {
         ServerConfig c = ServerConfig.from(YamlConfig.parse(GOOD, "f.yaml"));
         assertThat(c.engine().routes()).hasSize(1);
@@ -35,7 +47,7 @@ class ConfigErrorsTest {
     @Test
     void aBadValueNamesFileLineKeyAndValue() {
         ConfigException e = error(GOOD + "targets2: 1\n");
-        assertThat(e.getMessage()).isEqualTo("f.yaml:7: targets2: unknown key (expected one of: access-log, bandwidth, detection, "
+        assertThat(e.getMessage()).isEqualTo("f.yaml:7: targets2: unknown key (expected one of: access-log, admin, bandwidth, detection, "
                 + "dns, engine, fallback, hook-policy, hooks, limits, listeners, protocols, routes, silence, targets, "
                 + "timeouts, udp-listeners)");
 

@@ -109,4 +109,14 @@ class FlagConfigTest {
             assertThat(r.udpLocalAddresses()).singleElement().satisfies(a -> assertThat(a.getPort()).isPositive());
         }
     }
+
+    @Test
+    void theAdminFlagTurnsTheEndpointOn() {
+        FlagConfig.Flags f = new FlagConfig.Flags();
+        f.fallback = "127.0.0.1:9000";
+        f.listen = List.of("127.0.0.1:0");
+        assertThat(config(f).admin()).isNull();
+        f.admin = "127.0.0.1:9901";
+        assertThat(config(f).admin()).isEqualTo(new java.net.InetSocketAddress("127.0.0.1", 9901));
+    }
 }
