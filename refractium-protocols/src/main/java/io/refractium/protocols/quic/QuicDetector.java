@@ -277,7 +277,7 @@ public final class QuicDetector implements RefractiumProtocol {
             type = b0 >>> 4 & 3;
             if (type == initialType(version)) {
                 long token = varint(buf, q, limit);
-                if (token < 0 || token > limit) {
+                if (token < 0 || token > limit - q) {
                     return MALFORMED;
                 }
                 q += varintLength(buf.getUnsignedByte(q)) + (int) token;
