@@ -95,7 +95,8 @@ class QuicDetectorTest {
         Random random = new Random(0x9001);
         byte[] hello = postQuantumHello("r.example", "h3");
         for (int it = 0; it < 60; it++) {
-            int frameSize = 1 + random.nextInt(1100);
+            // at least 60 bytes a frame: at most 32 datagrams, the most the detector reads
+            int frameSize = 60 + random.nextInt(1100);
             int framesPerPacket = 1 + random.nextInt(frameSize < 100 ? 12 : 2);
             int packetsPerDatagram = 1 + random.nextInt(3);
             int version = random.nextBoolean() ? InitialKeys.VERSION_1 : InitialKeys.VERSION_2;
@@ -151,6 +152,32 @@ class QuicDetectorTest {
         assertThat(r.status()).isEqualTo(Status.MATCH);
         assertThat(r.attributes().get(AttributeKey.SNI)).isEqualTo("big.example");
         assertSameResult(detectFlight(datagrams, false), r);
+    }
+
+    @Test
+    void framesAndDatagramsBeyondTheCapsAreNotRead() {
+        byte[] hello = quicHello("q.example", "h3").extension(0x0015, new byte[300]).handshake();
+        // one byte a frame: more frames than the detector keeps, so the end of the hello is missing
+        List<byte[]> tiny = flight(InitialKeys.VERSION_1, hello, 1, hello.length, 1, null);
+        assertThat(tiny).hasSize(1);
+        assertThat(hello.length).isGreaterThan(QuicDetector.MAX_CRYPTO_FRAMES);
+        assertThat(detectFlight(tiny, false).status()).isEqualTo(Status.NEED_MORE);
+        // the cut falls after the server name and ALPN: on the last call the hello matches with them
+        DetectionResult last = detectFlight(tiny, true);
+        assertThat(last.attributes().get(AttributeKey.SNI)).isEqualTo("q.example");
+        // the last part of the hello in a datagram after the 32nd
+        byte[] pq = postQuantumHello("pq.example", "h3");
+        List<byte[]> many = new ArrayList<>(flight(InitialKeys.VERSION_1, pq, pq.length - 10, 1, 1, null));
+        byte[] filler = many.get(0);
+        List<byte[]> flow = new ArrayList<>();
+        flow.add(filler);
+        for (int i = 1; i < QuicDetector.MAX_DATAGRAMS; i++) {
+            flow.add(filler);
+        }
+        flow.add(many.get(1));
+        assertThat(detectFlight(flow, false).status()).isEqualTo(Status.NEED_MORE);
+        flow.remove(1);
+        assertThat(detectFlight(flow, false).status()).isEqualTo(Status.MATCH);
     }
 
     @Test
