@@ -20,6 +20,8 @@ public final class ForwardTarget {
     private final List<Backend> backends;
     private final LoadBalancer loadBalancer;
     private final int maxAttempts;
+    /** The maxAttempts set on the builder, 0 for the default (the number of backends); kept for toBuilder. */
+    private final int configuredAttempts;
     private final Duration connectDeadline;
     private final HealthCheck healthCheck;
     private final int ejectAfter;
@@ -33,6 +35,7 @@ public final class ForwardTarget {
         this.backends = List.copyOf(b.backends);
         this.loadBalancer = b.loadBalancer;
         this.maxAttempts = b.maxAttempts == 0 ? backends.size() : b.maxAttempts;
+        this.configuredAttempts = b.maxAttempts;
         this.connectDeadline = b.connectDeadline;
         this.healthCheck = b.healthCheck;
         this.ejectAfter = b.ejectAfter;
@@ -74,6 +77,26 @@ public final class ForwardTarget {
      */
     public static Builder builder(String name) {
         return new Builder(name);
+    }
+
+    /**
+     * Returns a builder holding this target's name and settings, to derive a changed target from it (add a
+     * backend, change the health check). A {@link #maxAttempts()} left at its default stays the default: it follows
+     * the number of backends of the new target.
+     *
+     * @return a new builder
+     */
+    public Builder toBuilder() {
+        Builder b = new Builder(name);
+        b.backends.addAll(backends);
+        b.loadBalancer = loadBalancer;
+        b.maxAttempts = configuredAttempts;
+        b.connectDeadline = connectDeadline;
+        b.healthCheck = healthCheck;
+        b.ejectAfter = ejectAfter;
+        b.ejectionCooldown = ejectionCooldown;
+        b.sendProxyProtocol = sendProxyProtocol;
+        return b;
     }
 
     /** Returns the target's name. */

@@ -4,10 +4,16 @@ import io.refractium.hook.RefusalReason;
 import io.refractium.internal.engine.Engine;
 import io.refractium.internal.engine.EngineConfig;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * A running (or runnable) multiplexer: listens on one or more ports, detects each connection's protocol from its
@@ -26,13 +32,19 @@ import java.util.Objects;
  * }</pre>
  *
  * <p>Thread-safe. {@link #start()} and {@link #close()} are idempotent; a closed instance cannot be started again.
+ * {@link #closeAsync()} closes without blocking and {@link #awaitClose()} waits for the close. Operators can
+ * {@linkplain #drain drain}, {@linkplain #disable disable} and {@linkplain #enable enable} backends and list the
+ * {@linkplain #connections() open connections}.
  */
 public final class Refractium implements AutoCloseable {
 
     private final Engine engine;
+    private final AtomicBoolean closing = new AtomicBoolean();
 
     Refractium(EngineConfig config, RoutingTable routes) {
         this.engine = new Engine(config, routes);
+        config.metrics().bind(this);
+        engine.closeFuture().thenRun(() -> config.metrics().unbind(this));
     }
 
     /** Returns how many connections a direction of which switched to {@code splice(2)}; a seam for tests. */
@@ -139,9 +151,90 @@ public final class Refractium implements AutoCloseable {
         return Collections.unmodifiableMap(engine.refusals());
     }
 
+    /**
+     * Returns the totals of each {@link io.refractium.hook.Tap tap}, in the order added: bytes delivered, bytes
+     * dropped because the tap's queue was full, and bytes queued now.
+     *
+     * @return one status per tap
+     */
+    public List<TapStatus> taps() {
+        return engine.taps();
+    }
+
     /** Returns the number of client connections open now, in any phase. */
     public int activeConnections() {
         return engine.activeConnections();
+    }
+
+    // ---------------------------------------------------------------- admin operations
+
+    /**
+     * Drains a backend: it takes no new connection, and the connections open to it go on until they finish. Its
+     * health checks go on. {@link #enable} undoes it. {@link BackendStatus#isDrained()} tells when the last
+     * connection has finished. Applies to the table in use and to later tables while they keep the target's name
+     * and the backend.
+     *
+     * @param target the target's name
+     * @param backend the backend as {@code HOST:PORT} ({@code [v6]:PORT}): a backend as configured, or for a backend
+     *        named by host name, the name (all its addresses, now and later) or one address
+     * @return the target's state after the change
+     * @throws IllegalArgumentException naming the target or the backend when the table in use has no such one
+     */
+    public TargetStatus drain(String target, String backend) {
+        return engine.admin(Objects.requireNonNull(target, "target"), Objects.requireNonNull(backend, "backend"),
+                BackendStatus.Admin.DRAINING);
+    }
+
+    /**
+     * Disables a backend: it takes no new connection, and the connections open to it are closed now (their
+     * {@link io.refractium.hook.CloseReason} is {@code BACKEND_DISABLED}). {@link #enable} undoes it. Backend and
+     * target are named as for {@link #drain}.
+     *
+     * @param target the target's name
+     * @param backend the backend as {@code HOST:PORT}
+     * @return the target's state after the change (connections being closed may still be counted)
+     * @throws IllegalArgumentException naming the target or the backend when the table in use has no such one
+     */
+    public TargetStatus disable(String target, String backend) {
+        return engine.admin(Objects.requireNonNull(target, "target"), Objects.requireNonNull(backend, "backend"),
+                BackendStatus.Admin.DISABLED);
+    }
+
+    /**
+     * Enables a drained or disabled backend again: it takes new connections when its health allows. Backend and
+     * target are named as for {@link #drain}.
+     *
+     * @param target the target's name
+     * @param backend the backend as {@code HOST:PORT}
+     * @return the target's state after the change
+     * @throws IllegalArgumentException naming the target or the backend when the table in use has no such one
+     */
+    public TargetStatus enable(String target, String backend) {
+        return engine.admin(Objects.requireNonNull(target, "target"), Objects.requireNonNull(backend, "backend"),
+                BackendStatus.Admin.ENABLED);
+    }
+
+    /**
+     * Returns the client connections open now, sorted by id, as immutable snapshots each taken on its connection's
+     * event loop. Blocks until every event loop has answered (a few microseconds on idle loops).
+     *
+     * @return the snapshots
+     * @throws IllegalStateException when called on one of the instance's event loops; use
+     *         {@link #connectionsAsync()} there
+     */
+    public List<ConnectionSnapshot> connections() {
+        engine.checkNotOnEventLoop("connections()");
+        return engine.connections().join();
+    }
+
+    /**
+     * Returns the client connections open now, as {@link #connections()} does, without blocking: the future
+     * completes once every event loop has taken its connections' snapshots. Safe on any thread.
+     *
+     * @return the snapshots, sorted by id
+     */
+    public CompletableFuture<List<ConnectionSnapshot>> connectionsAsync() {
+        return engine.connections();
     }
 
     /** Returns whether the instance has been started and not closed. */
@@ -159,7 +252,60 @@ public final class Refractium implements AutoCloseable {
      */
     @Override
     public void close() {
+        closing.set(true);
         engine.close();
+    }
+
+    /**
+     * Closes the instance as {@link #close()} does, on a new thread, without blocking the caller: safe on any
+     * thread, an event loop included. Calling it again, or after {@link #close()}, starts nothing more.
+     *
+     * @return a future completed when the instance is closed (a copy: completing it changes nothing)
+     */
+    public CompletableFuture<Void> closeAsync() {
+        if (closing.compareAndSet(false, true)) {
+            Thread t = new Thread(engine::close, "refractium-close");
+            t.setDaemon(false);
+            t.start();
+        }
+        return engine.closeFuture().copy();
+    }
+
+    /**
+     * Blocks until the instance is closed, by {@link #close()}, {@link #closeAsync()} or a failed {@link #start()};
+     * for a main thread that waits while a signal handler closes the instance. Returns at once when it is closed.
+     *
+     * @throws InterruptedException when the thread is interrupted while waiting
+     * @throws IllegalStateException when called on one of the instance's event loops
+     */
+    public void awaitClose() throws InterruptedException {
+        engine.checkNotOnEventLoop("awaitClose()");
+        try {
+            engine.closeFuture().get();
+        } catch (ExecutionException e) {
+            throw new IllegalStateException(e.getCause());
+        }
+    }
+
+    /**
+     * Blocks until the instance is closed or the timeout passes.
+     *
+     * @param timeout how long to wait at most
+     * @return whether the instance is closed
+     * @throws InterruptedException when the thread is interrupted while waiting
+     * @throws IllegalStateException when called on one of the instance's event loops
+     */
+    public boolean awaitClose(Duration timeout) throws InterruptedException {
+        Objects.requireNonNull(timeout, "timeout");
+        engine.checkNotOnEventLoop("awaitClose()");
+        try {
+            engine.closeFuture().get(Math.max(0, timeout.toNanos()), TimeUnit.NANOSECONDS);
+            return true;
+        } catch (TimeoutException e) {
+            return false;
+        } catch (ExecutionException e) {
+            throw new IllegalStateException(e.getCause());
+        }
     }
 
     @Override

@@ -6,9 +6,15 @@ import io.refractium.hook.HookFactory;
 import io.refractium.hook.HookFailurePolicy;
 import io.refractium.internal.engine.EngineConfig;
 import io.refractium.internal.engine.HookSettings;
+import io.refractium.internal.transport.Transports;
+import io.refractium.internal.relay.Inspection;
+import io.refractium.hook.DataHook;
+import io.refractium.hook.DataHookFactory;
+import io.refractium.hook.Tap;
 import io.refractium.internal.engine.ProtocolRegistry;
 import io.refractium.internal.proxy.ProxyAcceptance;
 import io.refractium.internal.route.Router;
+import io.refractium.metrics.MetricsRecorder;
 import io.refractium.spi.RefractiumProtocol;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -52,6 +58,8 @@ public final class RefractiumBuilder {
     public static final Duration DEFAULT_DNS_MIN_TTL = EngineConfig.DEFAULT_DNS_MIN_TTL;
     /** Default {@link #dnsMaxTtl(Duration)}: 5 minutes. */
     public static final Duration DEFAULT_DNS_MAX_TTL = EngineConfig.DEFAULT_DNS_MAX_TTL;
+    /** Default bound of a {@link #tap(Tap, long) tap}'s queue: 8 MiB of copied bytes. */
+    public static final long DEFAULT_TAP_QUEUE_BYTES = 8L * 1024 * 1024;
     /** Default {@link #hookDecisionTimeout(Duration)}: 5 seconds. */
     public static final Duration DEFAULT_HOOK_DECISION_TIMEOUT = HookSettings.DEFAULT_DECISION_TIMEOUT;
     /** Default {@link #hookFailurePolicy(HookFailurePolicy)}: {@link HookFailurePolicy#FAIL_CLOSED}. */
@@ -79,15 +87,17 @@ public final class RefractiumBuilder {
     private final List<RefractiumProtocol> protocols = new ArrayList<>();
     private boolean discoverProtocols;
     private ClassLoader discoveryClassLoader;
-    private final RoutingTable.Builder routes = RoutingTable.builder();
+    private RoutingTable.Builder routes = RoutingTable.builder();
     private final List<Hook> hooks = new ArrayList<>();
     private final List<HookFactory> hookFactories = new ArrayList<>();
+    private final List<DataHookFactory> dataHooks = new ArrayList<>();
+    private final List<Inspection.TapSpec> taps = new ArrayList<>();
     private HookFailurePolicy hookFailurePolicy = DEFAULT_HOOK_FAILURE_POLICY;
     private Duration hookDecisionTimeout = DEFAULT_HOOK_DECISION_TIMEOUT;
     private IoEventLoopGroup bossGroup;
     private IoEventLoopGroup workerGroup;
     private int workerThreads;
-    private boolean nativeTransport = true;
+    private IoTransport transport = IoTransport.NATIVE;
     private boolean splice = true;
     private List<InetSocketAddress> dnsServers = List.of();
     private Duration dnsMinTtl = DEFAULT_DNS_MIN_TTL;
@@ -95,6 +105,7 @@ public final class RefractiumBuilder {
     private AdmissionLimits limits = AdmissionLimits.none();
     private ProxyAcceptance proxyAll;
     private final Map<Integer, ProxyAcceptance> proxyByPort = new HashMap<>();
+    private MetricsRecorder metrics = MetricsRecorder.none();
 
     RefractiumBuilder() {
     }
@@ -327,6 +338,19 @@ public final class RefractiumBuilder {
     }
 
     /**
+     * Replaces the routes, declared targets, fallback and silence routes set so far with the table's; later calls
+     * of {@link #route(Route)}, {@link #fallback} and the others add to (or replace in) that content, as they would
+     * on {@link RoutingTable#toBuilder()}. Useful to start from a table built or loaded elsewhere.
+     *
+     * @param table the table
+     * @return this builder
+     */
+    public RefractiumBuilder routes(RoutingTable table) {
+        this.routes = Objects.requireNonNull(table, "routes").toBuilder();
+        return this;
+    }
+
+    /**
      * Adds a route for every connection of a protocol.
      *
      * @param protocol the protocol id
@@ -486,6 +510,50 @@ public final class RefractiumBuilder {
     }
 
     /**
+     * Adds a factory of {@link DataHook}s: hooks that see every byte of a connection, in order, both ways, and may
+     * pass, replace, drop or inject bytes or close the connection. A connection for which a factory makes a hook is
+     * relayed by copying buffers; every other connection keeps the {@code splice(2)} path. Bytes from the client go
+     * through the hooks in the order their factories were added, bytes from the backend in the reverse order.
+     * Default: none.
+     *
+     * @param factory the factory; it may return {@code null} for connections it leaves alone
+     * @return this builder
+     */
+    public RefractiumBuilder dataHook(DataHookFactory factory) {
+        dataHooks.add(Objects.requireNonNull(factory, "factory"));
+        return this;
+    }
+
+    /**
+     * Adds a {@link Tap} with a queue of {@value #DEFAULT_TAP_QUEUE_BYTES} bytes; see {@link #tap(Tap, long)}.
+     *
+     * @param tap the tap
+     * @return this builder
+     */
+    public RefractiumBuilder tap(Tap tap) {
+        return tap(tap, DEFAULT_TAP_QUEUE_BYTES);
+    }
+
+    /**
+     * Adds a {@link Tap}: it gets read-only copies of the bytes of the connections it {@linkplain Tap#wants wants},
+     * on a thread of its own, through a queue bounded in bytes; bytes that do not fit are not copied, and are counted
+     * and reported ({@link Tap#onClosed}, {@link Refractium#taps()}). A tapped connection is relayed by copying
+     * buffers, never with {@code splice(2)}. Default: none.
+     *
+     * @param tap the tap
+     * @param maxQueuedBytes how many copied bytes may wait for the tap, {@code >= 1}
+     * @return this builder
+     */
+    public RefractiumBuilder tap(Tap tap, long maxQueuedBytes) {
+        Objects.requireNonNull(tap, "tap");
+        if (maxQueuedBytes < 1) {
+            throw new IllegalArgumentException("tap maxQueuedBytes: " + maxQueuedBytes + " (expected: >= 1)");
+        }
+        taps.add(new Inspection.TapSpec(tap, maxQueuedBytes));
+        return this;
+    }
+
+    /**
      * Sets what happens when a hook fails at a verdict point: it throws in {@link Hook#onAccepted} or
      * {@link Hook#onRouteChosen} (or their asynchronous forms, or a {@link HookFactory}), returns a {@code null}
      * admission, or its stage completes exceptionally or not within the {@link #hookDecisionTimeout(Duration)}.
@@ -548,14 +616,28 @@ public final class RefractiumBuilder {
     }
 
     /**
-     * Sets whether to use the native epoll transport when it is available (Linux). Default {@code true}; when
-     * {@code false}, or when epoll is unavailable, NIO is used.
+     * Sets whether to use the native epoll transport when it is available (Linux): {@code true} is
+     * {@code transport(IoTransport.NATIVE)}, {@code false} is {@code transport(IoTransport.NIO)}. Default
+     * {@code true}.
      *
      * @param nativeTransport whether to prefer epoll
      * @return this builder
      */
     public RefractiumBuilder nativeTransport(boolean nativeTransport) {
-        this.nativeTransport = nativeTransport;
+        return transport(nativeTransport ? IoTransport.NATIVE : IoTransport.NIO);
+    }
+
+    /**
+     * Sets the I/O transport of the event loops Refractium creates: {@link IoTransport#NATIVE} (epoll when available,
+     * else NIO), {@link IoTransport#EPOLL}, {@link IoTransport#IO_URING} or {@link IoTransport#NIO}. Asking for epoll
+     * or io_uring where it cannot run fails in {@link #build()}, with the reason. Ignored with
+     * {@link #eventLoopGroups}, whose transport wins. Default {@link IoTransport#NATIVE}.
+     *
+     * @param transport the transport
+     * @return this builder
+     */
+    public RefractiumBuilder transport(IoTransport transport) {
+        this.transport = Objects.requireNonNull(transport, "transport");
         return this;
     }
 
@@ -619,6 +701,24 @@ public final class RefractiumBuilder {
         return this;
     }
 
+    // ---- metrics
+
+    /**
+     * Sets the recorder of metrics: every connection's path is reported to it (see {@link MetricsRecorder}).
+     * Default {@link MetricsRecorder#none()}, which records nothing and costs nothing. The
+     * {@code refractium-micrometer} module provides one for a Micrometer {@code MeterRegistry}.
+     *
+     * @param recorder the recorder; it is {@linkplain MetricsRecorder#bind bound} to the instance {@link #build()}
+     *        returns
+     * @return this builder
+     */
+    public RefractiumBuilder metrics(MetricsRecorder recorder) {
+        this.metrics = Objects.requireNonNull(recorder, "metrics");
+        return this;
+    }
+
+    // ---- end metrics
+
     /**
      * Validates the settings and returns a new, not yet started {@link Refractium}.
      *
@@ -642,14 +742,21 @@ public final class RefractiumBuilder {
             throw new IllegalArgumentException("dnsMinTtl: " + dnsMinTtl + " (expected: <= dnsMaxTtl " + dnsMaxTtl
                     + "); shorten dnsMinTtl or lengthen dnsMaxTtl");
         }
+        if (workerGroup == null) {
+            try {
+                Transports.choose(transport);
+            } catch (IllegalStateException e) {
+                throw new IllegalArgumentException(e.getMessage(), e);
+            }
+        }
         ProtocolRegistry registry = ProtocolRegistry.create(protocols, discoverProtocols, discoveryClassLoader);
         registry.checkRoutes(table);
         EngineConfig config = new EngineConfig(List.copyOf(listenAddresses), maxPeekBytes, maxPeekMemoryBytes, peekTimeout,
                 silenceTimeout, connectTimeout, idleTimeout, drainTimeout, shutdownGracePeriod, registry, List.copyOf(hooks),
                 bossGroup, workerGroup, workerThreads == 0 ? Runtime.getRuntime().availableProcessors() : workerThreads,
-                nativeTransport, splice, dnsServers, dnsMinTtl, dnsMaxTtl, quietTimeout, limits,
-                new HookSettings(hookFactories, hookFailurePolicy, hookDecisionTimeout),
-                new ProxyAcceptance.Listeners(proxyAll, proxyByPort));
+                transport, splice, dnsServers, dnsMinTtl, dnsMaxTtl, quietTimeout, limits,
+                new HookSettings(hookFactories, hookFailurePolicy, hookDecisionTimeout, dataHooks, taps),
+                new ProxyAcceptance.Listeners(proxyAll, proxyByPort), metrics);
         return new Refractium(config, table);
     }
 

@@ -93,6 +93,26 @@ public final class Route {
         return new Builder(protocol);
     }
 
+    /**
+     * Returns a builder holding this route's protocol and conditions, to derive a route from it: finish it with
+     * {@link Builder#to(ForwardTarget)}, for example {@code route.toBuilder().to(otherTarget)} sends the same
+     * connections elsewhere, and {@code route.toBuilder().alpn("h2").to(target)} narrows it.
+     *
+     * @return a new builder
+     */
+    public Builder toBuilder() {
+        Builder b = new Builder(protocol);
+        b.sni = sni;
+        b.alpn = alpn;
+        b.host = host;
+        b.pathPrefix = pathPrefix;
+        b.clientCidr = clientCidr;
+        b.attributeConditions.addAll(attributeConditions);
+        b.listenerPort = listenerPort;
+        b.listenerAddress = listenerAddress;
+        return b;
+    }
+
     /** Returns the protocol id. */
     public String protocol() {
         return protocol;

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.netty.channel.epoll.Epoll;
+import io.netty.channel.uring.IoUring;
 import io.refractium.hook.CloseReason;
 import io.refractium.hook.ConnectionInfo;
 import io.refractium.hook.ConnectionSummary;
@@ -54,13 +55,14 @@ class IntegrityTest {
     private static final Duration RUN_LIMIT = Duration.ofSeconds(120);
 
     enum Mode {
-        NIO(false, false), EPOLL_COPY(true, false), EPOLL_SPLICE(true, true);
+        NIO(IoTransport.NIO, false), EPOLL_COPY(IoTransport.EPOLL, false), EPOLL_SPLICE(IoTransport.EPOLL, true),
+        IO_URING(IoTransport.IO_URING, false);
 
-        final boolean nativeTransport;
+        final IoTransport transport;
         final boolean splice;
 
-        Mode(boolean nativeTransport, boolean splice) {
-            this.nativeTransport = nativeTransport;
+        Mode(IoTransport transport, boolean splice) {
+            this.transport = transport;
             this.splice = splice;
         }
     }
@@ -80,16 +82,15 @@ class IntegrityTest {
     @ParameterizedTest(name = "{0}")
     @EnumSource(Mode.class)
     void everyByteArrivesExactlyOnceBothWays(Mode mode) throws Exception {
-        if (mode.nativeTransport) {
-            assumeTrue(Epoll.isAvailable(), "epoll is not available");
-        }
+        assumeTrue(mode.transport != IoTransport.EPOLL || Epoll.isAvailable(), "epoll is not available");
+        assumeTrue(mode.transport != IoTransport.IO_URING || IoUring.isAvailable(), "io_uring is not available");
         int runs = Integer.getInteger("refractium.integrity.runs", 1);
         Map<Integer, String> backendReceived = new ConcurrentHashMap<>();
         Map<Long, AtomicInteger> closedReports = new ConcurrentHashMap<>();
         Map<CloseReason, AtomicInteger> reasons = new ConcurrentHashMap<>();
         try (TestServer backend = TestServer.start(IntegrityTest.echo(backendReceived))) {
             Refractium r = Refractium.builder().listen("127.0.0.1", 0)
-                    .nativeTransport(mode.nativeTransport).splice(mode.splice)
+                    .transport(mode.transport).splice(mode.splice)
                     .protocol(new PrefixProtocol("never", "NEVER"))
                     .fallback(ForwardTarget.of("echo", backend.hostAndPort()))
                     .hook(new Hook() {

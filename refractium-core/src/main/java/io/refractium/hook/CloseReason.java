@@ -21,6 +21,10 @@ public enum CloseReason {
     DRAIN_TIMEOUT,
     /** The proxy shut down before the connection finished. */
     SHUTDOWN,
+    /** An operator disabled the connection's backend ({@link io.refractium.Refractium#disable}). */
+    BACKEND_DISABLED,
+    /** A {@link DataHook} closed the connection ({@link DataContext#close(String)}). */
+    HOOK_CLOSED,
     /** An I/O error, such as a reset by either peer. */
     ERROR
 }

@@ -1,7 +1,12 @@
 package io.refractium.bench.relay;
 
+import io.refractium.Backend;
 import io.refractium.ForwardTarget;
 import io.refractium.Refractium;
+import io.refractium.hook.ConnectionInfo;
+import io.refractium.hook.ConnectionSummary;
+import io.refractium.hook.DetectionReport;
+import io.refractium.metrics.MetricsRecorder;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -11,6 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -36,7 +42,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * <p>{@code target} selects the path: {@code direct} connects to the backends themselves, {@code refractium-splice}
  * goes through Refractium with {@code splice(true)} (the default: a direction switches to {@code splice(2)} once
  * it reads 16 KiB or more at once; epoll only), {@code refractium-copy} through Refractium with {@code splice(false)}
- * (every byte goes through a buffer).
+ * (every byte goes through a buffer), {@code refractium-metrics} as {@code refractium-splice} with a
+ * {@link MetricsRecorder} that counts every event in {@link LongAdder}s and reads each detection report (what a
+ * recorder costs on the path; the others run with the default {@link MetricsRecorder#none()}).
  * <ul>
  *   <li>{@link #newConnectionRequest}: a new connection per operation, one {@code GET} with
  *       {@code Connection: close}, the whole response read up to the end of stream, then close. Through Refractium
@@ -91,8 +99,8 @@ public class ProxyPathBenchmark {
             + "Host: 127.0.0.1\r\n"
             + "\r\n");
 
-    /** The path: {@code direct}, {@code refractium-splice} or {@code refractium-copy}. */
-    @Param({"direct", "refractium-splice", "refractium-copy"})
+    /** The path: {@code direct}, {@code refractium-splice}, {@code refractium-copy} or {@code refractium-metrics}. */
+    @Param({"direct", "refractium-splice", "refractium-copy", "refractium-metrics"})
     public String target;
 
     private LoopbackBackends backends;
@@ -116,12 +124,14 @@ public class ProxyPathBenchmark {
                 break;
             case "refractium-splice":
             case "refractium-copy":
+            case "refractium-metrics":
                 refractium = Refractium.builder()
                         .listen("127.0.0.1", 0)
                         .discoverProtocols()
                         .route("http", ForwardTarget.of("web", hostAndPort(backends.httpAddress())))
                         .fallback(ForwardTarget.to(hostAndPort(backends.bulkAddress())))
-                        .splice(target.equals("refractium-splice"))
+                        .splice(!target.equals("refractium-copy"))
+                        .metrics(target.equals("refractium-metrics") ? new CountingRecorder() : MetricsRecorder.none())
                         .shutdownGracePeriod(Duration.ofSeconds(1))
                         .build()
                         .start();
@@ -131,7 +141,7 @@ public class ProxyPathBenchmark {
             default:
                 backends.close();
                 throw new IllegalArgumentException("target: " + target
-                        + " (expected: direct, refractium-splice or refractium-copy)");
+                        + " (expected: direct, refractium-splice, refractium-copy or refractium-metrics)");
         }
         Scratch scratch = new Scratch();
         newConnectionRequest(scratch);
@@ -354,5 +364,35 @@ public class ProxyPathBenchmark {
 
     private static byte[] ascii(String s) {
         return s.getBytes(StandardCharsets.US_ASCII);
+    }
+
+    /** A recorder that counts events and bytes, and reads each detection report's verdicts. */
+    static final class CountingRecorder implements MetricsRecorder {
+        final LongAdder accepted = new LongAdder();
+        final LongAdder verdicts = new LongAdder();
+        final LongAdder attempts = new LongAdder();
+        final LongAdder closed = new LongAdder();
+        final LongAdder bytes = new LongAdder();
+
+        @Override
+        public void connectionAccepted(InetSocketAddress listener) {
+            accepted.increment();
+        }
+
+        @Override
+        public void detectionDecided(ConnectionInfo connection, DetectionReport report) {
+            verdicts.add(report.verdicts().size());
+        }
+
+        @Override
+        public void connectStarted(ConnectionInfo connection, ForwardTarget target, Backend backend) {
+            attempts.increment();
+        }
+
+        @Override
+        public void connectionClosed(ConnectionInfo connection, ConnectionSummary summary) {
+            closed.increment();
+            bytes.add(summary.bytesFromClient() + summary.bytesToClient());
+        }
     }
 }

@@ -13,6 +13,7 @@ import io.refractium.internal.engine.ConnectionState;
 import io.refractium.internal.health.BackendState;
 import io.refractium.internal.health.TargetRuntime;
 import io.refractium.internal.relay.CountingRecvByteBufAllocator;
+import io.refractium.metrics.MetricsRecorder;
 import io.refractium.spi.AttributeKey;
 import java.net.InetSocketAddress;
 import java.nio.channels.ClosedChannelException;
@@ -62,6 +63,8 @@ public final class BackendConnector {
     /** Whether this connection already waited for the target's first DNS answers; it waits once. */
     private boolean waitedForAnswers;
     private ScheduledFuture<?> answerTimer;
+    /** When the attempt in flight started, by the loop's clock; read only with a metrics recorder. */
+    private long attemptStartNanos;
 
     /**
      * Creates the connector of one connection.
@@ -156,11 +159,19 @@ public final class BackendConnector {
             } else {
                 log.debug("[{}] target {}: no eligible backend", conn.id(), target.name());
             }
+            if (path.config().hasMetrics() && runtime.isCapped()) {
+                path.config().metrics().limitReached(conn, MetricsRecorder.LIMIT_BACKEND_MAX_CONNECTIONS);
+            }
             callback.unavailable();
             return;
         }
         tried.add(state);
         attempts++;
+        conn.backendState(state);
+        if (path.config().hasMetrics()) {
+            attemptStartNanos = conn.ticker().nanoTime();
+            path.config().metrics().connectStarted(conn, target, state.backend());
+        }
         CountingRecvByteBufAllocator counter = new CountingRecvByteBufAllocator();
         EventLoop loop = conn.client().eventLoop();
         ChannelFuture f = path.dialer().dial(loop, state.connectAddress(), counter, (int) Math.min(Integer.MAX_VALUE, timeoutMillis));
@@ -169,6 +180,9 @@ public final class BackendConnector {
             runtime.release(state);
             log.debug("[{}] backend {}: {} (local error, not held against the backend)", conn.id(),
                     state.backend().hostAndPort(), f.cause().getMessage());
+            if (path.config().hasMetrics()) {
+                path.config().metrics().connectFailed(conn, target, state.backend(), f.cause());
+            }
             path.hooks().backendFailed(conn, state.backend().address(), f.cause());
             next();
             return;
@@ -205,6 +219,9 @@ public final class BackendConnector {
             log.debug("[{}] backend {} failed{}: {}", conn.id(), backend.hostAndPort(),
                     local ? " (local error, not held against the backend)" : cutShort ? " (connect deadline)" : "",
                     cause.toString());
+            if (!abortedByClient && path.config().hasMetrics()) {
+                path.config().metrics().connectFailed(conn, target, backend, cause);
+            }
             if (cancelled) {
                 return;
             }
@@ -213,6 +230,10 @@ public final class BackendConnector {
             return;
         }
         runtime.connectSucceeded(state);
+        if (path.config().hasMetrics()) {
+            path.config().metrics().connectSucceeded(conn, target, backend,
+                    conn.ticker().nanoTime() - attemptStartNanos);
+        }
         if (cancelled) {
             ch.close();
             return;

@@ -116,13 +116,7 @@ public final class ConnectHandler extends ChannelInboundHandlerAdapter implement
         if (proxy != null) {
             backend.write(ProxyHeaders.forConnection(proxy, conn), backend.voidPromise());
         }
-        ByteBuf bytes = peeked.take();
-        if (bytes != null && bytes.isReadable()) {
-            backend.write(bytes, backend.voidPromise());
-        } else if (bytes != null) {
-            bytes.release();
-        }
-        Relay.start(conn, path.config(), inputShutdown);
+        Relay.start(conn, path.config(), path.hooks().inspection(), peeked.take(), inputShutdown);
         ctx.pipeline().remove(this);
     }
 

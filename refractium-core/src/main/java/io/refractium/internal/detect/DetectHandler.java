@@ -21,6 +21,7 @@ import io.refractium.internal.engine.HookDispatcher;
 import io.refractium.internal.proxy.ProxyAcceptance;
 import io.refractium.internal.proxy.ProxyHeaderHandler;
 import io.refractium.internal.route.Router;
+import io.refractium.metrics.MetricsRecorder;
 import io.refractium.spi.DetectionResult;
 import io.refractium.spi.RefractiumProtocol;
 import io.refractium.spi.Transport;
@@ -338,6 +339,12 @@ public final class DetectHandler extends ChannelInboundHandlerAdapter implements
     private void decided(DetectionReport.Outcome outcome, int bytes, long elapsedNanos) {
         if (!session.isDecided()) {
             session.decided(outcome, bytes, elapsedNanos);
+            if (config.hasMetrics()) {
+                config.metrics().detectionDecided(conn, session.report());
+                if (outcome == DetectionReport.Outcome.TOO_MANY_BYTES) {
+                    config.metrics().limitReached(conn, MetricsRecorder.LIMIT_MAX_PEEK_BYTES);
+                }
+            }
         }
     }
 

@@ -2,6 +2,7 @@ package io.refractium.internal.engine;
 
 import io.netty.channel.Channel;
 import io.netty.util.concurrent.Ticker;
+import io.refractium.ConnectionSnapshot;
 import io.refractium.ForwardTarget;
 import io.refractium.Route;
 import io.refractium.hook.CloseReason;
@@ -12,6 +13,7 @@ import io.refractium.hook.DetectionReport;
 import io.refractium.hook.Hook;
 import io.refractium.hook.HookAttributeKey;
 import io.refractium.internal.detect.DetectionSession;
+import io.refractium.internal.health.BackendState;
 import io.refractium.internal.relay.CountingRecvByteBufAllocator;
 import io.refractium.internal.route.RoutingSnapshot;
 import io.refractium.spi.ProtocolAttributes;
@@ -21,6 +23,7 @@ import java.time.Instant;
 import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.Consumer;
 
 /**
  * One client connection's state from accept to close, filled in by each stage of the path (detect, route, connect,
@@ -58,6 +61,8 @@ public final class ConnectionState implements ConnectionInfo {
     private DetectionSession detection;
 
     private Channel backend;
+    /** The backend of the current or last connect attempt; its admin state may close the connection. */
+    private BackendState backendState;
     private CountingRecvByteBufAllocator backendCounter;
     private InetSocketAddress backendAddress;
     private boolean backendConnected;
@@ -67,6 +72,8 @@ public final class ConnectionState implements ConnectionInfo {
     private String detail;
     private boolean finished;
     private Runnable detectionEnd;
+    /** Told the summary when the connection ends, before the listener; or {@code null}. */
+    private Consumer<ConnectionSummary> onFinished;
     /** Set while the detect stage may still tell the hooks about the connection: the end waits for it. */
     private boolean holdEnd;
 
@@ -206,6 +213,11 @@ public final class ConnectionState implements ConnectionInfo {
         this.detectionEnd = action;
     }
 
+    /** Sets what is told the summary, once, when the connection ends (before the hooks' {@code onClosed}). */
+    public void onFinished(Consumer<ConnectionSummary> action) {
+        this.onFinished = action;
+    }
+
     /** Called by the detect stage when it leaves the pipeline (decided, or the channel closed); runs once. */
     public void detectionEnded() {
         Runnable r = detectionEnd;
@@ -287,6 +299,16 @@ public final class ConnectionState implements ConnectionInfo {
         return backend;
     }
 
+    /** Returns the backend of the current or last connect attempt, or {@code null}; read on the event loop. */
+    public BackendState backendState() {
+        return backendState;
+    }
+
+    /** Records the backend of a connect attempt. */
+    public void backendState(BackendState state) {
+        this.backendState = state;
+    }
+
     /** Returns the counter of bytes read from the backend, or {@code null} before the first attempt. */
     public CountingRecvByteBufAllocator backendCounter() {
         return backendCounter;
@@ -350,6 +372,11 @@ public final class ConnectionState implements ConnectionInfo {
         ConnectionSummary summary = new ConnectionSummary(clientCounter.bytesRead(),
                 backendCounter == null ? 0 : backendCounter.bytesRead(), Duration.ofNanos(ageNanos()), reason,
                 backendConnected ? backendAddress : null, detail);
+        Consumer<ConnectionSummary> f = onFinished;
+        if (f != null) {
+            onFinished = null;
+            f.accept(summary);
+        }
         listener.finished(this, summary);
     }
 
@@ -363,6 +390,15 @@ public final class ConnectionState implements ConnectionInfo {
         if (!hold) {
             channelClosed();
         }
+    }
+
+    /** Returns an immutable snapshot of the connection; call on its event loop. */
+    public ConnectionSnapshot toSnapshot() {
+        CountingRecvByteBufAllocator b = backendCounter;
+        ForwardTarget t = target;
+        return new ConnectionSnapshot(id, clientAddress, localAddress, protocol, attributes,
+                t == null ? null : t.name(), backendAddress, backendConnected, clientCounter.bytesRead(),
+                b == null ? 0 : b.bytesRead(), acceptedAt, Duration.ofNanos(ageNanos()));
     }
 
     /** Returns whether the end was reported. */

@@ -6,8 +6,12 @@ import io.netty.channel.IoEventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.util.concurrent.EventExecutor;
+import io.refractium.Backend;
+import io.refractium.BackendStatus;
+import io.refractium.ConnectionSnapshot;
 import io.refractium.ForwardTarget;
 import io.refractium.RoutingTable;
+import io.refractium.TapStatus;
 import io.refractium.TargetStatus;
 import io.refractium.hook.CloseReason;
 import io.refractium.hook.ConnectionSummary;
@@ -20,6 +24,7 @@ import io.refractium.internal.admit.Ticket;
 import io.refractium.internal.connect.Dialer;
 import io.refractium.internal.detect.DetectHandler;
 import io.refractium.internal.detect.PeekBudget;
+import io.refractium.internal.health.BackendState;
 import io.refractium.internal.health.TargetRuntime;
 import io.refractium.internal.relay.CountingRecvByteBufAllocator;
 import io.refractium.internal.route.RoutingSnapshot;
@@ -27,15 +32,19 @@ import io.refractium.internal.transport.BackendResolver;
 import io.refractium.internal.transport.BootstrapDialer;
 import io.refractium.internal.transport.Listeners;
 import io.refractium.internal.transport.Transports;
+import io.refractium.metrics.MetricsRecorder;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -59,6 +68,9 @@ public final class Engine implements ConnectionState.Listener {
     private enum State { NEW, RUNNING, CLOSED }
 
     private final EngineConfig config;
+    /** The metrics recorder, and whether it is a real one (calls that need work are skipped for the no-op). */
+    private final MetricsRecorder metrics;
+    private final boolean hasMetrics;
     private final HookDispatcher hooks;
     private final Transports transports;
     private final boolean ownsGroups;
@@ -75,6 +87,7 @@ public final class Engine implements ConnectionState.Listener {
     private IoEventLoopGroup workerGroup;
     private Listeners listeners;
     private volatile List<InetSocketAddress> localAddresses;
+    private final CompletableFuture<Void> closeFuture = new CompletableFuture<>();
 
     /**
      * Creates a stopped engine.
@@ -95,9 +108,11 @@ public final class Engine implements ConnectionState.Listener {
      */
     public Engine(EngineConfig config, RoutingTable routes, Function<Transports, Dialer> dialers) {
         this.config = config;
+        this.metrics = config.metrics();
+        this.hasMetrics = config.hasMetrics();
         this.hooks = new HookDispatcher(config.hooks(), config.hookSettings());
         this.ownsGroups = config.workerGroup() == null;
-        this.transports = ownsGroups ? Transports.choose(config.nativeTransport()) : Transports.of(config.workerGroup());
+        this.transports = ownsGroups ? Transports.choose(config.transport()) : Transports.of(config.workerGroup());
         this.peekBudget = new PeekBudget(config.maxPeekMemoryBytes());
         this.admission = new AdmissionControl(config.admission());
         this.resolver = new BackendResolver(transports, config.dnsServers(), config.dnsMinTtl(), config.dnsMaxTtl());
@@ -134,6 +149,16 @@ public final class Engine implements ConnectionState.Listener {
     /** Returns the admission state (counts and buckets); for tests and metrics. */
     public AdmissionControl admission() {
         return admission;
+    }
+
+    /** Returns the totals of each tap. */
+    public List<TapStatus> taps() {
+        return hooks.inspection().tapStatus();
+    }
+
+    /** Returns how many tap threads are running. */
+    public int runningTaps() {
+        return hooks.inspection().runningTaps();
     }
 
     /** Returns the bytes held in peek buffers now. */
@@ -176,14 +201,16 @@ public final class Engine implements ConnectionState.Listener {
             listeners.close();
             shutdownGroups();
             state = State.CLOSED;
+            closeFuture.complete(null);
             throw e;
         }
         localAddresses = List.copyOf(bound);
+        hooks.inspection().start();
         state = State.RUNNING;
         for (TargetRuntime rt : snapshot.runtimes().values()) {
             rt.start(workerGroup, transports, liveCheckers, resolver);
         }
-        log.info("listening on {} ({}{})", localAddresses, transports.epoll() ? "epoll" : "nio",
+        log.info("listening on {} ({}{})", localAddresses, transports.kind().name().toLowerCase(java.util.Locale.ROOT),
                 transports.epoll() && config.splice() ? ", splice" : "");
     }
 
@@ -222,6 +249,9 @@ public final class Engine implements ConnectionState.Listener {
         ConnectionState conn = new ConnectionState(IDS.incrementAndGet(), ch, client, ch.localAddress(),
                 snapshot, counter, this);
         connections.add(conn);
+        if (hasMetrics) {
+            metrics.connectionAccepted(conn.localAddress());
+        }
         if (ticket.holdsDetectionSlot()) {
             conn.onDetectionEnd(ticket::endDetection);
         }
@@ -245,6 +275,9 @@ public final class Engine implements ConnectionState.Listener {
         if (log.isDebugEnabled()) {
             log.debug("refused {}: {} ({})", client, refusal.reason(), refusal.limit());
         }
+        if (hasMetrics) {
+            metrics.connectionRefused(ch.localAddress(), refusal.reason());
+        }
         if (!hooks.isEmpty()) {
             InetSocketAddress listener = ch.localAddress();
             for (Hook h : config.hooks()) {
@@ -264,12 +297,18 @@ public final class Engine implements ConnectionState.Listener {
             log.debug("[{}] closed: {} in={} out={} {} ms", conn.id(), summary.reason(), summary.bytesFromClient(),
                     summary.bytesToClient(), summary.duration().toMillis());
         }
+        if (hasMetrics) {
+            metrics.connectionClosed(conn, summary);
+        }
         hooks.closed(conn, summary);
     }
 
     @Override
     public void spliced(ConnectionState conn) {
         splicedConnections.incrementAndGet();
+        if (hasMetrics) {
+            metrics.spliced(conn);
+        }
     }
 
     // ---------------------------------------------------------------- routing
@@ -297,6 +336,9 @@ public final class Engine implements ConnectionState.Listener {
             }
         }
         log.info("routing table replaced: {} routes", table.routes().size());
+        if (hasMetrics) {
+            metrics.routesUpdated(table);
+        }
     }
 
     private RoutingSnapshot newSnapshot(RoutingTable table, RoutingSnapshot previous) {
@@ -317,6 +359,9 @@ public final class Engine implements ConnectionState.Listener {
     private void healthChanged(HealthChange change) {
         log.info("target {} backend {}: {} -> {} ({})", change.target().name(), change.backend().hostAndPort(),
                 change.previous(), change.current(), change.reason());
+        if (hasMetrics) {
+            metrics.healthChanged(change);
+        }
         hooks.healthChanged(change);
     }
 
@@ -335,19 +380,120 @@ public final class Engine implements ConnectionState.Listener {
         return liveCheckers.get();
     }
 
-    // ---------------------------------------------------------------- lifecycle
+    // ---------------------------------------------------------------- admin
 
-    /** Stops accepting, drains for the grace period, closes the rest; idempotent and blocking. */
-    public void close() {
-        IoEventLoopGroup group = workerGroup;
-        if (group != null) {
-            for (EventExecutor e : group) {
-                if (e.inEventLoop()) {
-                    throw new IllegalStateException("close() blocks until connections drain and cannot run on one of "
-                            + "Refractium's event loops (for example inside a hook); call it from another thread");
+    /**
+     * Sets what an operator wants of a backend of a target of the table in use: {@code DRAINING} and
+     * {@code DISABLED} take it out of load balancing for new connections; {@code DISABLED} also closes its open
+     * connections (each on its event loop, with {@link CloseReason#BACKEND_DISABLED}); {@code ENABLED} puts it back.
+     *
+     * @return the target's state after the change
+     * @throws IllegalArgumentException naming the target or the backend when the table has no such one
+     */
+    public TargetStatus admin(String targetName, String hostAndPort, BackendStatus.Admin admin) {
+        RoutingSnapshot s = snapshot;
+        ForwardTarget target = s.table().targets().get(targetName);
+        if (target == null) {
+            throw new IllegalArgumentException("target: \"" + targetName + "\" (expected: one of "
+                    + s.table().targets().keySet() + ")");
+        }
+        TargetRuntime rt = s.runtimes().get(target);
+        String key;
+        try {
+            key = Backend.parse(hostAndPort).hostAndPort();
+        } catch (IllegalArgumentException e) {
+            key = hostAndPort;
+        }
+        List<BackendState> changed = rt.admin(key, admin);
+        if (changed == null) {
+            List<String> known = new ArrayList<>();
+            for (BackendStatus b : rt.status().backends()) {
+                known.add(b.backend().hostAndPort());
+            }
+            for (Backend b : target.backends()) {
+                if (!known.contains(b.hostAndPort())) {
+                    known.add(b.hostAndPort());
+                }
+            }
+            throw new IllegalArgumentException("backend: \"" + hostAndPort + "\" (expected: a backend of target "
+                    + targetName + ", one of " + known + ")");
+        }
+        log.info("target {} backend {}: {}", targetName, key, admin);
+        if (admin == BackendStatus.Admin.DISABLED && !changed.isEmpty()) {
+            for (ConnectionState c : connections) {
+                try {
+                    c.client().eventLoop().execute(() -> closeIfOn(c, changed));
+                } catch (RejectedExecutionException e) {
+                    // the loop is shutting down: the connection closes with it
                 }
             }
         }
+        return rt.status();
+    }
+
+    private static void closeIfOn(ConnectionState c, List<BackendState> disabled) {
+        BackendState b = c.backendState();
+        if (b == null || c.isFinished()) {
+            return;
+        }
+        for (BackendState d : disabled) {
+            if (d.isSameBackend(b) && d.admin() == BackendStatus.Admin.DISABLED) {
+                log.debug("[{}] backend {} disabled: closing", c.id(), b.backend().hostAndPort());
+                c.close(CloseReason.BACKEND_DISABLED);
+                return;
+            }
+        }
+    }
+
+    /**
+     * Returns snapshots of the open connections, taken on their event loops, sorted by id; completes once every
+     * loop has answered (at once when none is open).
+     */
+    public CompletableFuture<List<ConnectionSnapshot>> connections() {
+        Map<EventExecutor, List<ConnectionState>> byLoop = new IdentityHashMap<>();
+        for (ConnectionState c : connections) {
+            byLoop.computeIfAbsent(c.client().eventLoop(), l -> new ArrayList<>()).add(c);
+        }
+        List<CompletableFuture<List<ConnectionSnapshot>>> parts = new ArrayList<>(byLoop.size());
+        for (Map.Entry<EventExecutor, List<ConnectionState>> e : byLoop.entrySet()) {
+            CompletableFuture<List<ConnectionSnapshot>> part = new CompletableFuture<>();
+            parts.add(part);
+            List<ConnectionState> list = e.getValue();
+            Runnable take = () -> {
+                List<ConnectionSnapshot> out = new ArrayList<>(list.size());
+                for (ConnectionState c : list) {
+                    if (!c.isFinished()) {
+                        out.add(c.toSnapshot());
+                    }
+                }
+                part.complete(out);
+            };
+            try {
+                e.getKey().execute(take);
+            } catch (RejectedExecutionException ex) {
+                part.complete(List.of()); // the loop is shutting down, and its connections with it
+            }
+        }
+        return CompletableFuture.allOf(parts.toArray(new CompletableFuture<?>[0])).thenApply(v -> {
+            List<ConnectionSnapshot> all = new ArrayList<>();
+            for (CompletableFuture<List<ConnectionSnapshot>> p : parts) {
+                all.addAll(p.join());
+            }
+            all.sort(Comparator.comparingLong(ConnectionSnapshot::id));
+            return Collections.unmodifiableList(all);
+        });
+    }
+
+    // ---------------------------------------------------------------- lifecycle
+
+    /** Returns a future completed when {@link #close()} has finished. */
+    public CompletableFuture<Void> closeFuture() {
+        return closeFuture;
+    }
+
+    /** Stops accepting, drains for the grace period, closes the rest; idempotent and blocking. */
+    public void close() {
+        checkNotOnEventLoop("close()");
         synchronized (this) {
             if (state == State.CLOSED) {
                 return;
@@ -355,6 +501,7 @@ public final class Engine implements ConnectionState.Listener {
             boolean wasRunning = state == State.RUNNING;
             state = State.CLOSED;
             if (!wasRunning) {
+                closeFuture.complete(null);
                 return;
             }
         }
@@ -375,7 +522,27 @@ public final class Engine implements ConnectionState.Listener {
             awaitNoConnections(System.nanoTime() + TimeUnit.SECONDS.toNanos(5));
         }
         shutdownGroups();
+        hooks.inspection().stop();
         log.info("closed");
+        closeFuture.complete(null);
+    }
+
+    /**
+     * Throws when called on one of the instance's event loops, where a blocking call would stop the connections it
+     * waits for.
+     *
+     * @param what the blocking call, for the message
+     */
+    public void checkNotOnEventLoop(String what) {
+        IoEventLoopGroup group = workerGroup;
+        if (group != null) {
+            for (EventExecutor e : group) {
+                if (e.inEventLoop()) {
+                    throw new IllegalStateException(what + " blocks until connections drain and cannot run on one of "
+                            + "Refractium's event loops (for example inside a hook); call it from another thread");
+                }
+            }
+        }
     }
 
     /** Waits until every connection has finished or the deadline passes, polling briefly. */

@@ -2,8 +2,10 @@ package io.refractium.internal.engine;
 
 import io.netty.channel.IoEventLoopGroup;
 import io.refractium.AdmissionLimits;
+import io.refractium.IoTransport;
 import io.refractium.hook.Hook;
 import io.refractium.internal.proxy.ProxyAcceptance;
+import io.refractium.metrics.MetricsRecorder;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
@@ -24,7 +26,7 @@ public record EngineConfig(
         IoEventLoopGroup bossGroup,
         IoEventLoopGroup workerGroup,
         int workerThreads,
-        boolean nativeTransport,
+        IoTransport transport,
         boolean splice,
         List<InetSocketAddress> dnsServers,
         Duration dnsMinTtl,
@@ -32,7 +34,34 @@ public record EngineConfig(
         Duration quietTimeout,
         AdmissionLimits admission,
         HookSettings hookSettings,
-        ProxyAcceptance.Listeners proxyProtocol) {
+        ProxyAcceptance.Listeners proxyProtocol,
+        MetricsRecorder metrics) {
+
+    // ---- metrics: the recorder (MetricsRecorder.none() by default) and the settings without one
+    /** Checks the recorder. */
+    public EngineConfig {
+        java.util.Objects.requireNonNull(metrics, "metrics");
+    }
+
+    /** Returns whether a recorder other than {@link MetricsRecorder#none()} is set. */
+    public boolean hasMetrics() {
+        return metrics != MetricsRecorder.none();
+    }
+
+    /** The settings without a metrics recorder ({@link MetricsRecorder#none()}). */
+    public EngineConfig(List<InetSocketAddress> listenAddresses, int maxPeekBytes, long maxPeekMemoryBytes,
+                        Duration peekTimeout, Duration silenceTimeout, Duration connectTimeout, Duration idleTimeout,
+                        Duration drainTimeout, Duration shutdownGracePeriod, ProtocolRegistry protocols,
+                        List<Hook> hooks, IoEventLoopGroup bossGroup, IoEventLoopGroup workerGroup, int workerThreads,
+                        IoTransport transport, boolean splice, List<InetSocketAddress> dnsServers,
+                        Duration dnsMinTtl, Duration dnsMaxTtl, Duration quietTimeout, AdmissionLimits admission,
+                        HookSettings hookSettings, ProxyAcceptance.Listeners proxyProtocol) {
+        this(listenAddresses, maxPeekBytes, maxPeekMemoryBytes, peekTimeout, silenceTimeout, connectTimeout,
+                idleTimeout, drainTimeout, shutdownGracePeriod, protocols, hooks, bossGroup, workerGroup,
+                workerThreads, transport, splice, dnsServers, dnsMinTtl, dnsMaxTtl, quietTimeout, admission,
+                hookSettings, proxyProtocol, MetricsRecorder.none());
+    }
+    // ---- end metrics
 
     /** The default of the drain timeout (see {@code RefractiumBuilder.drainTimeout}). */
     public static final Duration DEFAULT_DRAIN_TIMEOUT = Duration.ofSeconds(30);
@@ -53,7 +82,7 @@ public record EngineConfig(
                         Duration dnsMinTtl, Duration dnsMaxTtl, Duration quietTimeout, AdmissionLimits admission) {
         this(listenAddresses, maxPeekBytes, maxPeekMemoryBytes, peekTimeout, silenceTimeout, connectTimeout,
                 idleTimeout, drainTimeout, shutdownGracePeriod, protocols, hooks, bossGroup, workerGroup,
-                workerThreads, nativeTransport, splice, dnsServers, dnsMinTtl, dnsMaxTtl, quietTimeout, admission,
+                workerThreads, nativeTransport ? IoTransport.NATIVE : IoTransport.NIO, splice, dnsServers, dnsMinTtl, dnsMaxTtl, quietTimeout, admission,
                 HookSettings.DEFAULT, ProxyAcceptance.Listeners.NONE);
     }
 
@@ -69,7 +98,7 @@ public record EngineConfig(
                         Duration dnsMinTtl, Duration dnsMaxTtl) {
         this(listenAddresses, maxPeekBytes, maxPeekMemoryBytes, peekTimeout, silenceTimeout, connectTimeout,
                 idleTimeout, DEFAULT_DRAIN_TIMEOUT, shutdownGracePeriod, protocols, hooks, bossGroup, workerGroup,
-                workerThreads, nativeTransport, splice, dnsServers, dnsMinTtl, dnsMaxTtl, DEFAULT_QUIET_TIMEOUT,
+                workerThreads, nativeTransport ? IoTransport.NATIVE : IoTransport.NIO, splice, dnsServers, dnsMinTtl, dnsMaxTtl, DEFAULT_QUIET_TIMEOUT,
                 AdmissionLimits.none(), HookSettings.DEFAULT, ProxyAcceptance.Listeners.NONE);
     }
 
@@ -85,7 +114,7 @@ public record EngineConfig(
                         Duration dnsMinTtl, Duration dnsMaxTtl, Duration quietTimeout) {
         this(listenAddresses, maxPeekBytes, maxPeekMemoryBytes, peekTimeout, silenceTimeout, connectTimeout,
                 idleTimeout, drainTimeout, shutdownGracePeriod, protocols, hooks, bossGroup, workerGroup,
-                workerThreads, nativeTransport, splice, dnsServers, dnsMinTtl, dnsMaxTtl, quietTimeout,
+                workerThreads, nativeTransport ? IoTransport.NATIVE : IoTransport.NIO, splice, dnsServers, dnsMinTtl, dnsMaxTtl, quietTimeout,
                 AdmissionLimits.none(), HookSettings.DEFAULT, ProxyAcceptance.Listeners.NONE);
     }
 
@@ -99,7 +128,7 @@ public record EngineConfig(
                         HookSettings hookSettings) {
         this(listenAddresses, maxPeekBytes, maxPeekMemoryBytes, peekTimeout, silenceTimeout, connectTimeout,
                 idleTimeout, drainTimeout, shutdownGracePeriod, protocols, hooks, bossGroup, workerGroup,
-                workerThreads, nativeTransport, splice, dnsServers, dnsMinTtl, dnsMaxTtl, quietTimeout, admission,
+                workerThreads, nativeTransport ? IoTransport.NATIVE : IoTransport.NIO, splice, dnsServers, dnsMinTtl, dnsMaxTtl, quietTimeout, admission,
                 hookSettings, ProxyAcceptance.Listeners.NONE);
     }
 }

@@ -13,6 +13,7 @@ import io.refractium.hook.Hook;
 import io.refractium.hook.HookFactory;
 import io.refractium.hook.HookFailurePolicy;
 import io.refractium.hook.RouteDecision;
+import io.refractium.internal.relay.Inspection;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -76,6 +77,7 @@ public final class HookDispatcher {
     private final HookFactory[] factories;
     private final boolean failClosed;
     private final long timeoutNanos;
+    private final Inspection inspection;
 
     /** Calls the given shared hooks, with the default settings (no factories, fail closed). */
     public HookDispatcher(List<Hook> hooks) {
@@ -88,6 +90,13 @@ public final class HookDispatcher {
         this.factories = settings.factories().toArray(new HookFactory[0]);
         this.failClosed = settings.failurePolicy() == HookFailurePolicy.FAIL_CLOSED;
         this.timeoutNanos = settings.decisionTimeout().toNanos();
+        this.inspection = settings.dataHooks().isEmpty() && settings.taps().isEmpty()
+                ? Inspection.NONE : new Inspection(settings.dataHooks(), settings.taps());
+    }
+
+    /** Returns the data hooks and taps. */
+    public Inspection inspection() {
+        return inspection;
     }
 
     /** Returns whether there are neither shared hooks nor factories. */

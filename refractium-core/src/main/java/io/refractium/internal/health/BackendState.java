@@ -2,6 +2,7 @@ package io.refractium.internal.health;
 
 import io.netty.util.NetUtil;
 import io.refractium.Backend;
+import io.refractium.BackendStatus.Admin;
 import io.refractium.BackendStatus.Health;
 import io.refractium.ForwardTarget;
 import io.refractium.HealthCheck;
@@ -13,6 +14,7 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 
 /**
@@ -29,6 +31,8 @@ public final class BackendState {
     final InetSocketAddress connectAddress;
     final AtomicInteger active;
     final AtomicLong connectFailures;
+    /** What an operator set; shared with the states this one carries over, like {@link #active}. */
+    final AtomicReference<Admin> admin;
     private final ForwardTarget target;
     private final Consumer<HealthChange> listener;
 
@@ -59,6 +63,7 @@ public final class BackendState {
         if (previous != null) {
             this.active = previous.active;
             this.connectFailures = previous.connectFailures;
+            this.admin = previous.admin;
             synchronized (previous) {
                 this.checkUp = check.kind() == HealthCheck.Kind.NONE || previous.checkUp;
                 this.ejectedUntil = previous.ejectedUntil;
@@ -71,6 +76,7 @@ public final class BackendState {
         } else {
             this.active = new AtomicInteger();
             this.connectFailures = new AtomicLong();
+            this.admin = new AtomicReference<>(Admin.ENABLED);
             this.checkUp = check.kind() == HealthCheck.Kind.NONE || check.startsUp();
         }
     }
@@ -102,6 +108,21 @@ public final class BackendState {
         synchronized (this) {
             lastChange = reason + "; draining";
         }
+    }
+
+    /** Returns what an operator set. */
+    public Admin admin() {
+        return admin.get();
+    }
+
+    /** Returns whether this state and the other are the same backend of the same target, across table swaps. */
+    public boolean isSameBackend(BackendState other) {
+        return other != null && other.active == active;
+    }
+
+    /** Returns whether an operator lets the backend take new connections. */
+    boolean isEnabled() {
+        return admin.get() == Admin.ENABLED;
     }
 
     /** Returns whether the backend may take a new connection as far as health goes. */

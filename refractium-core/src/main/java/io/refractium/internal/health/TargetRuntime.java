@@ -7,6 +7,7 @@ import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.refractium.Backend;
 import io.refractium.BackendStatus;
+import io.refractium.BackendStatus.Admin;
 import io.refractium.ForwardTarget;
 import io.refractium.HealthCheck;
 import io.refractium.TargetStatus;
@@ -82,6 +83,8 @@ public final class TargetRuntime {
         Throwable lastError;
         long expiresAtNanos;
         int failures;
+        /** For a name: what an operator set for the name, given to addresses it resolves to later. */
+        Admin admin = Admin.ENABLED;
         ScheduledFuture<?> timer;
 
         Entry(Backend configured, BackendState literal) {
@@ -124,6 +127,7 @@ public final class TargetRuntime {
                         entries[i].answered = old.answered;
                         entries[i].lastError = old.lastError;
                         entries[i].expiresAtNanos = old.expiresAtNanos;
+                        entries[i].admin = old.admin;
                     }
                 }
             }
@@ -333,7 +337,11 @@ public final class TargetRuntime {
                 if (s == null) {
                     s = takeDraining(e.configured, a);
                 }
-                now.put(a, s != null ? s : expanded(e.configured, a, null));
+                if (s == null) {
+                    s = expanded(e.configured, a, null);
+                    s.admin.set(e.admin);
+                }
+                now.put(a, s);
             }
             // The same addresses in another order (DNS servers rotate answers) change nothing.
             boolean changed = !now.keySet().equals(e.resolved.keySet());
@@ -495,7 +503,63 @@ public final class TargetRuntime {
     }
 
     private static BackendStatus status(BackendState s) {
-        return new BackendStatus(s.backend, s.health(), s.active.get(), s.connectFailures.get(), s.lastChange());
+        return new BackendStatus(s.backend, s.health(), s.active.get(), s.connectFailures.get(), s.lastChange(),
+                s.admin.get());
+    }
+
+    /**
+     * Returns whether a backend that would take new connections (enabled, healthy) is at its connection cap: why a
+     * connection found no eligible backend, for metrics. Read without locks.
+     */
+    public boolean isCapped() {
+        for (BackendState b : view.backends) {
+            if (b.isEnabled() && b.isAvailable() && !b.hasCapacity()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Sets what an operator wants of the backends matching {@code hostAndPort}: a backend given by IP literal, a
+     * backend named by host name (all its addresses, and those it resolves to later), or one address of a named
+     * backend (including addresses that left DNS and still have connections).
+     *
+     * @param hostAndPort the backend, as {@link Backend#hostAndPort()} spells it
+     * @param admin the new state
+     * @return the states changed (empty for a name without addresses yet), or {@code null} when nothing matched
+     */
+    public synchronized List<BackendState> admin(String hostAndPort, Admin admin) {
+        List<BackendState> matched = new ArrayList<>();
+        boolean known = false;
+        for (Entry e : entries) {
+            if (e.isName()) {
+                boolean whole = e.configured.hostAndPort().equals(hostAndPort);
+                if (whole) {
+                    e.admin = admin;
+                    known = true;
+                }
+                for (BackendState s : e.resolved.values()) {
+                    if (whole || s.backend.hostAndPort().equals(hostAndPort)) {
+                        matched.add(s);
+                    }
+                }
+            } else if (e.configured.hostAndPort().equals(hostAndPort)) {
+                matched.add(e.literal);
+            }
+        }
+        for (BackendState s : draining) {
+            if (s.backend.hostAndPort().equals(hostAndPort)) {
+                matched.add(s);
+            }
+        }
+        if (matched.isEmpty() && !known) {
+            return null;
+        }
+        for (BackendState s : matched) {
+            s.admin.set(admin);
+        }
+        return matched;
     }
 
     private static final class Context implements SelectionContext {
@@ -538,7 +602,7 @@ public final class TargetRuntime {
                 return false;
             }
             BackendState b = view.backends[index];
-            if (b.backend.isBackup() != backupTier || !b.isAvailable() || !b.hasCapacity()) {
+            if (b.backend.isBackup() != backupTier || !b.isEnabled() || !b.isAvailable() || !b.hasCapacity()) {
                 return false;
             }
             for (int i = 0, n = tried.size(); i < n; i++) {

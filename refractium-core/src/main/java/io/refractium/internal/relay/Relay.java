@@ -19,6 +19,7 @@ import io.netty.channel.unix.UnixChannel;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.refractium.hook.CloseReason;
+import io.refractium.hook.Direction;
 import io.refractium.internal.engine.ConnectionState;
 import io.refractium.internal.engine.EngineConfig;
 import java.io.IOException;
@@ -76,6 +77,8 @@ public final class Relay {
     private long lastClientPending = -1;
     private long lastBackendPending = -1;
     private long lastMove;
+    /** The connection's taps and data hooks, or {@code null}: then bytes go straight to the peer. */
+    private DataPath dataPath;
 
     private Relay(ConnectionState conn, EngineConfig config) {
         this.conn = conn;
@@ -85,22 +88,64 @@ public final class Relay {
     }
 
     /**
-     * Starts relaying. The peeked bytes must already be written (not necessarily flushed) to the backend.
+     * Starts relaying, without data hooks or taps. The peeked bytes must already be written (not necessarily
+     * flushed) to the backend.
      *
      * @param conn the connection, with its backend connected
      * @param config the settings
      * @param clientInputShutdown whether the client already sent its FIN during detection
      */
     public static void start(ConnectionState conn, EngineConfig config, boolean clientInputShutdown) {
+        start(conn, config, Inspection.NONE, null, clientInputShutdown);
+    }
+
+    /**
+     * Starts relaying: asks the data hook factories and the taps about the connection, passes the peeked bytes on
+     * (through the data hooks, if the connection has any) and relays the rest.
+     *
+     * @param conn the connection, with its backend connected
+     * @param config the settings
+     * @param inspection the instance's data hooks and taps
+     * @param peeked the bytes read during detection, or {@code null}; ownership passes to the relay
+     * @param clientInputShutdown whether the client already sent its FIN during detection
+     */
+    public static void start(ConnectionState conn, EngineConfig config, Inspection inspection, ByteBuf peeked,
+                             boolean clientInputShutdown) {
+        DataPath dataPath;
+        try {
+            dataPath = inspection.open(conn);
+        } catch (Throwable t) {
+            if (peeked != null) {
+                peeked.release();
+            }
+            log.warn("[{}] a data hook factory or tap threw; closing the connection: {}", conn.id(), t.toString(), t);
+            conn.detail("a data hook factory or tap threw " + t);
+            conn.close(CloseReason.ERROR);
+            return;
+        }
         Relay relay = new Relay(conn, config);
+        relay.dataPath = dataPath;
         Channel client = conn.client();
         Channel backend = conn.backend();
-        boolean spliceable = config.splice() && client instanceof AbstractEpollStreamChannel
+        boolean spliceable = dataPath == null && config.splice() && client instanceof AbstractEpollStreamChannel
                 && backend instanceof AbstractEpollStreamChannel && client.eventLoop() == backend.eventLoop();
         relay.clientSide = relay.new Side(client, backend, true, spliceable);
         relay.backendSide = relay.new Side(backend, client, false, spliceable);
         relay.clientSide.peerSide = relay.backendSide;
         relay.backendSide.peerSide = relay.clientSide;
+        if (dataPath != null) {
+            conn.onFinished(dataPath::closed);
+        }
+        if (peeked != null) {
+            if (!peeked.isReadable()) {
+                peeked.release();
+            } else if (dataPath != null) {
+                dataPath.fromSource(Direction.CLIENT_TO_BACKEND, peeked);
+                client.flush();
+            } else {
+                backend.write(peeked, backend.voidPromise());
+            }
+        }
         client.pipeline().addLast("relay", relay.clientSide);
         backend.pipeline().addLast("relay", relay.backendSide);
         client.closeFuture().addListener(f -> relay.closed(relay.clientSide));
@@ -118,7 +163,7 @@ public final class Relay {
         }
         if (log.isDebugEnabled()) {
             log.debug("[{}] relaying {} <-> {} ({})", conn.id(), conn.clientAddress(), backend.remoteAddress(),
-                    spliceable ? "copy, splice once bulk" : "copy");
+                    dataPath != null ? "copy, inspected" : spliceable ? "copy, splice once bulk" : "copy");
         }
     }
 
@@ -163,6 +208,9 @@ public final class Relay {
      * written, which also spares a {@code shutdown(2)}.
      */
     private void inputDone(Side from) {
+        if (dataPath != null) {
+            dataPath.end(from.direction());
+        }
         from.inputDone = true;
         Channel to = from.peer;
         armDrainTimer();
@@ -321,6 +369,11 @@ public final class Relay {
             return isClient ? "client" : "backend";
         }
 
+        /** Returns the direction of the bytes this channel sends. */
+        Direction direction() {
+            return isClient ? Direction.CLIENT_TO_BACKEND : Direction.BACKEND_TO_CLIENT;
+        }
+
         private CountingRecvByteBufAllocator counter() {
             return isClient ? conn.clientCounter() : conn.backendCounter();
         }
@@ -333,7 +386,11 @@ public final class Relay {
             }
             int bytes = ((ByteBuf) msg).readableBytes();
             moves += bytes;
-            peer.write(msg, peer.voidPromise());
+            if (dataPath != null) {
+                dataPath.fromSource(direction(), (ByteBuf) msg);
+            } else {
+                peer.write(msg, peer.voidPromise());
+            }
             if (spliceable && !spliced && bytes >= SPLICE_AFTER_READ_BYTES) {
                 startSplice();
             }
@@ -400,6 +457,10 @@ public final class Relay {
                 pump();
             } else {
                 peer.flush();
+                if (dataPath != null) {
+                    // A data hook may have answered the source.
+                    channel.flush();
+                }
             }
         }
 

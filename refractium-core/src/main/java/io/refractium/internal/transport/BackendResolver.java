@@ -1,10 +1,6 @@
 package io.refractium.internal.transport;
 
 import io.netty.channel.EventLoop;
-import io.netty.channel.epoll.EpollDatagramChannel;
-import io.netty.channel.epoll.EpollSocketChannel;
-import io.netty.channel.socket.nio.NioDatagramChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.dns.DnsRecord;
 import io.netty.resolver.dns.DnsCache;
 import io.netty.resolver.dns.DnsCacheEntry;
@@ -109,8 +105,8 @@ public final class BackendResolver implements AutoCloseable {
                 ? DnsServerAddressStreamProviders.platformDefault()
                 : new SequentialDnsServerAddressStreamProvider(servers);
         DnsNameResolverBuilder b = new DnsNameResolverBuilder(loop)
-                .datagramChannelType(transports.epoll() ? EpollDatagramChannel.class : NioDatagramChannel.class)
-                .socketChannelType(transports.epoll() ? EpollSocketChannel.class : NioSocketChannel.class)
+                .datagramChannelType(transports.datagramChannel())
+                .socketChannelType(transports.socketChannel())
                 .nameServerProvider(provider)
                 .resolveCache(ttls);
         return b.build();

@@ -9,6 +9,7 @@ import io.netty.channel.IoEventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollMode;
+import io.netty.channel.uring.IoUringChannelOption;
 import io.netty.channel.socket.SocketChannel;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -52,7 +53,7 @@ public final class Listeners {
         this.transports = transports;
         this.bossGroup = bossGroup;
         this.workerGroup = workerGroup;
-        this.reusePort = reusePort && transports.epoll() && loops > 1;
+        this.reusePort = reusePort && (transports.epoll() || transports.ioUring()) && loops > 1;
         this.loops = loops;
         this.waterMark = waterMark;
         this.acceptor = acceptor;
@@ -89,7 +90,7 @@ public final class Listeners {
                 // Listener i lives on loop i and so do the channels it accepts: a group of that one loop.
                 io.netty.channel.EventLoop loop = (io.netty.channel.EventLoop) loopsInOrder.next();
                 sb.group(loop, loop);
-                sb.option(EpollChannelOption.SO_REUSEPORT, true);
+                sb.option(transports.ioUring() ? IoUringChannelOption.SO_REUSEPORT : EpollChannelOption.SO_REUSEPORT, true);
             } else {
                 sb.group(bossGroup, workerGroup);
             }

@@ -5,30 +5,79 @@ import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.channel.uring.IoUring;
+import io.netty.channel.uring.IoUringDatagramChannel;
+import io.netty.channel.uring.IoUringIoHandler;
+import io.netty.channel.uring.IoUringServerSocketChannel;
+import io.netty.channel.uring.IoUringSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import io.refractium.IoTransport;
 
-/** The socket channel classes and event loop factory of one transport: native epoll or NIO. */
-public record Transports(boolean epoll, Class<? extends ServerChannel> serverChannel,
-                  Class<? extends SocketChannel> socketChannel) {
+/**
+ * The socket channel classes and event loop factory of one transport: native epoll, native io_uring, or NIO.
+ *
+ * @param kind which transport
+ * @param serverChannel the listening channel class
+ * @param socketChannel the connection channel class
+ */
+public record Transports(IoTransport kind, Class<? extends ServerChannel> serverChannel,
+                         Class<? extends SocketChannel> socketChannel) {
 
-    private static final Transports EPOLL = new Transports(true, EpollServerSocketChannel.class, EpollSocketChannel.class);
-    private static final Transports NIO = new Transports(false, NioServerSocketChannel.class, NioSocketChannel.class);
+    private static final Transports EPOLL = new Transports(IoTransport.EPOLL, EpollServerSocketChannel.class,
+            EpollSocketChannel.class);
+    private static final Transports NIO = new Transports(IoTransport.NIO, NioServerSocketChannel.class,
+            NioSocketChannel.class);
 
     /** Returns epoll when preferred and available, NIO otherwise. */
     public static Transports choose(boolean preferNative) {
-        return preferNative && isEpollAvailable() ? EPOLL : NIO;
+        return choose(preferNative ? IoTransport.NATIVE : IoTransport.NIO);
+    }
+
+    /**
+     * Returns the transport asked for: {@link IoTransport#NATIVE} is epoll when available, else NIO.
+     *
+     * @throws IllegalStateException if epoll or io_uring was asked for and is not available here
+     */
+    public static Transports choose(IoTransport kind) {
+        switch (kind) {
+            case NATIVE:
+                return isEpollAvailable() ? EPOLL : NIO;
+            case EPOLL:
+                if (!isEpollAvailable()) {
+                    throw new IllegalStateException("transport: EPOLL (not available here: "
+                            + cause(Epoll.unavailabilityCause()) + ")");
+                }
+                return EPOLL;
+            case IO_URING:
+                if (!isIoUringAvailable()) {
+                    throw new IllegalStateException("transport: IO_URING (not available here: "
+                            + ioUringUnavailability() + ")");
+                }
+                return IoUringHolder.IO_URING;
+            default:
+                return NIO;
+        }
     }
 
     /** Returns the transport that matches a caller-supplied group. */
     public static Transports of(IoEventLoopGroup group) {
-        return isEpollAvailable() && group.isIoType(EpollIoHandler.class) ? EPOLL : NIO;
+        if (isEpollAvailable() && group.isIoType(EpollIoHandler.class)) {
+            return EPOLL;
+        }
+        if (isIoUringAvailable() && group.isIoType(IoUringIoHandler.class)) {
+            return IoUringHolder.IO_URING;
+        }
+        return NIO;
     }
 
     public static boolean isEpollAvailable() {
@@ -39,14 +88,62 @@ public record Transports(boolean epoll, Class<? extends ServerChannel> serverCha
         }
     }
 
+    /** Returns whether the io_uring transport can run here (its native library loads and the kernel allows it). */
+    public static boolean isIoUringAvailable() {
+        try {
+            return IoUring.isAvailable();
+        } catch (LinkageError e) {
+            return false;
+        }
+    }
+
+    private static String ioUringUnavailability() {
+        try {
+            return cause(IoUring.unavailabilityCause());
+        } catch (LinkageError e) {
+            return e.toString();
+        }
+    }
+
+    private static String cause(Throwable t) {
+        return t == null ? "unknown" : t.toString();
+    }
+
+    /** Returns whether this is the epoll transport (the one with {@code splice(2)}). */
+    public boolean epoll() {
+        return kind == IoTransport.EPOLL;
+    }
+
+    /** Returns the datagram channel class of this transport. */
+    public Class<? extends DatagramChannel> datagramChannel() {
+        return switch (kind) {
+            case EPOLL -> EpollDatagramChannel.class;
+            case IO_URING -> IoUringDatagramChannel.class;
+            default -> NioDatagramChannel.class;
+        };
+    }
+
+    /** Returns whether this is the io_uring transport. */
+    public boolean ioUring() {
+        return kind == IoTransport.IO_URING;
+    }
+
     /**
      * Creates an event loop group of this transport. Epoll handlers are wrapped by {@link EpollInterestKeeper}, which
      * works around a Netty bug that drops half-closed sockets from the epoll set (and then their queued bytes).
      */
     public IoEventLoopGroup newGroup(int threads, String name) {
-        IoHandlerFactory factory = epoll
-                ? EpollInterestKeeper.wrap(EpollIoHandler.newFactory())
-                : NioIoHandler.newFactory();
+        IoHandlerFactory factory = switch (kind) {
+            case EPOLL -> EpollInterestKeeper.wrap(EpollIoHandler.newFactory());
+            case IO_URING -> IoUringIoHandler.newFactory();
+            default -> NioIoHandler.newFactory();
+        };
         return new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory(name, true), factory);
+    }
+
+    /** Holds the io_uring transport apart, so its classes load only when it is asked for. */
+    private static final class IoUringHolder {
+        static final Transports IO_URING = new Transports(IoTransport.IO_URING, IoUringServerSocketChannel.class,
+                IoUringSocketChannel.class);
     }
 }

@@ -4,6 +4,7 @@ import io.refractium.AdmissionLimits;
 import io.refractium.Backend;
 import io.refractium.Cidr;
 import io.refractium.ForwardTarget;
+import io.refractium.IoTransport;
 import io.refractium.HealthCheck;
 import io.refractium.ProxyProtocolMode;
 import io.refractium.ProxyProtocolVersion;
@@ -90,6 +91,7 @@ public final class LauncherOptions {
         CONNECT_TIMEOUT("--connect-timeout", DURATION_FORMS),
         IDLE_TIMEOUT("--idle-timeout", DURATION_FORMS + ", or 0 to disable"),
         PEEK_BYTES("--peek-bytes", "a byte count 1-16777216"),
+        TRANSPORT("--transport", "native, epoll, io_uring or nio"),
         MAX_CONNECTIONS("--max-connections", COUNT),
         MAX_CONNECTIONS_PER_LISTENER("--max-connections-per-listener", COUNT),
         MAX_CONNECTIONS_PER_IP("--max-connections-per-ip", COUNT),
@@ -141,6 +143,7 @@ public final class LauncherOptions {
     private final Duration connectTimeout;
     private final Duration idleTimeout;
     private final Integer maxPeekBytes;
+    private final IoTransport transport;
     private final AdmissionLimits limits;
 
     private LauncherOptions(Parser p) {
@@ -157,6 +160,7 @@ public final class LauncherOptions {
         this.connectTimeout = p.connectTimeout;
         this.idleTimeout = p.idleTimeout;
         this.maxPeekBytes = p.maxPeekBytes;
+        this.transport = p.transport;
         this.limits = p.limits;
     }
 
@@ -276,6 +280,10 @@ public final class LauncherOptions {
     }
 
     /** Returns the peek cap in bytes, or {@code null} for the builder's default. */
+    public IoTransport transport() {
+        return transport;
+    }
+
     public Integer maxPeekBytes() {
         return maxPeekBytes;
     }
@@ -326,6 +334,9 @@ public final class LauncherOptions {
         }
         if (idleTimeout != null) {
             b.idleTimeout(idleTimeout);
+        }
+        if (transport != null) {
+            b.transport(transport);
         }
         if (maxPeekBytes != null) {
             b.maxPeekBytes(maxPeekBytes);
@@ -385,6 +396,8 @@ public final class LauncherOptions {
                         + human(RefractiumBuilder.DEFAULT_QUIET_TIMEOUT) + ")",
                 "  --peek-bytes N              most bytes read while detecting (default "
                         + RefractiumBuilder.DEFAULT_MAX_PEEK_BYTES + ")",
+                "  --transport KIND            native (epoll when available, else nio), epoll, io_uring or nio "
+                        + "(default native)",
                 "  --connect-timeout DURATION  backend connect timeout (default "
                         + human(RefractiumBuilder.DEFAULT_CONNECT_TIMEOUT) + ")",
                 "  --idle-timeout DURATION     close relayed connections idle this long; 0 disables (default "
@@ -477,6 +490,7 @@ public final class LauncherOptions {
         Duration connectTimeout;
         Duration idleTimeout;
         Integer maxPeekBytes;
+        IoTransport transport;
         AdmissionLimits limits = AdmissionLimits.none();
         final AdmissionLimits.Builder limitsBuilder = AdmissionLimits.builder();
         final java.util.Set<Option> limitFlags = java.util.EnumSet.noneOf(Option.class);
@@ -553,6 +567,17 @@ public final class LauncherOptions {
                 case IDLE_TIMEOUT:
                     once(option, idleTimeout);
                     idleTimeout = duration(option, value);
+                    break;
+                case TRANSPORT:
+                    once(option, transport);
+                    transport = switch (value) {
+                        case "native" -> IoTransport.NATIVE;
+                        case "epoll" -> IoTransport.EPOLL;
+                        case "io_uring" -> IoTransport.IO_URING;
+                        case "nio" -> IoTransport.NIO;
+                        default -> throw new UsageException(option.flag + " \"" + value + "\": unknown transport "
+                                + "(expected: " + option.expected + ")");
+                    };
                     break;
                 case PEEK_BYTES:
                     once(option, maxPeekBytes);

@@ -318,6 +318,19 @@ class LauncherOptionsTest {
     }
 
     @Test
+    void theTransportIsNamedAndCheckedStrictly() {
+        assertThat(parse("--fallback", "127.0.0.1:9000", "--transport", "io_uring").transport())
+                .isEqualTo(io.refractium.IoTransport.IO_URING);
+        assertThat(parse("--fallback", "127.0.0.1:9000", "--transport", "nio").transport())
+                .isEqualTo(io.refractium.IoTransport.NIO);
+        assertThat(parse("--fallback", "127.0.0.1:9000").transport()).isNull();
+        org.assertj.core.api.Assertions.assertThatThrownBy(
+                () -> parse("--fallback", "127.0.0.1:9000", "--transport", "uring"))
+                .isInstanceOf(UsageException.class)
+                .hasMessage("--transport \"uring\": unknown transport (expected: native, epoll, io_uring or nio)");
+    }
+
+    @Test
     void unsetOptionsLeaveTheBuilderDefaults() {
         LauncherOptions o = parse("--fallback", "127.0.0.1:9000");
         assertThat(o.peekTimeout()).isNull();
@@ -374,7 +387,7 @@ class LauncherOptionsTest {
     void unknownOption() {
         assertErrorContains(List.of("--lisen", ADDR), "unknown option \"--lisen\" (expected one of --listen, --route, "
                 + "--fallback, --on-silence, --accept-proxy, --peek-timeout, --silence-timeout, --quiet-timeout, "
-                + "--connect-timeout, --idle-timeout, --peek-bytes, --max-connections, --max-connections-per-listener, "
+                + "--connect-timeout, --idle-timeout, --peek-bytes, --transport, --max-connections, --max-connections-per-listener, "
                 + "--max-connections-per-ip, --max-detecting, --rate-per-ip, --allow, --deny, --ipv6-prefix, "
                 + "--max-tracked-ips, --reject-with-rst, --help)");
     }

@@ -1,0 +1,18 @@
+package io.refractium;
+
+/**
+ * The I/O transport of the event loops Refractium creates ({@link RefractiumBuilder#transport(IoTransport)}).
+ */
+public enum IoTransport {
+    /**
+     * The best native transport available, else NIO: epoll on Linux with its native library. Epoll is the native
+     * default because it is the one with {@code splice(2)}.
+     */
+    NATIVE,
+    /** Linux epoll (netty-transport-native-epoll); the only transport that relays with {@code splice(2)}. */
+    EPOLL,
+    /** Linux io_uring (netty-transport-native-io_uring), on kernels that allow it; no {@code splice(2)}. */
+    IO_URING,
+    /** The JDK's NIO selectors, on any platform. */
+    NIO
+}
