@@ -14,6 +14,15 @@ import java.util.Objects;
  * <p>A "client address" is the IPv4 address, or the IPv6 address cut to {@link #ipv6PrefixLength()} bits (one
  * host usually holds a whole /64). Every limit is off by default; {@link #none()} has none.
  *
+ * <p>Behind a proxy that sends the PROXY protocol ({@link RefractiumBuilder#acceptProxyProtocol}), the client address
+ * is the real one: for a connection from a trusted source, the per-address limits (deny and allow lists, rate,
+ * {@code maxConnectionsPerIp}) are checked once the header is read, against the address it names, and the proxy's
+ * own address is neither listed, rate-limited nor counted per address (a {@code LOCAL} header, or one without an
+ * IPv4/IPv6 TCP address, leaves the proxy's address as the client's, and it is checked then). The caps that do not
+ * depend on the address ({@code maxConnections}, {@code maxConnectionsPerListener}, {@code maxDetecting}, where
+ * waiting for the header counts as detecting) are taken at accept, once per connection. Connections from untrusted
+ * sources are checked in full at accept.
+ *
  * <p>Immutable and thread-safe. Get one from {@link #builder()}.
  */
 public final class AdmissionLimits {

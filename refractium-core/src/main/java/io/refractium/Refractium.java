@@ -1,6 +1,7 @@
 package io.refractium;
 
 import io.refractium.hook.RefusalReason;
+import io.refractium.internal.admit.AdmissionControl;
 import io.refractium.internal.engine.Engine;
 import io.refractium.internal.engine.EngineConfig;
 import java.net.InetSocketAddress;
@@ -55,6 +56,11 @@ public final class Refractium implements AutoCloseable {
     /** Returns how many backends' active health check loops run now; a seam for tests. */
     int liveHealthCheckers() {
         return engine.liveHealthCheckers();
+    }
+
+    /** Returns the admission state (open, detecting and per-address counts); a seam for tests. */
+    AdmissionControl admission() {
+        return engine.admission();
     }
 
     /** Returns the bytes held in peek buffers now; a seam for tests. */
@@ -142,8 +148,10 @@ public final class Refractium implements AutoCloseable {
     }
 
     /**
-     * Returns how many connections were refused at accept, for each reason (every reason present, 0 when none):
-     * by the {@link AdmissionLimits} and by a full peek memory. Counts since the instance was built; a snapshot.
+     * Returns how many connections were refused before the hooks were asked to accept them, for each reason (every
+     * reason present, 0 when none): by the {@link AdmissionLimits} (at accept, or against the real client address
+     * a trusted PROXY header gave), by a full peek memory, and at the PROXY header stage (untrusted source, missing,
+     * malformed or late header). Counts since the instance was built; a snapshot.
      *
      * @return the counts by reason
      */

@@ -424,10 +424,17 @@ public final class RefractiumBuilder {
      * Makes every listener without a setting of its own receive PROXY protocol headers (v1 or v2; see
      * {@code https://www.haproxy.org/download/3.0/doc/proxy-protocol.txt}) from a proxy or load balancer in front.
      * The header is read before detection and never forwarded; its source address becomes the connection's client
-     * address for routes by network, client-IP hashing, hooks and logs. A header is believed only from a trusted
-     * source network: from anywhere else the connection is closed. Default: no listener takes a header.
+     * address for the per-address admission limits, routes by network, client-IP hashing, hooks and logs, and the
+     * header itself is shown to hooks ({@link io.refractium.hook.ConnectionInfo#proxyHeader()}) and its v2
+     * authority and ALPN to routes and load balancers ({@code proxy.authority}, {@code proxy.alpn}). A header is
+     * believed only from a trusted source network: from anywhere else the connection is refused. For a connection
+     * from a trusted source, the per-address limits of {@link #limits} (lists, rate, per-address cap) are checked
+     * once the header is read, against the real client address, never against the proxy's; the other caps are
+     * taken at accept. Every refusal at this stage is counted by {@link Refractium#refusals()} and reported to
+     * {@link Hook#onRefused}. The header must be complete within {@link #peekTimeout(Duration)}. Default: no
+     * listener takes a header.
      *
-     * @param mode {@link ProxyProtocolMode#REQUIRED} (no header: closed) or {@link ProxyProtocolMode#OPTIONAL}
+     * @param mode {@link ProxyProtocolMode#REQUIRED} (no header: refused) or {@link ProxyProtocolMode#OPTIONAL}
      *        (the header is decoded only when the first bytes are a PROXY signature)
      * @param trustedSources the networks allowed to send a header, at least one ({@code 0.0.0.0/0} and
      *        {@code ::/0} trust everyone)
@@ -474,7 +481,10 @@ public final class RefractiumBuilder {
      * Sets the admission limits checked when a connection is accepted, before anything is built for it: caps on
      * open connections (instance, listener, client address), a per-address connection rate, allow and deny lists,
      * and a cap on connections in detection. Refused connections are closed at once, counted by
-     * {@link Refractium#refusals()} and reported to {@link Hook#onRefused}. Default {@link AdmissionLimits#none()}.
+     * {@link Refractium#refusals()} and reported to {@link Hook#onRefused}. On a listener that receives the PROXY
+     * protocol, a connection from a trusted proxy is checked against the per-address limits once the header names
+     * the real client ({@link #acceptProxyProtocol(ProxyProtocolMode, Collection)}). Default
+     * {@link AdmissionLimits#none()}.
      *
      * @param limits the limits, from {@link AdmissionLimits#builder()}
      * @return this builder

@@ -47,7 +47,9 @@ public interface SelectionContext {
 
     /**
      * Returns every attribute the protocol's detector reported for the connection (SNI, ALPN, Host, or any a
-     * custom detector defines, such as {@code mqtt.clientid}); empty when none was detected. The default returns
+     * custom detector defines, such as {@code mqtt.clientid}); empty when none was detected. A connection that
+     * arrived with a PROXY protocol v2 header also has {@link AttributeKey#PROXY_AUTHORITY} and
+     * {@link AttributeKey#PROXY_ALPN} when the header carries them. The default returns
      * {@link ProtocolAttributes#EMPTY}.
      */
     default ProtocolAttributes attributes() {

@@ -16,7 +16,10 @@ public interface ConnectionInfo {
     /** Returns the connection's id, unique within this process; also in every log line about the connection. */
     long id();
 
-    /** Returns the client's address. */
+    /**
+     * Returns the client's address: the one a trusted PROXY protocol header gave (see {@link #proxyHeader()}), else
+     * the socket's peer address.
+     */
     InetSocketAddress clientAddress();
 
     /** Returns the listening address the client connected to. */
@@ -54,6 +57,17 @@ public interface ConnectionInfo {
      * @return the report, or {@code null}
      */
     default DetectionReport detection() {
+        return null;
+    }
+
+    /**
+     * Returns the PROXY protocol header the connection arrived with, or {@code null} when none came (the listener
+     * takes none, or an optional one was absent). Set before {@link Hook#onAccepted}, so every hook event of the
+     * connection sees it. The default returns {@code null}.
+     *
+     * @return the header, or {@code null}
+     */
+    default ProxyInfo proxyHeader() {
         return null;
     }
 

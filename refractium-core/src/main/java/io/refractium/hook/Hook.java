@@ -16,7 +16,9 @@ import java.util.concurrent.CompletionStage;
  * first); {@link #onRouteChosen} once a target is known; for each backend tried, {@link #onBackendConnected} or
  * {@link #onBackendFailed}; and always, last, {@link #onClosed}. Pairing holds per hook: a hook that was asked
  * {@link #onAccepted} gets {@link #onClosed}, even when a later hook refused the connection; a hook that was never
- * asked (an earlier hook refused first) gets no event of that connection at all.
+ * asked (an earlier hook refused first) gets no event of that connection at all. A connection refused before the
+ * hooks are asked {@link #onAccepted} (by the admission limits, a full peek memory, or the PROXY protocol header
+ * stage) is reported once, to {@link #onRefused}, and gets no other event.
  *
  * <p>Methods are called on the connection's event loop: they must not block. The two verdict points,
  * {@link #onAccepted} and {@link #onRouteChosen}, may instead answer later: override {@link #onAcceptedAsync} or
@@ -36,6 +38,12 @@ public interface Hook {
 
     /**
      * A client connected. Return {@link Admission#REFUSE} to close it at once.
+     *
+     * <p>On a listener that receives the PROXY protocol, asked only once the header stage is over: the header was
+     * read (or, on an optional listener, found absent), {@link ConnectionInfo#clientAddress()} is the real client's
+     * and {@link ConnectionInfo#proxyHeader()} is set, and the per-address admission limits passed for that address.
+     * A connection refused at the header stage gets {@link #onRefused} instead; one whose client leaves before the
+     * header is complete gets no event at all.
      *
      * @param connection the connection
      * @return whether to go on; default {@link Admission#ACCEPT}
@@ -145,11 +153,23 @@ public interface Hook {
     }
 
     /**
-     * A connection was refused by admission ({@code RefractiumBuilder.limits}) or because peek memory was full, and
-     * was closed at once. No other event is called for such a connection: it never gets an id, {@link #onAccepted}
-     * or {@link #onClosed}. Called on the event loop that accepted it.
+     * A connection was refused before any hook was asked {@link #onAccepted}, and was closed at once (with a reset
+     * when {@code AdmissionLimits.rejectWithRst} is set); the reason is also counted in
+     * {@code Refractium.refusals()}. It is called:
+     * <ul>
+     * <li>at accept, by the admission limits ({@code RefractiumBuilder.limits}) or because peek memory was full;</li>
+     * <li>on a listener that receives the PROXY protocol, at the header stage: a header from an untrusted source,
+     *     a missing required header, a malformed one, or none complete by the detection deadline (the
+     *     {@code PROXY_HEADER_*} reasons, with {@code client} the socket's peer address); and, for a connection
+     *     from a trusted source, the per-address limits (lists, rate, per-address cap), which are checked only once
+     *     the header has named the real client, and then against that address.</li>
+     * </ul>
+     * No other event is called for such a connection: no {@link #onAccepted} and no {@link #onClosed} (one refused
+     * at the header stage has an id in the logs, but no hook hears of it otherwise). Only the hooks added with
+     * {@code RefractiumBuilder.hook} get it: a {@link HookFactory} makes no hook for a refused connection. Called on
+     * the connection's event loop.
      *
-     * @param client the client's address
+     * @param client the client's address: the real one when a trusted PROXY header gave it, else the socket's peer
      * @param listener the address of the listener it connected to
      * @param refusal the reason and the limit that was hit
      */

@@ -55,6 +55,20 @@ public final class AttributeKey<T> {
      */
     public static final AttributeKey<String> TLS_ECH_PUBLIC_NAME = of("tls.ech.public_name", String.class);
 
+    /**
+     * The {@code PP2_TYPE_AUTHORITY} TLV of the PROXY protocol v2 header the connection arrived with (the host name
+     * the client asked the proxy in front for), lower-case, without a trailing dot. Reported by no detector: routes
+     * may test it by name ({@code Route.Builder.attribute("proxy.authority", ...)}) on a listener that receives the
+     * PROXY protocol; a detector's own attribute of the same name would win.
+     */
+    public static final AttributeKey<String> PROXY_AUTHORITY = of("proxy.authority", String.class);
+    /**
+     * The {@code PP2_TYPE_ALPN} TLV of the PROXY protocol v2 header the connection arrived with (the protocol the
+     * client negotiated with the proxy in front, e.g. {@code "h2"}). Reported by no detector; routes may test it by
+     * name, as {@link #PROXY_AUTHORITY}.
+     */
+    public static final AttributeKey<String> PROXY_ALPN = of("proxy.alpn", String.class);
+
     private final String name;
     private final Class<?> type;
 

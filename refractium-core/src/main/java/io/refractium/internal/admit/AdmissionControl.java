@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -25,6 +26,12 @@ import java.util.function.LongSupplier;
  * lists takes a token), then the caps on connections in detection, on open connections of the instance, of the
  * listener and of the client address. A cap is taken with a compare-and-set below the limit, so concurrent accepts
  * on several event loops never overshoot it; when a later cap refuses, the earlier ones are given back.
+ *
+ * <p>A connection from a trusted proxy on a listener that receives the PROXY protocol is admitted in two steps
+ * ({@link #admitPendingAddress}): at accept, the caps that do not depend on the client (in detection, instance,
+ * listener), each counted once for the connection; once the header names the real client, the per-address checks
+ * (lists, rate, per-address cap) against that address ({@link Ticket#admitAddress}). The proxy's own address is
+ * never counted per address for such a connection, so one load balancer does not use up a per-address cap.
  *
  * <p>Per-address state lives in two places, so that memory stays bounded and no open connection is forgotten:
  * <ul>
@@ -120,19 +127,31 @@ public final class AdmissionControl {
      * @return the ticket; check {@link Ticket#isRefused()}
      */
     public Ticket admit(InetAddress client, Object listener) {
-        if (!limits.deny().isEmpty()) {
-            for (Cidr c : limits.deny()) {
-                if (c.contains(client)) {
-                    return refuse(deniedTickets.get(c));
-                }
+        return admit(Objects.requireNonNull(client, "client"), listener, false);
+    }
+
+    /**
+     * Admits or refuses one connection whose client address is not known yet: it comes from a trusted proxy, and
+     * the PROXY protocol header that names the client is still to be read. Only the caps that do not depend on the
+     * address are checked and taken now (in detection, open connections of the instance and of the listener); the
+     * proxy's own address is not checked against the lists, takes no rate token and holds no per-address slot.
+     * The per-address checks run once the address is known, with {@link Ticket#admitAddress}.
+     *
+     * @param listener the listener it came in on
+     * @return the ticket; check {@link Ticket#isRefused()}
+     */
+    public Ticket admitPendingAddress(Object listener) {
+        return admit(null, listener, true);
+    }
+
+    private Ticket admit(InetAddress client, Object listener, boolean pending) {
+        IpKey key = null;
+        if (!pending) {
+            key = tracksIp ? IpKey.of(client, limits.ipv6PrefixLength()) : null;
+            Ticket refused = screen(client, key);
+            if (refused != null) {
+                return refused;
             }
-        }
-        if (!limits.allow().isEmpty() && !allowed(client)) {
-            return refuse(RefusalReason.NOT_ALLOWED);
-        }
-        IpKey key = tracksIp ? IpKey.of(client, limits.ipv6PrefixLength()) : null;
-        if (buckets != null && !takeToken(key)) {
-            return refuse(RefusalReason.RATE_PER_IP);
         }
         boolean trackDetecting = limits.maxDetecting() > 0;
         if (trackDetecting && !acquire(detecting, limits.maxDetecting())) {
@@ -152,7 +171,7 @@ public final class AdmissionControl {
             }
         }
         IpKey ipKey = null;
-        if (limits.maxConnectionsPerIp() > 0) {
+        if (!pending && limits.maxConnectionsPerIp() > 0) {
             if (!acquireIp(key)) {
                 if (listenerCount != null) {
                     listenerCount.decrementAndGet();
@@ -163,7 +182,47 @@ public final class AdmissionControl {
             }
             ipKey = key;
         }
-        return new Ticket(this, listenerCount, ipKey, trackDetecting);
+        return new Ticket(this, listenerCount, ipKey, trackDetecting, pending);
+    }
+
+    /** Checks the lists and takes a rate token; returns the refused ticket, or {@code null} to go on. */
+    private Ticket screen(InetAddress client, IpKey key) {
+        if (!limits.deny().isEmpty()) {
+            for (Cidr c : limits.deny()) {
+                if (c.contains(client)) {
+                    return refuse(deniedTickets.get(c));
+                }
+            }
+        }
+        if (!limits.allow().isEmpty() && !allowed(client)) {
+            return refuse(RefusalReason.NOT_ALLOWED);
+        }
+        if (buckets != null && !takeToken(key)) {
+            return refuse(RefusalReason.RATE_PER_IP);
+        }
+        return null;
+    }
+
+    /**
+     * Runs the per-address checks that {@link #admitPendingAddress} left for later, in the order of
+     * {@link #admit}: deny list, allow list, rate token, per-address cap. On success the ticket holds the
+     * per-address slot.
+     *
+     * @return the refusal, counted, or {@code null} when admitted
+     */
+    Refusal admitAddress(Ticket ticket, InetAddress client) {
+        IpKey key = tracksIp ? IpKey.of(client, limits.ipv6PrefixLength()) : null;
+        Ticket refused = screen(client, key);
+        if (refused != null) {
+            return refused.refusal();
+        }
+        if (limits.maxConnectionsPerIp() > 0) {
+            if (!acquireIp(key)) {
+                return refuse(RefusalReason.MAX_CONNECTIONS_PER_IP).refusal();
+            }
+            ticket.holdIp(key);
+        }
+        return null;
     }
 
     /**

@@ -13,6 +13,7 @@ import io.refractium.internal.engine.ConnectionState;
 import io.refractium.internal.health.BackendState;
 import io.refractium.internal.health.TargetRuntime;
 import io.refractium.internal.relay.CountingRecvByteBufAllocator;
+import io.refractium.internal.route.Router;
 import io.refractium.metrics.MetricsRecorder;
 import io.refractium.spi.AttributeKey;
 import java.net.InetSocketAddress;
@@ -139,7 +140,7 @@ public final class BackendConnector {
             serverName = conn.attributes().get(AttributeKey.HTTP_HOST);
         }
         BackendState state = runtime.acquire(tried, conn.clientAddress(), serverName, conn.protocol(),
-                conn.attributes());
+                Router.attributes(conn));
         if (state == null) {
             CompletableFuture<Void> answers = runtime.firstAnswers();
             if (!answers.isDone() && !waitedForAnswers) {

@@ -49,7 +49,9 @@ import org.slf4j.LoggerFactory;
  * logged at DEBUG as one line with the {@link DetectionReport}.
  *
  * <p>On a listener that receives PROXY protocol headers, a {@link ProxyHeaderHandler} goes in front of this one
- * first; nothing here starts (hooks, timers) until it has consumed the header and set the real client address.
+ * first; nothing here starts (hooks, timers) until it has consumed the header, set the real client address and
+ * admitted it. A connection closed before that (refused at the header stage, or the client left) tells the hooks
+ * nothing from here: they were never asked {@code onAccepted}.
  *
  * <p>The hooks' verdicts (admission, then the route decision) may come later ({@link HookDispatcher.Verdicts}):
  * while one is pending, the bytes the client sends are appended to the peek buffer (reading pauses at the peek
@@ -109,7 +111,7 @@ public final class DetectHandler extends ChannelInboundHandlerAdapter implements
         if (proxy != null) {
             awaitingProxyHeader = true;
             ctx.pipeline().addBefore(ctx.name(), "proxy-header", new ProxyHeaderHandler(conn, proxy,
-                    config.peekTimeout().toNanos(), this::proxyHeaderDone));
+                    config.peekTimeout().toNanos(), path.proxyGate(), this::proxyHeaderDone));
             return;
         }
         if (ctx.channel().isActive()) {

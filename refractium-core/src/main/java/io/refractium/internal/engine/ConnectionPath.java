@@ -2,15 +2,24 @@ package io.refractium.internal.engine;
 
 import io.refractium.internal.connect.Dialer;
 import io.refractium.internal.detect.PeekBudget;
+import io.refractium.internal.proxy.ProxyGate;
 
 /**
- * What every stage of a connection's path shares: the settings, the hooks, the dialer of backend channels and the
- * peek memory budget. One per instance; tests build their own to drive a stage on an {@code EmbeddedChannel}.
+ * What every stage of a connection's path shares: the settings, the hooks, the dialer of backend channels, the
+ * peek memory budget and the admission gate of the PROXY header stage. One per instance; tests build their own to
+ * drive a stage on an {@code EmbeddedChannel}.
  *
  * @param config the settings
  * @param hooks the registered hooks
  * @param dialer opens backend channels
  * @param peekBudget the memory all peek buffers may hold together
+ * @param proxyGate admits the client address a PROXY header gives, and takes the header stage's refusals
  */
-public record ConnectionPath(EngineConfig config, HookDispatcher hooks, Dialer dialer, PeekBudget peekBudget) {
+public record ConnectionPath(EngineConfig config, HookDispatcher hooks, Dialer dialer, PeekBudget peekBudget,
+                             ProxyGate proxyGate) {
+
+    /** The path with a gate that admits every address ({@link ProxyGate#NONE}), for stage tests. */
+    public ConnectionPath(EngineConfig config, HookDispatcher hooks, Dialer dialer, PeekBudget peekBudget) {
+        this(config, hooks, dialer, peekBudget, ProxyGate.NONE);
+    }
 }

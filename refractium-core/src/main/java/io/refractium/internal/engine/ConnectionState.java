@@ -12,6 +12,8 @@ import io.refractium.hook.DetectionFailure;
 import io.refractium.hook.DetectionReport;
 import io.refractium.hook.Hook;
 import io.refractium.hook.HookAttributeKey;
+import io.refractium.hook.ProxyInfo;
+import io.refractium.internal.admit.Ticket;
 import io.refractium.internal.detect.DetectionSession;
 import io.refractium.internal.health.BackendState;
 import io.refractium.internal.relay.CountingRecvByteBufAllocator;
@@ -48,6 +50,8 @@ public final class ConnectionState implements ConnectionInfo {
     private final CountingRecvByteBufAllocator clientCounter;
     private final InetSocketAddress socketAddress;
     private InetSocketAddress clientAddress;
+    private ProxyInfo proxyHeader;
+    private Ticket ticket;
     private final InetSocketAddress localAddress;
     private final Ticker ticker;
     private final Instant acceptedAt = Instant.now();
@@ -155,6 +159,26 @@ public final class ConnectionState implements ConnectionInfo {
         if (d != null) {
             d.remoteAddress(real);
         }
+    }
+
+    @Override
+    public ProxyInfo proxyHeader() {
+        return proxyHeader;
+    }
+
+    /** Records the PROXY protocol header the connection arrived with. */
+    public void proxyHeader(ProxyInfo header) {
+        this.proxyHeader = header;
+    }
+
+    /** Returns the connection's admission ticket, or {@code null} when none was recorded (tests). */
+    public Ticket ticket() {
+        return ticket;
+    }
+
+    /** Records the connection's admission ticket, whose per-address check may wait for a PROXY header. */
+    public void ticket(Ticket ticket) {
+        this.ticket = ticket;
     }
 
     /** Returns the socket's peer address: a proxy in front, when a PROXY protocol header came. */

@@ -26,6 +26,8 @@ import io.refractium.internal.detect.DetectHandler;
 import io.refractium.internal.detect.PeekBudget;
 import io.refractium.internal.health.BackendState;
 import io.refractium.internal.health.TargetRuntime;
+import io.refractium.internal.proxy.ProxyAcceptance;
+import io.refractium.internal.proxy.ProxyGate;
 import io.refractium.internal.relay.CountingRecvByteBufAllocator;
 import io.refractium.internal.route.RoutingSnapshot;
 import io.refractium.internal.transport.BackendResolver;
@@ -116,7 +118,7 @@ public final class Engine implements ConnectionState.Listener {
         this.peekBudget = new PeekBudget(config.maxPeekMemoryBytes());
         this.admission = new AdmissionControl(config.admission());
         this.resolver = new BackendResolver(transports, config.dnsServers(), config.dnsMinTtl(), config.dnsMaxTtl());
-        this.path = new ConnectionPath(config, hooks, dialers.apply(transports), peekBudget);
+        this.path = new ConnectionPath(config, hooks, dialers.apply(transports), peekBudget, new Gate());
         this.snapshot = newSnapshot(routes, null);
     }
 
@@ -141,7 +143,7 @@ public final class Engine implements ConnectionState.Listener {
         return connections.size();
     }
 
-    /** Returns how many connections were refused at accept, by reason. */
+    /** Returns how many connections were refused at accept or at the PROXY header stage, by reason. */
     public Map<RefusalReason, Long> refusals() {
         return admission.refusals();
     }
@@ -221,6 +223,12 @@ public final class Engine implements ConnectionState.Listener {
      * configured), counted and reported to {@link Hook#onRefused}. An admitted connection gives back its detection
      * slot when the detect stage leaves the pipeline and its other slots when the client channel closes. A PROXY
      * protocol decoder, when a listener accepts one, goes in front of the detect stage.
+     *
+     * <p>A connection from a trusted source on such a listener is admitted in two steps: here only the caps that do
+     * not depend on the client's address (peek memory, in detection, instance, listener); the lists, the rate token
+     * and the per-address cap once the header stage knows the real client ({@link Gate#admitClient}), so that the
+     * balancer's own address is never counted per address. Any other connection (no PROXY on the listener, or an
+     * untrusted source, which is refused if it sends a header) is checked here in full against its socket address.
      */
     private void accept(SocketChannel ch) {
         if (state != State.RUNNING) {
@@ -239,7 +247,10 @@ public final class Engine implements ConnectionState.Listener {
                     "maxPeekMemoryBytes=" + peekBudget.limit()));
             return;
         }
-        Ticket ticket = admission.admit(client.getAddress(), listener);
+        ProxyAcceptance proxy = config.proxyProtocol().forListener(ch.localAddress());
+        Ticket ticket = proxy != null && proxy.isTrusted(client.getAddress())
+                ? admission.admitPendingAddress(listener)
+                : admission.admit(client.getAddress(), listener);
         if (ticket.isRefused()) {
             refuse(ch, client, ticket.refusal());
             return;
@@ -248,6 +259,7 @@ public final class Engine implements ConnectionState.Listener {
         ch.config().setRecvByteBufAllocator(counter);
         ConnectionState conn = new ConnectionState(IDS.incrementAndGet(), ch, client, ch.localAddress(),
                 snapshot, counter, this);
+        conn.ticket(ticket);
         connections.add(conn);
         if (hasMetrics) {
             metrics.connectionAccepted(conn.localAddress());
@@ -264,6 +276,16 @@ public final class Engine implements ConnectionState.Listener {
 
     /** Closes a refused channel at once (with an RST when configured) and tells the hooks. */
     private void refuse(SocketChannel ch, InetSocketAddress client, Refusal refusal) {
+        resetOnClose(ch, client);
+        ch.close();
+        if (log.isDebugEnabled()) {
+            log.debug("refused {}: {} ({})", client, refusal.reason(), refusal.limit());
+        }
+        refused(client, ch.localAddress(), refusal);
+    }
+
+    /** Makes the channel's close send a reset ({@code SO_LINGER} 0) when refused connections are to be reset. */
+    private void resetOnClose(io.netty.channel.Channel ch, InetSocketAddress client) {
         if (config.admission().rejectWithRst()) {
             try {
                 ch.config().setOption(ChannelOption.SO_LINGER, 0);
@@ -271,15 +293,14 @@ public final class Engine implements ConnectionState.Listener {
                 log.debug("SO_LINGER 0 on a refused connection from {} failed: {}", client, e.toString());
             }
         }
-        ch.close();
-        if (log.isDebugEnabled()) {
-            log.debug("refused {}: {} ({})", client, refusal.reason(), refusal.limit());
-        }
+    }
+
+    /** Tells the shared hooks that a connection was refused. */
+    private void refused(InetSocketAddress client, InetSocketAddress listener, Refusal refusal) {
         if (hasMetrics) {
-            metrics.connectionRefused(ch.localAddress(), refusal.reason());
+            metrics.connectionRefused(listener, refusal.reason());
         }
         if (!hooks.isEmpty()) {
-            InetSocketAddress listener = ch.localAddress();
             for (Hook h : config.hooks()) {
                 try {
                     h.onRefused(client, listener, refusal);
@@ -287,6 +308,39 @@ public final class Engine implements ConnectionState.Listener {
                     log.warn("hook {}.onRefused threw; ignoring it: {}", h.getClass().getName(), t.toString(), t);
                 }
             }
+        }
+    }
+
+    /**
+     * The admission of the PROXY header stage: the per-address checks left for later at accept, against the client
+     * address the header gave (or the socket's, when none came or it named none), and the stage's refusals, which
+     * are counted with the accept-time ones, closed like them (reset when configured) and reported to
+     * {@link Hook#onRefused} with the connection's client address.
+     */
+    private final class Gate implements ProxyGate {
+
+        @Override
+        public Refusal admitClient(ConnectionState conn) {
+            Ticket t = conn.ticket();
+            return t == null ? null : t.admitAddress(conn.clientAddress().getAddress());
+        }
+
+        @Override
+        public Refusal refusal(RefusalReason reason, String limit) {
+            return admission.refuse(reason, limit);
+        }
+
+        @Override
+        public void refuse(ConnectionState conn, Refusal refusal) {
+            InetSocketAddress client = conn.clientAddress();
+            conn.detail(refusal.reason() + " (" + refusal.limit() + ")");
+            resetOnClose(conn.client(), client);
+            conn.close(CloseReason.REFUSED);
+            if (log.isDebugEnabled()) {
+                log.debug("[{}] refused {} (via {}): {} ({})", conn.id(), client, conn.socketAddress(),
+                        refusal.reason(), refusal.limit());
+            }
+            refused(client, conn.localAddress(), refusal);
         }
     }
 

@@ -1,22 +1,31 @@
 package io.refractium.internal.proxy;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.haproxy.HAProxyCommand;
 import io.netty.handler.codec.haproxy.HAProxyMessage;
 import io.netty.handler.codec.haproxy.HAProxyMessageDecoder;
+import io.netty.handler.codec.haproxy.HAProxyProtocolVersion;
 import io.netty.handler.codec.haproxy.HAProxyProxiedProtocol;
+import io.netty.handler.codec.haproxy.HAProxyTLV;
 import io.netty.util.NetUtil;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.refractium.ProxyProtocolMode;
-import io.refractium.hook.CloseReason;
+import io.refractium.ProxyProtocolVersion;
+import io.refractium.hook.ProxyInfo;
+import io.refractium.hook.Refusal;
+import io.refractium.hook.RefusalReason;
 import io.refractium.internal.engine.ConnectionState;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,15 +35,20 @@ import org.slf4j.LoggerFactory;
  * the first bytes show whether they start with a PROXY signature ({@code "PROXY "} or the 12-byte v2 signature);
  * only then is Netty's {@link HAProxyMessageDecoder} put in front of it to decode the header. The real client
  * address of a {@code PROXY} command replaces the socket address in the {@link ConnectionState}; a {@code LOCAL}
- * command, or an {@code UNKNOWN} or non-TCP family, keeps the socket address.
+ * command, or an {@code UNKNOWN} or non-TCP family, keeps the socket address. The header itself is recorded on the
+ * connection as a {@link ProxyInfo}, its TLVs copied.
  *
- * <p>A header from a source outside the trusted networks closes the connection, as does a missing header on a
- * listener that requires one, a malformed header, or no complete header by the detection deadline. Once the header
- * is consumed (or, on an optional listener, found absent) this handler removes itself and runs its callback, which
- * starts detection; the header's bytes are never passed on, the bytes after it are.
+ * <p>Refusals, each counted and reported through the {@link ProxyGate} with its {@link RefusalReason}: a header from
+ * a source outside the trusted networks ({@code PROXY_HEADER_UNTRUSTED}, also at once when a listener that requires
+ * a header is reached from such a source), a missing header on a listener that requires one
+ * ({@code PROXY_HEADER_MISSING}), a malformed header ({@code PROXY_HEADER_MALFORMED}), no complete header by the
+ * detection deadline ({@code PROXY_HEADER_TIMEOUT}). Once the header is consumed (or, on an optional listener, found
+ * absent), the gate checks the per-address admission limits against the client address, real or not; a refusal
+ * there closes the connection too. Otherwise this handler removes itself and runs its callback, which starts
+ * detection; the header's bytes are never passed on, the bytes after it are.
  *
  * <p>Buffer ownership: bytes read before the decision are held here and released in {@link #handlerRemoved} unless
- * passed on; each {@link HAProxyMessage} is released here.
+ * passed on; each {@link HAProxyMessage} is released here, after its TLVs were copied.
  */
 public final class ProxyHeaderHandler extends ChannelInboundHandlerAdapter {
 
@@ -47,6 +61,7 @@ public final class ProxyHeaderHandler extends ChannelInboundHandlerAdapter {
     private final ConnectionState conn;
     private final ProxyAcceptance acceptance;
     private final long timeoutNanos;
+    private final ProxyGate gate;
     private final Runnable onDone;
     private ChannelHandlerContext ctx;
     private ByteBuf held;
@@ -55,7 +70,7 @@ public final class ProxyHeaderHandler extends ChannelInboundHandlerAdapter {
     private ScheduledFuture<?> timer;
 
     /**
-     * Creates the stage for one connection.
+     * Creates the stage for one connection, with a gate that admits every address ({@link ProxyGate#NONE}).
      *
      * @param conn the connection, whose client address is replaced by the header's
      * @param acceptance the listener's setting
@@ -64,9 +79,25 @@ public final class ProxyHeaderHandler extends ChannelInboundHandlerAdapter {
      *        removed itself; not run when the connection is closed instead
      */
     public ProxyHeaderHandler(ConnectionState conn, ProxyAcceptance acceptance, long timeoutNanos, Runnable onDone) {
+        this(conn, acceptance, timeoutNanos, ProxyGate.NONE, onDone);
+    }
+
+    /**
+     * Creates the stage for one connection.
+     *
+     * @param conn the connection, whose client address is replaced by the header's
+     * @param acceptance the listener's setting
+     * @param timeoutNanos how long to wait for the whole header
+     * @param gate admits the client address and takes refusals
+     * @param onDone run once on the event loop when the header is consumed or found absent and the client address
+     *        admitted, after this handler removed itself; not run when the connection is closed instead
+     */
+    public ProxyHeaderHandler(ConnectionState conn, ProxyAcceptance acceptance, long timeoutNanos, ProxyGate gate,
+                              Runnable onDone) {
         this.conn = conn;
         this.acceptance = acceptance;
         this.timeoutNanos = timeoutNanos;
+        this.gate = gate;
         this.onDone = onDone;
     }
 
@@ -74,7 +105,8 @@ public final class ProxyHeaderHandler extends ChannelInboundHandlerAdapter {
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
         if (acceptance.mode() == ProxyProtocolMode.REQUIRED && !trusted()) {
-            refuse("a PROXY header is required and the source is not trusted");
+            refuse(RefusalReason.PROXY_HEADER_UNTRUSTED, trustedLimit(),
+                    "a PROXY header is required and the source is not trusted");
             return;
         }
         timer = ctx.executor().schedule(this::onTimeout, timeoutNanos, TimeUnit.NANOSECONDS);
@@ -121,8 +153,9 @@ public final class ProxyHeaderHandler extends ChannelInboundHandlerAdapter {
                 return;
             case NONE:
                 if (acceptance.mode() == ProxyProtocolMode.REQUIRED) {
-                    refuse("no PROXY header on a listener that requires one");
-                } else {
+                    refuse(RefusalReason.PROXY_HEADER_MISSING, "acceptProxyProtocol=REQUIRED",
+                            "no PROXY header on a listener that requires one");
+                } else if (admitted()) {
                     ByteBuf bytes = held;
                     held = null;
                     finish();
@@ -131,7 +164,8 @@ public final class ProxyHeaderHandler extends ChannelInboundHandlerAdapter {
                 return;
             default:
                 if (!trusted()) {
-                    refuse("a PROXY header from an untrusted source");
+                    refuse(RefusalReason.PROXY_HEADER_UNTRUSTED, trustedLimit(),
+                            "a PROXY header from an untrusted source");
                     return;
                 }
                 decode();
@@ -143,24 +177,47 @@ public final class ProxyHeaderHandler extends ChannelInboundHandlerAdapter {
         decoding = true;
         HAProxyMessageDecoder decoder = new HAProxyMessageDecoder();
         ctx.pipeline().addBefore(ctx.name(), "proxy-decoder", decoder);
-        // The decoder closes the channel itself on a malformed header, before it reports the error: record why
-        // first, or the connection would be reported as completed.
-        ctx.pipeline().addBefore("proxy-decoder", "proxy-guard", new ChannelOutboundHandlerAdapter() {
-            @Override
-            public void close(ChannelHandlerContext guard, ChannelPromise promise) {
-                if (!done) {
-                    conn.reason(CloseReason.REFUSED);
-                }
-                guard.close(promise);
-            }
-        });
+        Guard guard = new Guard();
+        ctx.pipeline().addBefore("proxy-decoder", "proxy-guard", guard);
         ChannelHandlerContext decoderCtx = ctx.pipeline().context(decoder);
         ByteBuf bytes = held;
         held = null;
+        guard.inDecoder = true;
         try {
             decoder.channelRead(decoderCtx, bytes);
         } catch (Exception e) {
             malformed(e);
+        } finally {
+            guard.inDecoder = false;
+        }
+    }
+
+    /**
+     * Sits in front of the decoder. The decoder closes the channel itself on a malformed header, just before it
+     * throws the error: a close that comes while the decoder runs and nothing is decided yet is that one, and is held
+     * back, so that the refusal (counted, reported, with a reset when configured) does the closing. Every other close
+     * passes.
+     */
+    private final class Guard extends ChannelDuplexHandler {
+        boolean inDecoder;
+
+        @Override
+        public void channelRead(ChannelHandlerContext guard, Object msg) {
+            inDecoder = true;
+            try {
+                guard.fireChannelRead(msg);
+            } finally {
+                inDecoder = false;
+            }
+        }
+
+        @Override
+        public void close(ChannelHandlerContext guard, ChannelPromise promise) {
+            if (inDecoder && !done) {
+                promise.trySuccess();
+                return;
+            }
+            guard.close(promise);
         }
     }
 
@@ -183,8 +240,8 @@ public final class ProxyHeaderHandler extends ChannelInboundHandlerAdapter {
 
     private void malformed(Throwable cause) {
         if (!done) {
-            log.debug("[{}] malformed PROXY header from {}: {}", conn.id(), conn.socketAddress(), cause.toString());
-            refuse(null);
+            refuse(RefusalReason.PROXY_HEADER_MALFORMED, "malformed PROXY header: " + messages(cause),
+                    "malformed PROXY header: " + cause);
         }
     }
 
@@ -196,11 +253,61 @@ public final class ProxyHeaderHandler extends ChannelInboundHandlerAdapter {
         if (real != null) {
             conn.clientAddress(real);
         }
+        conn.proxyHeader(info(m, conn.socketAddress(), real));
         if (log.isDebugEnabled()) {
             log.debug("[{}] PROXY {} {} from {}: client {}", conn.id(), m.protocolVersion(), m.command(),
                     conn.socketAddress(), conn.clientAddress());
         }
-        finish();
+        if (admitted()) {
+            finish();
+        }
+    }
+
+    /**
+     * Returns the messages along a cause chain, joined with {@code ": "}, skipping those that only repeat their
+     * cause (a wrapper made from it); the class name when there is none.
+     */
+    static String messages(Throwable t) {
+        StringBuilder sb = new StringBuilder();
+        for (Throwable c = t; c != null && c != c.getCause(); c = c.getCause()) {
+            String m = c.getMessage();
+            if (m != null && !(c.getCause() != null && m.equals(c.getCause().toString()))) {
+                sb.append(sb.length() == 0 ? "" : ": ").append(m);
+            }
+        }
+        return sb.length() == 0 ? t.getClass().getSimpleName() : sb.toString();
+    }
+
+    /** Asks the gate to admit the client address; on a refusal closes the connection and returns {@code false}. */
+    private boolean admitted() {
+        Refusal r = gate.admitClient(conn);
+        if (r == null) {
+            return true;
+        }
+        refuse(r, "over an admission limit for " + conn.clientAddress().getAddress().getHostAddress());
+        return false;
+    }
+
+    /** Returns the public view of a header; copies its TLVs, so the message may be released afterwards. */
+    static ProxyInfo info(HAProxyMessage m, InetSocketAddress socket, InetSocketAddress source) {
+        List<HAProxyTLV> raw = m.tlvs();
+        List<ProxyInfo.Tlv> tlvs = new ArrayList<>(raw.size());
+        for (HAProxyTLV t : raw) {
+            tlvs.add(new ProxyInfo.Tlv(t.typeByteValue() & 0xff, ByteBufUtil.getBytes(t.content())));
+        }
+        InetSocketAddress destination = null;
+        if (source != null) {
+            byte[] ip = NetUtil.createByteArrayFromIpAddressString(m.destinationAddress());
+            if (ip != null) {
+                try {
+                    destination = new InetSocketAddress(InetAddress.getByAddress(ip), m.destinationPort());
+                } catch (java.net.UnknownHostException e) {
+                    destination = null; // not reached: the length is 4 or 16
+                }
+            }
+        }
+        return new ProxyInfo(m.protocolVersion() == HAProxyProtocolVersion.V1 ? ProxyProtocolVersion.V1
+                : ProxyProtocolVersion.V2, m.command() == HAProxyCommand.LOCAL, socket, source, destination, tlvs);
     }
 
     /** Returns the source address of a {@code PROXY} command over TCP, or {@code null} to keep the socket's. */
@@ -235,22 +342,29 @@ public final class ProxyHeaderHandler extends ChannelInboundHandlerAdapter {
 
     private void onTimeout() {
         if (!done) {
-            refuse("no complete PROXY header by the detection deadline");
+            refuse(RefusalReason.PROXY_HEADER_TIMEOUT, "peekTimeout=" + Duration.ofNanos(timeoutNanos),
+                    "no complete PROXY header by the detection deadline");
         }
     }
 
-    private void refuse(String why) {
+    private void refuse(RefusalReason reason, String limit, String why) {
+        refuse(gate.refusal(reason, limit), why);
+    }
+
+    private void refuse(Refusal refusal, String why) {
         done = true;
         cancelTimer();
         releaseHeld();
-        if (why != null) {
-            log.debug("[{}] closing {}: {}", conn.id(), conn.socketAddress(), why);
-        }
-        conn.close(CloseReason.REFUSED);
+        log.debug("[{}] closing {}: {}", conn.id(), conn.socketAddress(), why);
+        gate.refuse(conn, refusal);
     }
 
     private boolean trusted() {
         return acceptance.isTrusted(conn.socketAddress().getAddress());
+    }
+
+    private String trustedLimit() {
+        return "acceptProxyProtocol trusted=" + acceptance.trusted();
     }
 
     private void releaseHeld() {

@@ -5,11 +5,15 @@ import io.refractium.Route;
 import io.refractium.RoutingTable;
 import io.refractium.SilenceRoute;
 import io.refractium.hook.DetectionFailure;
+import io.refractium.hook.ProxyInfo;
 import io.refractium.hook.RouteDecision;
 import io.refractium.internal.engine.ConnectionState;
 import io.refractium.internal.engine.HookDispatcher;
 import io.refractium.internal.health.TargetRuntime;
+import io.refractium.spi.AttributeKey;
 import io.refractium.spi.ProtocolAttributes;
+import java.util.Locale;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,13 +30,57 @@ public final class Router {
 
     /**
      * Returns the target for a detected protocol: the most specific matching route's, else the fallback, else
-     * {@code null}. Records the route on the connection.
+     * {@code null}. Records the route on the connection. Routes see the detector's attributes and, when the
+     * connection arrived with a PROXY v2 header, {@link AttributeKey#PROXY_AUTHORITY} and
+     * {@link AttributeKey#PROXY_ALPN} from its TLVs.
      */
     public static ForwardTarget targetFor(ConnectionState conn, String protocol, ProtocolAttributes attributes) {
         RoutingTable table = conn.snapshot().table();
-        Route route = table.select(protocol, attributes, conn.clientAddress().getAddress(), conn.localAddress());
+        Route route = table.select(protocol, withProxyHeader(attributes, conn.proxyHeader()),
+                conn.clientAddress().getAddress(), conn.localAddress());
         conn.route(route);
         return route != null ? route.target() : table.fallback();
+    }
+
+    /**
+     * Returns the attributes routes and load balancers see for a connection: the detector's (empty when none was
+     * detected), plus the PROXY header's authority and ALPN; see {@link #withProxyHeader}.
+     */
+    public static ProtocolAttributes attributes(ConnectionState conn) {
+        return withProxyHeader(conn.attributes(), conn.proxyHeader());
+    }
+
+    /**
+     * Returns the attributes routes see: the detector's, plus the PROXY header's authority and ALPN when it has
+     * them (the detector's own attribute of the same name wins).
+     */
+    static ProtocolAttributes withProxyHeader(ProtocolAttributes detected, ProxyInfo header) {
+        if (header == null) {
+            return detected;
+        }
+        String authority = header.authority();
+        String alpn = header.alpn();
+        if (authority == null && alpn == null) {
+            return detected;
+        }
+        if (authority != null) {
+            authority = authority.toLowerCase(Locale.ROOT);
+            if (authority.endsWith(".")) {
+                authority = authority.substring(0, authority.length() - 1);
+            }
+        }
+        ProtocolAttributes.Builder b = ProtocolAttributes.builder()
+                .put(AttributeKey.PROXY_AUTHORITY, authority == null || authority.isEmpty() ? null : authority)
+                .put(AttributeKey.PROXY_ALPN, alpn == null || alpn.isEmpty() ? null : alpn);
+        for (Map.Entry<AttributeKey<?>, Object> e : detected.asMap().entrySet()) {
+            copy(b, e.getKey(), e.getValue());
+        }
+        return b.build();
+    }
+
+    @SuppressWarnings("unchecked")
+    private static void copy(ProtocolAttributes.Builder b, AttributeKey<?> key, Object value) {
+        b.put((AttributeKey<Object>) key, value);
     }
 
     /**

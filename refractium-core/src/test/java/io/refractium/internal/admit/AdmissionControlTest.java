@@ -202,4 +202,45 @@ class AdmissionControlTest {
         assertThat(c.addressesWithOpenConnections()).isZero();
         assertThat(c.trackedBuckets()).isZero();
     }
+
+    @Test
+    void aPendingAddressTakesOnlyTheAddressFreeCapsUntilTheRealClientIsKnown() {
+        AdmissionControl c = control(AdmissionLimits.builder().maxConnections(10).maxConnectionsPerListener(10)
+                .maxDetecting(10).maxConnectionsPerIp(1).ratePerIp(1, 2).deny("192.0.2.66/32").build());
+        Ticket a = c.admitPendingAddress("l");
+        Ticket b = c.admitPendingAddress("l");
+        assertThat(a.isAddressPending()).isTrue();
+        assertThat(c.openConnections()).isEqualTo(2);
+        assertThat(c.detectingConnections()).isEqualTo(2);
+        assertThat(c.addressesWithOpenConnections()).as("no address counted yet").isZero();
+        assertThat(c.trackedBuckets()).as("no token taken yet").isZero();
+
+        assertThat(a.admitAddress(ip("192.0.2.1"))).isNull();
+        assertThat(a.isAddressPending()).isFalse();
+        assertThat(a.admitAddress(ip("192.0.2.9"))).as("once only").isNull();
+        assertThat(c.openConnections(ip("192.0.2.1"))).isEqualTo(1);
+        assertThat(c.openConnections(ip("192.0.2.9"))).isZero();
+        assertThat(b.admitAddress(ip("192.0.2.1")).reason()).isEqualTo(RefusalReason.MAX_CONNECTIONS_PER_IP);
+        assertThat(c.openConnections(ip("192.0.2.1"))).as("the refused one holds no slot").isEqualTo(1);
+
+        Ticket denied = c.admitPendingAddress("l");
+        assertThat(denied.admitAddress(ip("192.0.2.66")).reason()).isEqualTo(RefusalReason.DENIED);
+        Ticket rate = c.admitPendingAddress("l");
+        assertThat(rate.admitAddress(ip("192.0.2.1")).reason()).as("third token of a burst of 2")
+                .isEqualTo(RefusalReason.RATE_PER_IP);
+        Ticket late = c.admitPendingAddress("l");
+        late.release();
+        assertThat(late.admitAddress(ip("192.0.2.2"))).as("released: nothing taken").isNull();
+        assertThat(c.openConnections(ip("192.0.2.2"))).isZero();
+
+        for (Ticket t : List.of(a, b, denied, rate)) {
+            t.release();
+        }
+        assertThat(c.openConnections()).isZero();
+        assertThat(c.detectingConnections()).isZero();
+        assertThat(c.addressesWithOpenConnections()).isZero();
+        assertThat(c.refusals().get(RefusalReason.MAX_CONNECTIONS_PER_IP)).isEqualTo(1);
+        assertThat(c.refusals().get(RefusalReason.DENIED)).isEqualTo(1);
+        assertThat(c.refusals().get(RefusalReason.RATE_PER_IP)).isEqualTo(1);
+    }
 }

@@ -12,13 +12,19 @@ import io.netty.handler.codec.haproxy.HAProxyMessage;
 import io.netty.handler.codec.haproxy.HAProxyMessageEncoder;
 import io.netty.handler.codec.haproxy.HAProxyProtocolVersion;
 import io.netty.handler.codec.haproxy.HAProxyProxiedProtocol;
+import io.netty.handler.codec.haproxy.HAProxyTLV;
+import io.refractium.ProxyProtocolVersion;
 import io.netty.util.concurrent.MockTicker;
 import io.netty.util.concurrent.Ticker;
 import io.refractium.Cidr;
 import io.refractium.ForwardTarget;
 import io.refractium.ProxyProtocolMode;
 import io.refractium.RoutingTable;
+import io.refractium.hook.CloseReason;
 import io.refractium.hook.ConnectionSummary;
+import io.refractium.hook.ProxyInfo;
+import io.refractium.hook.Refusal;
+import io.refractium.hook.RefusalReason;
 import io.refractium.internal.engine.ConnectionState;
 import io.refractium.internal.relay.CountingRecvByteBufAllocator;
 import io.refractium.internal.route.RoutingSnapshot;
@@ -51,6 +57,30 @@ class ProxyHeaderHandlerTest {
     private final ByteArrayOutputStream passedOn = new ByteArrayOutputStream();
     private int done;
     private ConnectionState conn;
+    /** What the gate was told: each refusal's reason, and each client address it was asked to admit. */
+    private final List<String> gateEvents = new ArrayList<>();
+    /** The refusal the gate answers when asked to admit a client address, or {@code null} to admit it. */
+    private Refusal admitAnswer;
+    private CloseReason closedWith;
+
+    private final ProxyGate gate = new ProxyGate() {
+        @Override
+        public Refusal admitClient(ConnectionState c) {
+            gateEvents.add("admit " + c.clientAddress().getAddress().getHostAddress());
+            return admitAnswer;
+        }
+
+        @Override
+        public Refusal refusal(RefusalReason reason, String limit) {
+            return new Refusal(reason, limit);
+        }
+
+        @Override
+        public void refuse(ConnectionState c, Refusal refusal) {
+            gateEvents.add("refuse " + refusal.reason() + " " + refusal.limit());
+            c.close(CloseReason.REFUSED);
+        }
+    };
 
     @AfterEach
     void close() {
@@ -67,6 +97,7 @@ class ProxyHeaderHandlerTest {
                 new CountingRecvByteBufAllocator(), new ConnectionState.Listener() {
                     @Override
                     public void finished(ConnectionState c, ConnectionSummary s) {
+                        closedWith = s.reason();
                     }
 
                     @Override
@@ -83,8 +114,10 @@ class ProxyHeaderHandlerTest {
                 passedOn.writeBytes(bytes);
             }
         });
+        ConnectionState c = conn;
+        ch.closeFuture().addListener(f -> c.channelClosed());
         ch.pipeline().addFirst("proxy-header", new ProxyHeaderHandler(conn, new ProxyAcceptance(mode, trusted), TIMEOUT,
-                () -> done++));
+                gate, () -> done++));
         return ch;
     }
 
@@ -236,5 +269,114 @@ class ProxyHeaderHandlerTest {
         ch.runScheduledPendingTasks();
         assertThat(ch.isOpen()).isFalse();
         assertThat(done).isZero();
+    }
+
+    @Test
+    void eachRefusalTellsTheGateItsReason() {
+        List<Cidr> elsewhere = List.of(Cidr.parse("10.0.0.0/8"));
+        channel(ProxyProtocolMode.REQUIRED, elsewhere);
+        write(channel(ProxyProtocolMode.OPTIONAL, elsewhere), v1("PROXY TCP4 203.0.113.7 127.0.0.1 40000 443\r\n"));
+        write(channel(ProxyProtocolMode.REQUIRED, LOOPBACK), PAYLOAD);
+        write(channel(ProxyProtocolMode.REQUIRED, LOOPBACK), v1("PROXY TCP4 1.2.3.4 "));
+        EmbeddedChannel malformed = channel(ProxyProtocolMode.REQUIRED, LOOPBACK);
+        write(malformed, v1("PROXY TCP4 1.2.3.4 127.0.0.1 99999 2\r\n"));
+        assertThat(malformed.isOpen()).isFalse();
+        assertThat(closedWith).isEqualTo(CloseReason.REFUSED);
+        EmbeddedChannel late = channel(ProxyProtocolMode.REQUIRED, LOOPBACK);
+        write(late, v1("PROXY TCP4 1.2.3.4 "));
+        ticker.advance(TIMEOUT, TimeUnit.NANOSECONDS);
+        late.runScheduledPendingTasks();
+        assertThat(late.isOpen()).isFalse();
+        assertThat(gateEvents).containsExactly(
+                "refuse PROXY_HEADER_UNTRUSTED acceptProxyProtocol trusted=[10.0.0.0/8]",
+                "refuse PROXY_HEADER_UNTRUSTED acceptProxyProtocol trusted=[10.0.0.0/8]",
+                "refuse PROXY_HEADER_MISSING acceptProxyProtocol=REQUIRED",
+                "refuse PROXY_HEADER_MALFORMED malformed PROXY header: invalid HAProxy message: invalid port: 99999 "
+                        + "(expected: 1 ~ 65535)",
+                "refuse PROXY_HEADER_TIMEOUT peekTimeout=PT5S");
+        assertThat(done).isZero();
+        assertThat(passedOn.size()).isZero();
+    }
+
+    @Test
+    void aMalformedHeaderInALaterReadIsRefusedOnceByTheGate() {
+        EmbeddedChannel ch = channel(ProxyProtocolMode.REQUIRED, LOOPBACK);
+        write(ch, v1("PROXY TCP4 1.2.3.4 "));
+        assertThat(ch.isOpen()).isTrue();
+        write(ch, v1("127.0.0.1 99999 2\r\n"));
+        assertThat(ch.isOpen()).isFalse();
+        assertThat(gateEvents).hasSize(1).allMatch(e -> e.startsWith("refuse PROXY_HEADER_MALFORMED "));
+    }
+
+    @Test
+    void theGateChecksTheRealAddressAfterTheHeaderAndMayRefuseIt() {
+        admitAnswer = new Refusal(RefusalReason.MAX_CONNECTIONS_PER_IP, "maxConnectionsPerIp=1");
+        EmbeddedChannel ch = channel(ProxyProtocolMode.REQUIRED, LOOPBACK);
+        write(ch, concat(v1("PROXY TCP4 203.0.113.7 127.0.0.1 40000 443\r\n"), PAYLOAD));
+        assertThat(ch.isOpen()).isFalse();
+        assertThat(gateEvents).containsExactly("admit 203.0.113.7",
+                "refuse MAX_CONNECTIONS_PER_IP maxConnectionsPerIp=1");
+        assertThat(done).isZero();
+        assertThat(passedOn.size()).as("nothing after the header passed on").isZero();
+        assertThat(conn.clientAddress()).isEqualTo(new InetSocketAddress("203.0.113.7", 40000));
+    }
+
+    @Test
+    void anOptionalListenerChecksTheSocketAddressWhenNoHeaderCame() {
+        EmbeddedChannel ch = channel(ProxyProtocolMode.OPTIONAL, LOOPBACK);
+        write(ch, PAYLOAD);
+        assertThat(gateEvents).containsExactly("admit 127.0.0.1");
+        assertThat(conn.proxyHeader()).isNull();
+        assertThat(passedOn.toByteArray()).isEqualTo(PAYLOAD);
+        admitAnswer = new Refusal(RefusalReason.DENIED, "deny=127.0.0.1/32");
+        gateEvents.clear();
+        passedOn.reset();
+        EmbeddedChannel refused = channel(ProxyProtocolMode.OPTIONAL, LOOPBACK);
+        write(refused, PAYLOAD);
+        assertThat(refused.isOpen()).isFalse();
+        assertThat(gateEvents).containsExactly("admit 127.0.0.1", "refuse DENIED deny=127.0.0.1/32");
+        assertThat(passedOn.size()).isZero();
+    }
+
+    @Test
+    void theHeaderIsRecordedWithCopiesOfItsTlvs() {
+        EmbeddedChannel enc = new EmbeddedChannel(HAProxyMessageEncoder.INSTANCE);
+        enc.writeOutbound(new HAProxyMessage(HAProxyProtocolVersion.V2, HAProxyCommand.PROXY,
+                HAProxyProxiedProtocol.TCP6, "2001:db8::7", "2001:db8::1", 41000, 443,
+                List.of(new HAProxyTLV((byte) 0x02, Unpooled.copiedBuffer("a.example", StandardCharsets.UTF_8)),
+                        new HAProxyTLV((byte) 0x01, Unpooled.copiedBuffer("h2", StandardCharsets.UTF_8)),
+                        new HAProxyTLV((byte) 0x05, Unpooled.copiedBuffer("id-1", StandardCharsets.UTF_8)),
+                        new HAProxyTLV((byte) 0xE1, Unpooled.wrappedBuffer(new byte[] {0, (byte) 0xff})))));
+        ByteBuf header = enc.readOutbound();
+        enc.finishAndReleaseAll();
+        byte[] bytes = new byte[header.readableBytes()];
+        header.readBytes(bytes);
+        header.release();
+        EmbeddedChannel ch = channel(ProxyProtocolMode.REQUIRED, LOOPBACK);
+        write(ch, concat(bytes, PAYLOAD), 7);
+        assertReal(ch, new InetSocketAddress("2001:db8::7", 41000));
+        ProxyInfo h = conn.proxyHeader();
+        assertThat(h.version()).isEqualTo(ProxyProtocolVersion.V2);
+        assertThat(h.isLocal()).isFalse();
+        assertThat(h.socketAddress()).isEqualTo(SOCKET);
+        assertThat(h.source()).isEqualTo(new InetSocketAddress("2001:db8::7", 41000));
+        assertThat(h.destination()).isEqualTo(new InetSocketAddress("2001:db8::1", 443));
+        assertThat(h.authority()).isEqualTo("a.example");
+        assertThat(h.alpn()).isEqualTo("h2");
+        assertThat(h.uniqueId()).isEqualTo("id-1");
+        assertThat(h.tlv(0xE1)).containsExactly(0, 0xff);
+        assertThat(h.tlvs()).extracting(ProxyInfo.Tlv::type).containsExactly(0x02, 0x01, 0x05, 0xE1);
+        assertThat(gateEvents).containsExactly("admit 2001:db8:0:0:0:0:0:7");
+    }
+
+    @Test
+    void aLocalHeaderIsRecordedWithoutAddresses() {
+        EmbeddedChannel ch = channel(ProxyProtocolMode.REQUIRED, LOOPBACK);
+        write(ch, concat(v2(HAProxyCommand.LOCAL, HAProxyProxiedProtocol.UNKNOWN, null, null), PAYLOAD));
+        assertReal(ch, SOCKET);
+        assertThat(conn.proxyHeader().isLocal()).isTrue();
+        assertThat(conn.proxyHeader().source()).isNull();
+        assertThat(conn.proxyHeader().destination()).isNull();
+        assertThat(conn.proxyHeader().tlvs()).isEmpty();
     }
 }

@@ -383,9 +383,11 @@ public final class LauncherOptions {
                 "  --accept-proxy required|optional;trusted=CIDR[,CIDR...][;listener=PORT]",
                 "                              receive PROXY protocol v1/v2 headers (from a load balancer in",
                 "                              front) on every listener, or on one port; only from the trusted",
-                "                              networks (a header from elsewhere closes the connection);",
-                "                              required: no header closes it; the header's client address is",
-                "                              used by client= routes, hash-ip and the logs",
+                "                              networks (a header from elsewhere is refused);",
+                "                              required: no header is refused; the header's client address is",
+                "                              used by client= routes, hash-ip, the logs and the per-client",
+                "                              limits (--max-connections-per-ip, --rate-per-ip, --allow,",
+                "                              --deny), which a trusted balancer's own address never counts in",
                 "  --peek-timeout DURATION     detection deadline (default "
                         + human(RefractiumBuilder.DEFAULT_PEEK_TIMEOUT) + ")",
                 "  --silence-timeout DURATION  silence deadline of --on-silence without timeout= (default "
