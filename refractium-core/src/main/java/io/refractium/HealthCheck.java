@@ -6,8 +6,9 @@ import java.util.Arrays;
 import java.util.Objects;
 
 /**
- * The active health check of a {@link ForwardTarget}'s backends: none, a TCP connect, or send bytes and expect a
- * reply that starts with a prefix (an HTTP request and {@code HTTP/1.1 200}, or nothing and the {@code SSH-} banner).
+ * The active health check of a {@link ForwardTarget}'s backends: none, a TCP connect, send bytes and expect a
+ * reply that starts with a prefix (an HTTP request and {@code HTTP/1.1 200}, or nothing and the {@code SSH-} banner),
+ * or, for UDP backends, send a datagram and expect one back ({@link #udp(byte[], byte[])}).
  *
  * <p>Each backend is checked every {@link #interval()} (plus up to {@link #jitter()} of it at random, so checks of
  * many backends do not fire together); a check that does not finish within {@link #timeout()} fails. A healthy
@@ -26,7 +27,12 @@ public final class HealthCheck {
         /** A TCP connect that succeeds within the timeout. */
         CONNECT,
         /** Connect, send the request bytes (if any), and read a reply that starts with the expected prefix. */
-        SEND_EXPECT
+        SEND_EXPECT,
+        /**
+         * Send one UDP datagram from a socket connected to the backend and expect a datagram back, starting with the
+         * expected prefix, within the timeout; an ICMP port unreachable fails it at once.
+         */
+        UDP
     }
 
     private static final HealthCheck NONE = new HealthCheck(Kind.NONE, new byte[0], new byte[0],
@@ -89,17 +95,37 @@ public final class HealthCheck {
                 NONE.jitter);
     }
 
+    /**
+     * A UDP check with the default timing: each check sends {@code send} as one datagram from a socket connected to
+     * the backend, and passes when a datagram comes back within the timeout that starts with {@code expectPrefix}
+     * (any datagram when it is empty). For a DNS server, a query as {@code send} and its two-byte id as the prefix.
+     * A UDP check says nothing about the backend's TCP port.
+     *
+     * @param send the datagram's bytes, 1 to 65 507 (copied)
+     * @param expectPrefix the prefix the reply must start with, possibly empty (copied)
+     * @return the check
+     */
+    public static HealthCheck udp(byte[] send, byte[] expectPrefix) {
+        Objects.requireNonNull(send, "send");
+        Objects.requireNonNull(expectPrefix, "expectPrefix");
+        if (send.length < 1 || send.length > 65_507) {
+            throw new IllegalArgumentException("send: " + send.length + " bytes (expected: 1-65507, one datagram)");
+        }
+        return new HealthCheck(Kind.UDP, send.clone(), expectPrefix.clone(), NONE.interval, NONE.timeout, NONE.rise,
+                NONE.fall, NONE.jitter);
+    }
+
     /** Returns the kind of check. */
     public Kind kind() {
         return kind;
     }
 
-    /** Returns a copy of the bytes sent by a {@link Kind#SEND_EXPECT} check. */
+    /** Returns a copy of the bytes sent by a {@link Kind#SEND_EXPECT} or {@link Kind#UDP} check. */
     public byte[] send() {
         return send.clone();
     }
 
-    /** Returns a copy of the reply prefix a {@link Kind#SEND_EXPECT} check expects. */
+    /** Returns a copy of the reply prefix a {@link Kind#SEND_EXPECT} or {@link Kind#UDP} check expects. */
     public byte[] expect() {
         return expect.clone();
     }

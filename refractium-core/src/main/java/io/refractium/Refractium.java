@@ -4,6 +4,7 @@ import io.refractium.hook.RefusalReason;
 import io.refractium.internal.admit.AdmissionControl;
 import io.refractium.internal.engine.Engine;
 import io.refractium.internal.engine.EngineConfig;
+import io.refractium.internal.relay.BandwidthShaping;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Collections;
@@ -63,9 +64,29 @@ public final class Refractium implements AutoCloseable {
         return engine.admission();
     }
 
+    /** Returns the bandwidth shaping (shared shapers, running traffic counters); a seam for tests. */
+    BandwidthShaping shaping() {
+        return engine.shaping();
+    }
+
     /** Returns the bytes held in peek buffers now; a seam for tests. */
     long peekMemoryBytes() {
         return engine.peekMemoryBytes();
+    }
+
+    /** Returns the UDP flows in detection now; a seam for tests. */
+    int udpFlowsInDetection() {
+        return engine.udpFlowsInDetection();
+    }
+
+    /** Returns the open backend sockets of UDP flows; a seam for tests. */
+    int udpBackendChannels() {
+        return engine.udpBackendChannels();
+    }
+
+    /** Returns the datagrams dropped by UDP listeners, by reason; a seam for tests. */
+    Map<io.refractium.internal.udp.UdpListener.Drop, Long> udpDrops() {
+        return engine.udpDrops();
     }
 
     /** Returns a new builder. */
@@ -95,12 +116,34 @@ public final class Refractium implements AutoCloseable {
     }
 
     /**
-     * Returns the first bound listen address.
+     * Returns the first bound (TCP) listen address.
+     *
+     * @throws IllegalStateException before {@link #start()}, or when the instance has only UDP listeners
+     */
+    public InetSocketAddress localAddress() {
+        List<InetSocketAddress> l = engine.localAddresses();
+        if (l.isEmpty()) {
+            throw new IllegalStateException("no TCP listener: see udpLocalAddresses() for the UDP ones");
+        }
+        return l.get(0);
+    }
+
+    /**
+     * Returns the bound UDP listen addresses ({@link RefractiumBuilder#listenUdp}) with their real ports, in the
+     * order they were configured; empty when there are none.
      *
      * @throws IllegalStateException before {@link #start()}
      */
-    public InetSocketAddress localAddress() {
-        return engine.localAddresses().get(0);
+    public List<InetSocketAddress> udpLocalAddresses() {
+        return engine.udpLocalAddresses();
+    }
+
+    /**
+     * Returns the UDP flows in the flow tables of all UDP listeners now, in any phase: in detection, forwarding, or
+     * kept without a backend until they expire.
+     */
+    public int activeUdpFlows() {
+        return engine.udpFlows();
     }
 
     /** Returns the routing table new connections use. */
@@ -169,7 +212,7 @@ public final class Refractium implements AutoCloseable {
         return engine.taps();
     }
 
-    /** Returns the number of client connections open now, in any phase. */
+    /** Returns the number of client TCP connections open now, in any phase (UDP flows: {@link #activeUdpFlows()}). */
     public int activeConnections() {
         return engine.activeConnections();
     }

@@ -14,6 +14,7 @@ import io.refractium.hook.Tap;
 import io.refractium.internal.engine.ProtocolRegistry;
 import io.refractium.internal.proxy.ProxyAcceptance;
 import io.refractium.internal.route.Router;
+import io.refractium.internal.udp.UdpSettings;
 import io.refractium.metrics.MetricsRecorder;
 import io.refractium.spi.RefractiumProtocol;
 import java.net.InetSocketAddress;
@@ -24,6 +25,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.TreeSet;
 
 /**
  * Configures a {@link Refractium}: where it listens, how it peeks and detects, the protocols, the routes, the
@@ -67,6 +69,17 @@ public final class RefractiumBuilder {
     /** Default {@link #shutdownGracePeriod(Duration)}: 10 seconds. */
     public static final Duration DEFAULT_SHUTDOWN_GRACE_PERIOD = Duration.ofSeconds(10);
 
+    /** Default {@link #udpFlowIdleTimeout(Duration)}: 30 seconds. */
+    public static final Duration DEFAULT_UDP_FLOW_IDLE_TIMEOUT = UdpSettings.DEFAULT_FLOW_IDLE_TIMEOUT;
+    /** Default {@link #udpMaxFlows(int)}: 65 536 flows per UDP listener. */
+    public static final int DEFAULT_UDP_MAX_FLOWS = UdpSettings.DEFAULT_MAX_FLOWS;
+    /** Default {@link #udpMaxFlowsPerAddress(int)}: 4 096 flows per client address and UDP listener. */
+    public static final int DEFAULT_UDP_MAX_FLOWS_PER_ADDRESS = UdpSettings.DEFAULT_MAX_FLOWS_PER_ADDRESS;
+    /** Default {@link #udpMaxFlowsInDetection(int)}: 4 096 flows per UDP listener. */
+    public static final int DEFAULT_UDP_MAX_FLOWS_IN_DETECTION = UdpSettings.DEFAULT_MAX_FLOWS_IN_DETECTION;
+    /** Default {@link #udpMaxDetectionDatagrams(int)}: 4 datagrams. */
+    public static final int DEFAULT_UDP_MAX_DETECTION_DATAGRAMS = UdpSettings.DEFAULT_MAX_DETECTION_DATAGRAMS;
+
     /**
      * Default {@link #maxPeekMemoryBytes(long)}: 4 % of the JVM's maximum direct memory (Netty's
      * {@code PlatformDependent.maxDirectMemory()}), at least 4 MiB.
@@ -75,6 +88,12 @@ public final class RefractiumBuilder {
             Math.max(4L << 20, io.netty.util.internal.PlatformDependent.maxDirectMemory() / 25);
 
     private final List<InetSocketAddress> listenAddresses = new ArrayList<>();
+    private final List<InetSocketAddress> udpListenAddresses = new ArrayList<>();
+    private Duration udpFlowIdleTimeout = DEFAULT_UDP_FLOW_IDLE_TIMEOUT;
+    private int udpMaxFlows = DEFAULT_UDP_MAX_FLOWS;
+    private int udpMaxFlowsPerAddress = DEFAULT_UDP_MAX_FLOWS_PER_ADDRESS;
+    private int udpMaxFlowsInDetection = DEFAULT_UDP_MAX_FLOWS_IN_DETECTION;
+    private int udpMaxDetectionDatagrams = DEFAULT_UDP_MAX_DETECTION_DATAGRAMS;
     private int maxPeekBytes = DEFAULT_MAX_PEEK_BYTES;
     private long maxPeekMemoryBytes = DEFAULT_MAX_PEEK_MEMORY_BYTES;
     private Duration peekTimeout = DEFAULT_PEEK_TIMEOUT;
@@ -103,6 +122,7 @@ public final class RefractiumBuilder {
     private Duration dnsMinTtl = DEFAULT_DNS_MIN_TTL;
     private Duration dnsMaxTtl = DEFAULT_DNS_MAX_TTL;
     private AdmissionLimits limits = AdmissionLimits.none();
+    private BandwidthLimits bandwidth = BandwidthLimits.none();
     private ProxyAcceptance proxyAll;
     private final Map<Integer, ProxyAcceptance> proxyByPort = new HashMap<>();
     private MetricsRecorder metrics = MetricsRecorder.none();
@@ -143,6 +163,123 @@ public final class RefractiumBuilder {
             throw new IllegalArgumentException("listen host: \"" + host + "\" (expected: a local address)");
         }
         return listen(a);
+    }
+
+    /**
+     * Adds a UDP listen address; call it again for more. Each datagram's client address and port make a flow: its
+     * first datagrams are detected by the detectors that can identify UDP
+     * ({@link io.refractium.spi.RefractiumProtocol#transports()}), a route for the detected protocol picks the
+     * target (the same routes and targets as TCP: a {@code dns} route serves both), and one connected datagram socket
+     * per flow carries its datagrams to the chosen backend, whose replies leave from this listening socket. UDP flows
+     * use neither the fallback nor the silence targets: a flow that no route takes is dropped. Port 0 picks a free
+     * port, readable after {@link Refractium#start()} through {@link Refractium#udpLocalAddresses()}. Default: none.
+     *
+     * @param address the address to bind
+     * @return this builder
+     */
+    public RefractiumBuilder listenUdp(InetSocketAddress address) {
+        Objects.requireNonNull(address, "address");
+        if (address.isUnresolved()) {
+            throw new IllegalArgumentException("listenUdp: " + address + " (expected: a resolved address)");
+        }
+        udpListenAddresses.add(address);
+        return this;
+    }
+
+    /**
+     * Adds a UDP listen address (see {@link #listenUdp(InetSocketAddress)}).
+     *
+     * @param host an IP literal or a local name
+     * @param port 0 to 65535; 0 picks a free port
+     * @return this builder
+     */
+    public RefractiumBuilder listenUdp(String host, int port) {
+        Objects.requireNonNull(host, "host");
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException("listenUdp port: " + port + " (expected: 0-65535)");
+        }
+        InetSocketAddress a = new InetSocketAddress(host, port);
+        if (a.isUnresolved()) {
+            throw new IllegalArgumentException("listenUdp host: \"" + host + "\" (expected: a local address)");
+        }
+        return listenUdp(a);
+    }
+
+    /**
+     * Sets how long a UDP flow may see no datagram either way before it leaves its listener's flow table, which
+     * closes its backend socket. A flow whose detection failed, or that no route took, also stays this long (its
+     * datagrams are dropped) before it counts no more. Default 30 seconds.
+     *
+     * @param timeout greater than zero
+     * @return this builder
+     */
+    public RefractiumBuilder udpFlowIdleTimeout(Duration timeout) {
+        this.udpFlowIdleTimeout = positive("udpFlowIdleTimeout", timeout);
+        return this;
+    }
+
+    /**
+     * Sets the most flows one UDP listener's table holds. Over it, the table evicts the flow it deems least valuable
+     * (Caffeine's frequency-based policy: a flood of one-datagram flows does not push out busy ones), closing its
+     * backend socket. Default {@value #DEFAULT_UDP_MAX_FLOWS}.
+     *
+     * @param maxFlows at least 1
+     * @return this builder
+     */
+    public RefractiumBuilder udpMaxFlows(int maxFlows) {
+        this.udpMaxFlows = atLeastOne("udpMaxFlows", maxFlows);
+        return this;
+    }
+
+    /**
+     * Sets the most flows of one client IP address in one UDP listener's table; a datagram that would start one more
+     * is dropped and counted as a refusal ({@link io.refractium.hook.RefusalReason#MAX_CONNECTIONS_PER_IP}).
+     * Default {@value #DEFAULT_UDP_MAX_FLOWS_PER_ADDRESS}.
+     *
+     * @param maxFlows at least 1
+     * @return this builder
+     */
+    public RefractiumBuilder udpMaxFlowsPerAddress(int maxFlows) {
+        this.udpMaxFlowsPerAddress = atLeastOne("udpMaxFlowsPerAddress", maxFlows);
+        return this;
+    }
+
+    /**
+     * Sets the most flows of one UDP listener that may be in detection (or waiting for a hook's admission) at once;
+     * a datagram that would start one more is dropped and counted as a refusal
+     * ({@link io.refractium.hook.RefusalReason#MAX_DETECTING}). Default {@value #DEFAULT_UDP_MAX_FLOWS_IN_DETECTION}.
+     *
+     * @param maxFlows at least 1
+     * @return this builder
+     */
+    public RefractiumBuilder udpMaxFlowsInDetection(int maxFlows) {
+        this.udpMaxFlowsInDetection = atLeastOne("udpMaxFlowsInDetection", maxFlows);
+        return this;
+    }
+
+    /**
+     * Sets how many of a flow's first datagrams detection may look at (offered concatenated, see
+     * {@link io.refractium.spi.DetectionContext#datagrams()}), and so how many are held until the flow's backend
+     * socket is connected; later datagrams in that time are dropped. Held bytes are bounded too, by
+     * {@link #maxPeekBytes} or 65 535, whichever is larger, and count against {@link #maxPeekMemoryBytes}.
+     * Default {@value #DEFAULT_UDP_MAX_DETECTION_DATAGRAMS}.
+     *
+     * @param datagrams 1 to 64
+     * @return this builder
+     */
+    public RefractiumBuilder udpMaxDetectionDatagrams(int datagrams) {
+        if (datagrams < 1 || datagrams > 64) {
+            throw new IllegalArgumentException("udpMaxDetectionDatagrams: " + datagrams + " (expected: 1-64)");
+        }
+        this.udpMaxDetectionDatagrams = datagrams;
+        return this;
+    }
+
+    private static int atLeastOne(String setting, int value) {
+        if (value < 1) {
+            throw new IllegalArgumentException(setting + ": " + value + " (expected: >= 1)");
+        }
+        return value;
     }
 
     /**
@@ -495,6 +632,19 @@ public final class RefractiumBuilder {
     }
 
     /**
+     * Sets the bandwidth caps of relayed connections: per connection, per client address, per route and per target,
+     * in bytes per second each way. A connection to which a cap applies is relayed by copying buffers (never
+     * spliced) and read no faster than its lowest cap allows. Default {@link BandwidthLimits#none()}.
+     *
+     * @param bandwidth the caps, from {@link BandwidthLimits#builder()}
+     * @return this builder
+     */
+    public RefractiumBuilder bandwidth(BandwidthLimits bandwidth) {
+        this.bandwidth = Objects.requireNonNull(bandwidth, "bandwidth");
+        return this;
+    }
+
+    /**
      * Adds a hook shared by every connection; hooks run in the order added, before the hooks of the
      * {@link #hookFactory(HookFactory) factories}. Only these hooks get {@link Hook#onHealthChanged}. Default: none.
      *
@@ -734,13 +884,14 @@ public final class RefractiumBuilder {
      *
      * @return the instance
      * @throws IllegalArgumentException naming the setting and value when the settings do not fit together:
-     *         no listen address, a route to an unknown protocol, a silence deadline not shorter than the
+     *         no listen address (TCP or UDP), a route to an unknown protocol, a silence deadline not shorter than the
      *         detection deadline, a quiet timeout not shorter than the detection deadline, a duplicate protocol
-     *         id, a DNS minimum TTL above the maximum
+     *         id, a DNS minimum TTL above the maximum, a bandwidth cap for a target the routing table does not have
      */
     public Refractium build() {
-        if (listenAddresses.isEmpty()) {
-            throw new IllegalArgumentException("listen: none (expected: at least one address, e.g. listen(\"127.0.0.1\", 0))");
+        if (listenAddresses.isEmpty() && udpListenAddresses.isEmpty()) {
+            throw new IllegalArgumentException("listen: none (expected: at least one address, e.g. listen(\"127.0.0.1\", 0)"
+                    + " or listenUdp(\"127.0.0.1\", 0))");
         }
         RoutingTable table = routes.build();
         Router.checkSilence(table, peekTimeout, silenceTimeout);
@@ -751,6 +902,12 @@ public final class RefractiumBuilder {
         if (dnsMinTtl.compareTo(dnsMaxTtl) > 0) {
             throw new IllegalArgumentException("dnsMinTtl: " + dnsMinTtl + " (expected: <= dnsMaxTtl " + dnsMaxTtl
                     + "); shorten dnsMinTtl or lengthen dnsMaxTtl");
+        }
+        for (String name : bandwidth.targets().keySet()) {
+            if (!table.targets().containsKey(name)) {
+                throw new IllegalArgumentException("bandwidth perTarget \"" + name + "\": no such target (expected "
+                        + "one of " + new TreeSet<>(table.targets().keySet()) + ")");
+            }
         }
         if (workerGroup == null) {
             try {
@@ -766,7 +923,9 @@ public final class RefractiumBuilder {
                 bossGroup, workerGroup, workerThreads == 0 ? Runtime.getRuntime().availableProcessors() : workerThreads,
                 transport, splice, dnsServers, dnsMinTtl, dnsMaxTtl, quietTimeout, limits,
                 new HookSettings(hookFactories, hookFailurePolicy, hookDecisionTimeout, dataHooks, taps),
-                new ProxyAcceptance.Listeners(proxyAll, proxyByPort), metrics);
+                new ProxyAcceptance.Listeners(proxyAll, proxyByPort), metrics, bandwidth,
+                new UdpSettings(udpListenAddresses, udpFlowIdleTimeout, udpMaxFlows, udpMaxFlowsPerAddress,
+                        udpMaxFlowsInDetection, udpMaxDetectionDatagrams));
         return new Refractium(config, table);
     }
 

@@ -91,7 +91,8 @@ class TapTest {
             Refractium r = Refractium.builder().listen("127.0.0.1", 0).splice(true)
                     .protocol(new PrefixProtocol("bulk", "BULK\n"))
                     .route("bulk", ForwardTarget.of("sink", backend.hostAndPort()))
-                    .tap(tap)
+                    // Room for every byte of the run, so that a slow machine cannot make the tap drop any.
+                    .tap(tap, 64L * 1024 * 1024)
                     .build().start();
             int n = 10;
             try (r) {

@@ -30,6 +30,20 @@ import java.util.concurrent.CompletionStage;
  * detection deadline no longer runs; while the admission is pending detection has not started, and its deadlines
  * start once the connection is admitted. Hooks that override neither asynchronous method cost nothing extra.
  *
+ * <p>A UDP flow ({@code RefractiumBuilder.listenUdp}: the datagrams of one client address and port) is a connection
+ * to hooks, with the same pairs: {@link #onAccepted} on its first datagram; {@link #onDetected} or
+ * {@link #onDetectionFailed}; {@link #onRouteChosen}; {@link #onBackendConnected} once the flow's datagram socket is
+ * connected to the backend (UDP has no handshake: a backend that is not there shows up later, as
+ * {@link #onBackendFailed} with a {@link java.net.PortUnreachableException}, when the ICMP error arrives, and the
+ * flow then ends); and {@link #onClosed} when the flow leaves its listener's table, with the bytes of its datagrams
+ * each way: {@link CloseReason#IDLE_TIMEOUT} when it idled out or was evicted from a full table (the summary's
+ * detail says which), {@link CloseReason#SHUTDOWN} on close, or the reason it was kept without a backend
+ * ({@link CloseReason#DETECTION_FAILED}, {@link CloseReason#NO_ROUTE}, {@link CloseReason#REFUSED},
+ * {@link CloseReason#BACKEND_UNAVAILABLE}): such a flow stays in the table, its datagrams dropped, until it idles
+ * out. A datagram that would start a flow over the UDP caps gets {@link #onRefused}. The flow's
+ * {@link ConnectionInfo#clientAddress()} changes when a QUIC client moves to another address and the flow follows
+ * it by connection id.
+ *
  * <p>A hook that throws at a verdict point, or whose stage completes exceptionally or not in time, is handled by
  * the hook failure policy ({@link HookFailurePolicy}, by default {@link HookFailurePolicy#FAIL_CLOSED}: the
  * connection is refused). A hook that throws elsewhere is logged at WARN and ignored; the connection goes on.

@@ -10,9 +10,16 @@ import java.net.InetAddress;
  * @param lo the last 64 bits (IPv6, masked), or the IPv4 address
  * @param v6 whether it is an IPv6 prefix
  */
-record IpKey(long hi, long lo, boolean v6) {
+public record IpKey(long hi, long lo, boolean v6) {
 
-    static IpKey of(InetAddress address, int ipv6PrefixLength) {
+    /**
+     * Returns the key of an address.
+     *
+     * @param address the client's address
+     * @param ipv6PrefixLength how many leading bits of an IPv6 address make one client
+     * @return the key
+     */
+    public static IpKey of(InetAddress address, int ipv6PrefixLength) {
         byte[] a = address.getAddress();
         if (a.length == 4) {
             return new IpKey(0, toLong(a, 0, 4), false);

@@ -191,10 +191,14 @@ public final class BackendConnector {
         Channel ch = f.channel();
         inFlight = ch;
         conn.attempt(ch, counter, state.backend().address());
-        // The slot is held until the channel closes, whatever the outcome, so counts return to zero.
+        // The slot is held until the channel closes, whatever the outcome, so counts return to zero. The listener
+        // captures only what it needs: the channel keeps it for the connection's life, and this connector, the
+        // handler and the peek buffer are done with once connected.
+        TargetRuntime rt = runtime;
+        ConnectionState c = conn;
         ch.closeFuture().addListener((ChannelFutureListener) cf -> {
-            runtime.release(state);
-            conn.channelClosed();
+            rt.release(state);
+            c.channelClosed();
         });
         boolean cut = cutByDeadline;
         f.addListener((ChannelFutureListener) cf -> done(cf, state, cut));

@@ -116,6 +116,7 @@ public final class ConnectHandler extends ChannelInboundHandlerAdapter implement
         if (proxy != null) {
             backend.write(ProxyHeaders.forConnection(proxy, conn), backend.voidPromise());
         }
+        path.shaping().install(conn);
         Relay.start(conn, path.config(), path.hooks().inspection(), peeked.take(), inputShutdown);
         ctx.pipeline().remove(this);
     }

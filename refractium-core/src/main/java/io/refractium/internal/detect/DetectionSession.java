@@ -50,6 +50,9 @@ public final class DetectionSession implements DetectionContext {
     private final SocketAddress localAddress;
     private final Object logId;
     private int current = -1;
+    /** A UDP flow's offered datagrams: where each ends, from the reader index; {@code null} for TCP. */
+    private int[] datagramEnds;
+    private int datagramCount;
     private boolean inputComplete;
     private boolean lastCall;
     /** The index of a match waiting for higher-priority detectors, or {@code candidates.length}. */
@@ -322,6 +325,32 @@ public final class DetectionSession implements DetectionContext {
         if (current >= 0 && !lastCall) {
             quietCall[current] = true;
         }
+    }
+
+    /**
+     * Tells the detectors of a UDP flow how the offered bytes split into datagrams, before an {@link #update}: the
+     * first {@code count} entries of {@code ends} are where each datagram ends, as offsets from the buffer's reader
+     * index, in arrival order. The array is read, not copied: the caller only appends to it.
+     *
+     * @param ends the ends of the datagrams
+     * @param count how many datagrams the bytes hold
+     */
+    public void datagrams(int[] ends, int count) {
+        this.datagramEnds = ends;
+        this.datagramCount = count;
+    }
+
+    @Override
+    public int datagrams() {
+        return datagramCount;
+    }
+
+    @Override
+    public int datagramEnd(int index) {
+        if (index < 0 || index >= datagramCount) {
+            throw new IndexOutOfBoundsException("no datagram " + index + ": " + datagramCount + " offered");
+        }
+        return datagramEnds[index];
     }
 
     @Override

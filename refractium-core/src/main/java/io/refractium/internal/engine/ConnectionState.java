@@ -1,6 +1,8 @@
 package io.refractium.internal.engine;
 
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.Ticker;
 import io.refractium.ConnectionSnapshot;
 import io.refractium.ForwardTarget;
@@ -31,8 +33,23 @@ import java.util.function.Consumer;
  * One client connection's state from accept to close, filled in by each stage of the path (detect, route, connect,
  * relay). Mutated only on the connection's event loop; the hook view ({@link ConnectionInfo}) is read there too.
  * Time comes from the event loop's {@link Ticker}, so an {@code EmbeddedChannel} test drives it.
+ *
+ * <p>A UDP flow is a connection too: its client side is a {@link Flow} (an entry of a listener's flow table) instead
+ * of a channel, and its backend is the flow's connected datagram channel.
  */
 public final class ConnectionState implements ConnectionInfo {
+
+    /** The client side of a connection that has no channel of its own: a UDP flow of a listening socket. */
+    public interface Flow {
+        /** Returns whether the flow is still in its listener's table. */
+        boolean isOpen();
+
+        /** Removes the flow from its listener's table; idempotent. */
+        void close();
+
+        /** Runs the action on the flow's event loop once the flow is closed (at once when it already is). */
+        void onClose(Runnable action);
+    }
 
     /** Told when a connection ends and when it first splices. */
     public interface Listener {
@@ -45,6 +62,8 @@ public final class ConnectionState implements ConnectionInfo {
 
     private final long id;
     private final Channel client;
+    private final Flow flow;
+    private final EventLoop loop;
     private final Listener listener;
     private final RoutingSnapshot snapshot;
     private final CountingRecvByteBufAllocator clientCounter;
@@ -101,15 +120,41 @@ public final class ConnectionState implements ConnectionInfo {
      */
     public ConnectionState(long id, Channel client, InetSocketAddress clientAddress, InetSocketAddress localAddress,
                            RoutingSnapshot snapshot, CountingRecvByteBufAllocator clientCounter, Listener listener) {
+        this(id, client, null, client.eventLoop(), clientAddress, localAddress, snapshot, clientCounter, listener);
+    }
+
+    /**
+     * Creates the state of a new UDP flow.
+     *
+     * @param id the connection id, unique per process
+     * @param flow the flow's entry in its listener's table
+     * @param loop the listener's event loop, where the flow lives
+     * @param clientAddress the client's address
+     * @param localAddress the listening address the client sent to
+     * @param snapshot the routing snapshot the flow keeps for its whole life
+     * @param clientCounter counts the bytes received from the client
+     * @param listener told when the flow ends
+     */
+    public ConnectionState(long id, Flow flow, EventLoop loop, InetSocketAddress clientAddress,
+                           InetSocketAddress localAddress, RoutingSnapshot snapshot,
+                           CountingRecvByteBufAllocator clientCounter, Listener listener) {
+        this(id, null, flow, loop, clientAddress, localAddress, snapshot, clientCounter, listener);
+    }
+
+    private ConnectionState(long id, Channel client, Flow flow, EventLoop loop, InetSocketAddress clientAddress,
+                            InetSocketAddress localAddress, RoutingSnapshot snapshot,
+                            CountingRecvByteBufAllocator clientCounter, Listener listener) {
         this.id = id;
         this.client = client;
+        this.flow = flow;
+        this.loop = loop;
         this.socketAddress = clientAddress;
         this.clientAddress = clientAddress;
         this.localAddress = localAddress;
         this.snapshot = snapshot;
         this.clientCounter = clientCounter;
         this.listener = listener;
-        this.ticker = client.eventLoop().ticker();
+        this.ticker = loop.ticker();
         this.acceptedNanos = ticker.nanoTime();
     }
 
@@ -118,9 +163,33 @@ public final class ConnectionState implements ConnectionInfo {
         return id;
     }
 
-    /** Returns the client channel. */
+    /** Returns the client channel, or {@code null} for a UDP flow. */
     public Channel client() {
         return client;
+    }
+
+    /** Returns the UDP flow, or {@code null} for a TCP connection. */
+    public Flow flow() {
+        return flow;
+    }
+
+    /** Returns the event loop the connection (or flow) lives on. */
+    public EventLoop eventLoop() {
+        return loop;
+    }
+
+    /** Returns whether the client side is still there: the channel active, or the flow in its table. */
+    public boolean isClientActive() {
+        return client != null ? client.isActive() : flow.isOpen();
+    }
+
+    /** Runs the action on the event loop once the client side closes. */
+    public void onClientClosed(Runnable action) {
+        if (client != null) {
+            client.closeFuture().addListener((ChannelFutureListener) f -> action.run());
+        } else {
+            flow.onClose(action);
+        }
     }
 
     /** Returns the routing snapshot the connection started with. */
@@ -376,7 +445,11 @@ public final class ConnectionState implements ConnectionInfo {
     /** Records the reason (first one wins) and closes both sides at once. */
     public void close(CloseReason r) {
         reason(r);
-        client.close();
+        if (client != null) {
+            client.close();
+        } else {
+            flow.close();
+        }
         Channel b = backend;
         if (b != null) {
             b.close();
@@ -388,7 +461,7 @@ public final class ConnectionState implements ConnectionInfo {
      * once the client and the current backend channel are both closed.
      */
     public void channelClosed() {
-        if (finished || holdEnd || client.isOpen() || (backend != null && backend.isOpen())) {
+        if (finished || holdEnd || (client != null ? client.isOpen() : flow.isOpen()) || (backend != null && backend.isOpen())) {
             return;
         }
         finished = true;

@@ -28,12 +28,14 @@ import io.refractium.internal.health.BackendState;
 import io.refractium.internal.health.TargetRuntime;
 import io.refractium.internal.proxy.ProxyAcceptance;
 import io.refractium.internal.proxy.ProxyGate;
+import io.refractium.internal.relay.BandwidthShaping;
 import io.refractium.internal.relay.CountingRecvByteBufAllocator;
 import io.refractium.internal.route.RoutingSnapshot;
 import io.refractium.internal.transport.BackendResolver;
 import io.refractium.internal.transport.BootstrapDialer;
 import io.refractium.internal.transport.Listeners;
 import io.refractium.internal.transport.Transports;
+import io.refractium.internal.udp.UdpListener;
 import io.refractium.metrics.MetricsRecorder;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
@@ -79,6 +81,7 @@ public final class Engine implements ConnectionState.Listener {
     private final ConnectionPath path;
     private final PeekBudget peekBudget;
     private final AdmissionControl admission;
+    private final BandwidthShaping shaping;
     private final BackendResolver resolver;
     private final Set<ConnectionState> connections = ConcurrentHashMap.newKeySet();
     private final AtomicLong splicedConnections = new AtomicLong();
@@ -89,6 +92,9 @@ public final class Engine implements ConnectionState.Listener {
     private IoEventLoopGroup workerGroup;
     private Listeners listeners;
     private volatile List<InetSocketAddress> localAddresses;
+    private volatile List<InetSocketAddress> udpLocalAddresses;
+    private final List<UdpListener> udpListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final AtomicInteger udpBackendChannels = new AtomicInteger();
     private final CompletableFuture<Void> closeFuture = new CompletableFuture<>();
 
     /**
@@ -118,7 +124,9 @@ public final class Engine implements ConnectionState.Listener {
         this.peekBudget = new PeekBudget(config.maxPeekMemoryBytes());
         this.admission = new AdmissionControl(config.admission());
         this.resolver = new BackendResolver(transports, config.dnsServers(), config.dnsMinTtl(), config.dnsMaxTtl());
-        this.path = new ConnectionPath(config, hooks, dialers.apply(transports), peekBudget, new Gate());
+        this.shaping = config.bandwidth().isUnlimited() ? BandwidthShaping.NONE
+                : new BandwidthShaping(config.bandwidth(), config.admission().ipv6PrefixLength());
+        this.path = new ConnectionPath(config, hooks, dialers.apply(transports), peekBudget, new Gate(), shaping);
         this.snapshot = newSnapshot(routes, null);
     }
 
@@ -153,6 +161,11 @@ public final class Engine implements ConnectionState.Listener {
         return admission;
     }
 
+    /** Returns the bandwidth shaping (shared shapers and running traffic counters); for tests and metrics. */
+    public BandwidthShaping shaping() {
+        return shaping;
+    }
+
     /** Returns the totals of each tap. */
     public List<TapStatus> taps() {
         return hooks.inspection().tapStatus();
@@ -176,6 +189,50 @@ public final class Engine implements ConnectionState.Listener {
         return l;
     }
 
+    /** Returns the bound UDP listen addresses, in the order configured. */
+    public List<InetSocketAddress> udpLocalAddresses() {
+        List<InetSocketAddress> l = udpLocalAddresses;
+        if (l == null) {
+            throw new IllegalStateException("not started: call start() first");
+        }
+        return l;
+    }
+
+    /** Returns the UDP flows in the tables of all UDP listeners now. */
+    public int udpFlows() {
+        int n = 0;
+        for (UdpListener l : udpListeners) {
+            n += l.flows();
+        }
+        return n;
+    }
+
+    /** Returns the UDP flows in detection now. */
+    public int udpFlowsInDetection() {
+        int n = 0;
+        for (UdpListener l : udpListeners) {
+            n += l.flowsInDetection();
+        }
+        return n;
+    }
+
+    /** Returns the open backend channels of UDP flows. */
+    public int udpBackendChannels() {
+        return udpBackendChannels.get();
+    }
+
+    /** Returns the datagrams the UDP listeners dropped, by reason, summed over listeners. */
+    public Map<UdpListener.Drop, Long> udpDrops() {
+        Map<UdpListener.Drop, Long> m = new java.util.EnumMap<>(UdpListener.Drop.class);
+        for (UdpListener.Drop d : UdpListener.Drop.values()) {
+            m.put(d, 0L);
+        }
+        for (UdpListener l : udpListeners) {
+            l.drops().forEach((k, v) -> m.merge(k, v, Long::sum));
+        }
+        return m;
+    }
+
     /** Binds the listeners; idempotent while running. */
     public synchronized void start() {
         if (state == State.RUNNING) {
@@ -195,11 +252,20 @@ public final class Engine implements ConnectionState.Listener {
         listeners = new Listeners(transports, bossGroup, workerGroup, ownsGroups, config.workerThreads(), WATER_MARK,
                 this::accept);
         List<InetSocketAddress> bound = new ArrayList<>();
+        List<InetSocketAddress> udpBound = new ArrayList<>();
         try {
             for (InetSocketAddress address : config.listenAddresses()) {
                 bound.add(listeners.bind(address));
             }
+            UdpListener.Services services = udpServices();
+            for (InetSocketAddress address : config.udp().listenAddresses()) {
+                UdpListener l = UdpListener.bind(services, config.udp(), (io.netty.channel.EventLoop) workerGroup.next(),
+                        address, udpBackendChannels);
+                udpListeners.add(l);
+                udpBound.add(l.localAddress());
+            }
         } catch (RuntimeException e) {
+            closeUdp();
             listeners.close();
             shutdownGroups();
             state = State.CLOSED;
@@ -207,13 +273,65 @@ public final class Engine implements ConnectionState.Listener {
             throw e;
         }
         localAddresses = List.copyOf(bound);
+        udpLocalAddresses = List.copyOf(udpBound);
         hooks.inspection().start();
         state = State.RUNNING;
         for (TargetRuntime rt : snapshot.runtimes().values()) {
             rt.start(workerGroup, transports, liveCheckers, resolver);
         }
-        log.info("listening on {} ({}{})", localAddresses, transports.kind().name().toLowerCase(java.util.Locale.ROOT),
+        log.info("listening on {}{} ({}{})", localAddresses, udpBound.isEmpty() ? "" : " and udp " + udpBound,
+                transports.kind().name().toLowerCase(java.util.Locale.ROOT),
                 transports.epoll() && config.splice() ? ", splice" : "");
+    }
+
+    private UdpListener.Services udpServices() {
+        return new UdpListener.Services() {
+            @Override
+            public ConnectionPath path() {
+                return path;
+            }
+
+            @Override
+            public Transports transports() {
+                return transports;
+            }
+
+            @Override
+            public RoutingSnapshot snapshot() {
+                return snapshot;
+            }
+
+            @Override
+            public long nextId() {
+                return IDS.incrementAndGet();
+            }
+
+            @Override
+            public ConnectionState.Listener connections() {
+                return Engine.this;
+            }
+
+            @Override
+            public void refused(RefusalReason reason, String limit, InetSocketAddress client,
+                                InetSocketAddress listener) {
+                Refusal refusal = admission.refuse(reason, limit);
+                if (log.isDebugEnabled()) {
+                    log.debug("refused udp flow {}: {} ({})", client, reason, limit);
+                }
+                Engine.this.refused(client, listener, refusal);
+            }
+        };
+    }
+
+    /** Closes the UDP listeners and their flows. */
+    private void closeUdp() {
+        for (UdpListener l : udpListeners) {
+            try {
+                l.close();
+            } catch (RuntimeException e) {
+                log.warn("closing {} failed: {}", l, e.toString());
+            }
+        }
     }
 
     /**
@@ -300,6 +418,10 @@ public final class Engine implements ConnectionState.Listener {
         if (hasMetrics) {
             metrics.connectionRefused(listener, refusal.reason());
         }
+        notifyRefused(client, listener, refusal);
+    }
+
+    private void notifyRefused(InetSocketAddress client, InetSocketAddress listener, Refusal refusal) {
         if (!hooks.isEmpty()) {
             for (Hook h : config.hooks()) {
                 try {
@@ -560,6 +682,7 @@ public final class Engine implements ConnectionState.Listener {
             }
         }
         listeners.close();
+        closeUdp();
         synchronized (this) {
             for (TargetRuntime rt : snapshot.runtimes().values()) {
                 rt.stop();
@@ -571,7 +694,7 @@ public final class Engine implements ConnectionState.Listener {
         if (!connections.isEmpty()) {
             log.info("grace period over: closing {} open connections", connections.size());
             for (ConnectionState c : connections) {
-                c.client().eventLoop().execute(() -> c.close(CloseReason.SHUTDOWN));
+                c.eventLoop().execute(() -> c.close(CloseReason.SHUTDOWN));
             }
             awaitNoConnections(System.nanoTime() + TimeUnit.SECONDS.toNanos(5));
         }

@@ -2,9 +2,11 @@ package io.refractium.internal.engine;
 
 import io.netty.channel.IoEventLoopGroup;
 import io.refractium.AdmissionLimits;
+import io.refractium.BandwidthLimits;
 import io.refractium.IoTransport;
 import io.refractium.hook.Hook;
 import io.refractium.internal.proxy.ProxyAcceptance;
+import io.refractium.internal.udp.UdpSettings;
 import io.refractium.metrics.MetricsRecorder;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -35,12 +37,16 @@ public record EngineConfig(
         AdmissionLimits admission,
         HookSettings hookSettings,
         ProxyAcceptance.Listeners proxyProtocol,
-        MetricsRecorder metrics) {
+        MetricsRecorder metrics,
+        BandwidthLimits bandwidth,
+        UdpSettings udp) {
 
     // ---- metrics: the recorder (MetricsRecorder.none() by default) and the settings without one
     /** Checks the recorder. */
     public EngineConfig {
         java.util.Objects.requireNonNull(metrics, "metrics");
+        java.util.Objects.requireNonNull(bandwidth, "bandwidth");
+        java.util.Objects.requireNonNull(udp, "udp");
     }
 
     /** Returns whether a recorder other than {@link MetricsRecorder#none()} is set. */
@@ -48,7 +54,7 @@ public record EngineConfig(
         return metrics != MetricsRecorder.none();
     }
 
-    /** The settings without a metrics recorder ({@link MetricsRecorder#none()}). */
+    /** The settings without a metrics recorder ({@link MetricsRecorder#none()}) and without bandwidth caps. */
     public EngineConfig(List<InetSocketAddress> listenAddresses, int maxPeekBytes, long maxPeekMemoryBytes,
                         Duration peekTimeout, Duration silenceTimeout, Duration connectTimeout, Duration idleTimeout,
                         Duration drainTimeout, Duration shutdownGracePeriod, ProtocolRegistry protocols,
@@ -59,9 +65,38 @@ public record EngineConfig(
         this(listenAddresses, maxPeekBytes, maxPeekMemoryBytes, peekTimeout, silenceTimeout, connectTimeout,
                 idleTimeout, drainTimeout, shutdownGracePeriod, protocols, hooks, bossGroup, workerGroup,
                 workerThreads, transport, splice, dnsServers, dnsMinTtl, dnsMaxTtl, quietTimeout, admission,
-                hookSettings, proxyProtocol, MetricsRecorder.none());
+                hookSettings, proxyProtocol, MetricsRecorder.none(), BandwidthLimits.none(), UdpSettings.NONE);
     }
     // ---- end metrics
+
+    /** The settings without UDP listeners, for tests that build a config by hand. */
+    public EngineConfig(List<InetSocketAddress> listenAddresses, int maxPeekBytes, long maxPeekMemoryBytes,
+                        Duration peekTimeout, Duration silenceTimeout, Duration connectTimeout, Duration idleTimeout,
+                        Duration drainTimeout, Duration shutdownGracePeriod, ProtocolRegistry protocols,
+                        List<Hook> hooks, IoEventLoopGroup bossGroup, IoEventLoopGroup workerGroup, int workerThreads,
+                        IoTransport transport, boolean splice, List<InetSocketAddress> dnsServers,
+                        Duration dnsMinTtl, Duration dnsMaxTtl, Duration quietTimeout, AdmissionLimits admission,
+                        HookSettings hookSettings, ProxyAcceptance.Listeners proxyProtocol, MetricsRecorder metrics) {
+        this(listenAddresses, maxPeekBytes, maxPeekMemoryBytes, peekTimeout, silenceTimeout, connectTimeout,
+                idleTimeout, drainTimeout, shutdownGracePeriod, protocols, hooks, bossGroup, workerGroup,
+                workerThreads, transport, splice, dnsServers, dnsMinTtl, dnsMaxTtl, quietTimeout, admission,
+                hookSettings, proxyProtocol, metrics, BandwidthLimits.none(), UdpSettings.NONE);
+    }
+
+    /** The settings without UDP listeners, with a metrics recorder and bandwidth caps. */
+    public EngineConfig(List<InetSocketAddress> listenAddresses, int maxPeekBytes, long maxPeekMemoryBytes,
+                        Duration peekTimeout, Duration silenceTimeout, Duration connectTimeout, Duration idleTimeout,
+                        Duration drainTimeout, Duration shutdownGracePeriod, ProtocolRegistry protocols,
+                        List<Hook> hooks, IoEventLoopGroup bossGroup, IoEventLoopGroup workerGroup, int workerThreads,
+                        IoTransport transport, boolean splice, List<InetSocketAddress> dnsServers,
+                        Duration dnsMinTtl, Duration dnsMaxTtl, Duration quietTimeout, AdmissionLimits admission,
+                        HookSettings hookSettings, ProxyAcceptance.Listeners proxyProtocol, MetricsRecorder metrics,
+                        BandwidthLimits bandwidth) {
+        this(listenAddresses, maxPeekBytes, maxPeekMemoryBytes, peekTimeout, silenceTimeout, connectTimeout,
+                idleTimeout, drainTimeout, shutdownGracePeriod, protocols, hooks, bossGroup, workerGroup,
+                workerThreads, transport, splice, dnsServers, dnsMinTtl, dnsMaxTtl, quietTimeout, admission,
+                hookSettings, proxyProtocol, metrics, bandwidth, UdpSettings.NONE);
+    }
 
     /** The default of the drain timeout (see {@code RefractiumBuilder.drainTimeout}). */
     public static final Duration DEFAULT_DRAIN_TIMEOUT = Duration.ofSeconds(30);

@@ -335,13 +335,13 @@ public final class HookDispatcher {
             this.hook = hook;
             this.index = index;
             this.target = target;
-            this.loop = c.client().eventLoop();
+            this.loop = c.eventLoop();
         }
 
         void await(CompletionStage<T> stage) {
             timer = loop.schedule(this, timeoutNanos, TimeUnit.NANOSECONDS);
             // A client that leaves stops the wait at once: no timer outlives the connection.
-            c.client().closeFuture().addListener(f -> timer.cancel(false));
+            c.onClientClosed(() -> timer.cancel(false));
             stage.whenComplete(this);
         }
 
@@ -367,7 +367,7 @@ public final class HookDispatcher {
             }
             settled = true;
             timer.cancel(false);
-            if (!c.client().isActive()) {
+            if (!c.isClientActive()) {
                 log.debug("[{}] hook {} answered after the connection closed", c.id(), name(hook));
                 return;
             }

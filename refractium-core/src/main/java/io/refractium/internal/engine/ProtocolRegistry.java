@@ -26,19 +26,25 @@ public final class ProtocolRegistry {
             Comparator.comparingInt(RefractiumProtocol::priority).reversed().thenComparing(RefractiumProtocol::id);
 
     private final RefractiumProtocol[] tcp;
+    private final RefractiumProtocol[] udp;
     private final Map<String, RefractiumProtocol> byId;
 
     private ProtocolRegistry(List<RefractiumProtocol> ordered) {
         Map<String, RefractiumProtocol> m = new LinkedHashMap<>();
         List<RefractiumProtocol> tcpList = new ArrayList<>();
+        List<RefractiumProtocol> udpList = new ArrayList<>();
         for (RefractiumProtocol p : ordered) {
             m.put(p.id(), p);
             if (p.transports().contains(Transport.TCP)) {
                 tcpList.add(p);
             }
+            if (p.transports().contains(Transport.UDP)) {
+                udpList.add(p);
+            }
         }
         this.byId = java.util.Collections.unmodifiableMap(m);
         this.tcp = tcpList.toArray(new RefractiumProtocol[0]);
+        this.udp = udpList.toArray(new RefractiumProtocol[0]);
     }
 
     /**
@@ -107,6 +113,11 @@ public final class ProtocolRegistry {
     /** Returns the TCP detectors in detection order; do not modify. */
     public RefractiumProtocol[] tcp() {
         return tcp;
+    }
+
+    /** Returns the UDP detectors in detection order; do not modify. */
+    public RefractiumProtocol[] udp() {
+        return udp;
     }
 
     /** Returns the detectors by id, in detection order. */

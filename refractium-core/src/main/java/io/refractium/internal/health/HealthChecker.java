@@ -10,6 +10,8 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
+import io.netty.channel.FixedRecvByteBufAllocator;
+import io.netty.channel.socket.DatagramPacket;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.refractium.HealthCheck;
@@ -24,7 +26,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The active health check loop of one backend: connect (and optionally send bytes and read a reply prefix) every
- * interval plus jitter, on one event loop. When the target sends the PROXY protocol, each check first sends a
+ * interval plus jitter, on one event loop; a UDP check connects a datagram socket, sends one datagram and waits for
+ * one back (an ICMP port unreachable reaches {@code exceptionCaught} as a {@code PortUnreachableException}). When the target sends the PROXY protocol, each check first sends a
  * {@code LOCAL} header (v2) or {@code PROXY UNKNOWN} (v1), so that a backend requiring a header accepts it. Check
  * connections are separate from client traffic: they touch no
  * connection counters. {@link #stop()} cancels the pending timer and any check in flight; a stopped checker never
@@ -100,7 +103,12 @@ final class HealthChecker {
             return;
         }
         Attempt attempt = new Attempt();
-        Bootstrap b = new Bootstrap()
+        boolean udp = check.kind() == HealthCheck.Kind.UDP;
+        Bootstrap b = udp ? new Bootstrap()
+                .group(loop)
+                .channelFactory(transports.datagramChannel(state.connectAddress))
+                .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(65_536))
+                .handler(attempt) : new Bootstrap()
                 .group(loop)
                 .channel(transports.socketChannel())
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, check.timeout().toMillis()))
@@ -134,7 +142,10 @@ final class HealthChecker {
 
         @Override
         public void channelActive(ChannelHandlerContext ctx) {
-            if (check.kind() == HealthCheck.Kind.SEND_EXPECT) {
+            if (check.kind() == HealthCheck.Kind.UDP) {
+                // No PROXY header over UDP: the datagram goes as it is.
+                ctx.writeAndFlush(Unpooled.wrappedBuffer(send));
+            } else if (check.kind() == HealthCheck.Kind.SEND_EXPECT) {
                 if (proxyProtocol != null) {
                     // A backend that requires the header would otherwise see a malformed connection.
                     ctx.write(ProxyHeaders.forHealthCheck(proxyProtocol));
@@ -150,7 +161,20 @@ final class HealthChecker {
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             try {
-                if (msg instanceof ByteBuf && !done) {
+                if (msg instanceof DatagramPacket && !done) {
+                    ByteBuf buf = ((DatagramPacket) msg).content();
+                    if (buf.readableBytes() < expect.length) {
+                        finish(false, "short reply (" + buf.readableBytes() + " bytes)");
+                        return;
+                    }
+                    for (int i = 0; i < expect.length; i++) {
+                        if (buf.getByte(buf.readerIndex() + i) != expect[i]) {
+                            finish(false, "unexpected reply");
+                            return;
+                        }
+                    }
+                    finish(true, "expected reply");
+                } else if (msg instanceof ByteBuf && !done) {
                     ByteBuf buf = (ByteBuf) msg;
                     int n = Math.min(buf.readableBytes(), received.length - length);
                     buf.getBytes(buf.readerIndex(), received, length, n);
@@ -172,7 +196,7 @@ final class HealthChecker {
 
         @Override
         public void channelInactive(ChannelHandlerContext ctx) {
-            if (check.kind() == HealthCheck.Kind.SEND_EXPECT) {
+            if (check.kind() != HealthCheck.Kind.CONNECT) {
                 finish(false, "closed after " + length + " reply bytes");
             }
         }

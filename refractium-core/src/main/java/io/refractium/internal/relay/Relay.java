@@ -67,7 +67,12 @@ public final class Relay {
     private final long drainNanos;
     private Side clientSide;
     private Side backendSide;
-    private ScheduledFuture<?> idleTimer;
+    /** The idle timer of this relay's event loop, or {@code null} without an idle timeout. */
+    private IdleSweeper idleSweeper;
+    /** Links of the sweeper's list. */
+    Relay idlePrev;
+    Relay idleNext;
+    boolean idleWatched;
     private long lastBytes = -1;
     private long lastActivity;
     private ScheduledFuture<?> drainTimer;
@@ -127,7 +132,8 @@ public final class Relay {
         relay.dataPath = dataPath;
         Channel client = conn.client();
         Channel backend = conn.backend();
-        boolean spliceable = dataPath == null && config.splice() && client instanceof AbstractEpollStreamChannel
+        boolean spliceable = dataPath == null && config.splice() && !BandwidthShaping.isShaped(client, backend)
+                && client instanceof AbstractEpollStreamChannel
                 && backend instanceof AbstractEpollStreamChannel && client.eventLoop() == backend.eventLoop();
         relay.clientSide = relay.new Side(client, backend, true, spliceable);
         relay.backendSide = relay.new Side(backend, client, false, spliceable);
@@ -159,7 +165,8 @@ public final class Relay {
         }
         if (!config.idleTimeout().isZero()) {
             relay.lastActivity = conn.ticker().nanoTime();
-            relay.scheduleIdleCheck(config.idleTimeout().toNanos());
+            relay.idleSweeper = IdleSweeper.of(client.eventLoop(), config.idleTimeout().toNanos());
+            relay.idleSweeper.add(relay);
         }
         if (log.isDebugEnabled()) {
             log.debug("[{}] relaying {} <-> {} ({})", conn.id(), conn.clientAddress(), backend.remoteAddress(),
@@ -272,27 +279,26 @@ public final class Relay {
     }
 
     private void cancelTimers() {
-        if (idleTimer != null) {
-            idleTimer.cancel(false);
+        if (idleSweeper != null) {
+            idleSweeper.remove(this);
         }
         if (drainTimer != null) {
             drainTimer.cancel(false);
         }
     }
 
-    private void scheduleIdleCheck(long idleNanos) {
-        long period = Math.max(TimeUnit.MILLISECONDS.toNanos(10), idleNanos / 4);
-        idleTimer = client.eventLoop().scheduleAtFixedRate(() -> {
-            long bytes = conn.clientCounter().bytesRead() + conn.backendCounter().bytesRead();
-            long now = conn.ticker().nanoTime();
-            if (bytes != lastBytes) {
-                lastBytes = bytes;
-                lastActivity = now;
-            } else if (now - lastActivity >= idleNanos) {
-                log.debug("[{}] idle for {} ms; closing", conn.id(), TimeUnit.NANOSECONDS.toMillis(now - lastActivity));
-                conn.close(CloseReason.IDLE_TIMEOUT);
-            }
-        }, period, period, TimeUnit.NANOSECONDS);
+    /** Called by the idle sweeper: closes the connection once neither side has moved a byte for the timeout. */
+    void checkIdle(long idleNanos) {
+        long bytes = conn.clientCounter().bytesRead() + conn.backendCounter().bytesRead();
+        long now = conn.ticker().nanoTime();
+        if (bytes != lastBytes) {
+            lastBytes = bytes;
+            lastActivity = now;
+        } else if (now - lastActivity >= idleNanos) {
+            log.debug("[{}] idle for {} ms; closing", conn.id(), TimeUnit.NANOSECONDS.toMillis(now - lastActivity));
+            idleSweeper.remove(this);
+            conn.close(CloseReason.IDLE_TIMEOUT);
+        }
     }
 
     /**

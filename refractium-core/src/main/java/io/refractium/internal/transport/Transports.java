@@ -1,5 +1,6 @@
 package io.refractium.internal.transport;
 
+import io.netty.channel.ChannelFactory;
 import io.netty.channel.IoEventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -12,6 +13,7 @@ import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.SocketProtocolFamily;
 import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
@@ -22,6 +24,8 @@ import io.netty.channel.uring.IoUringServerSocketChannel;
 import io.netty.channel.uring.IoUringSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.refractium.IoTransport;
+import java.net.Inet6Address;
+import java.net.InetSocketAddress;
 
 /**
  * The socket channel classes and event loop factory of one transport: native epoll, native io_uring, or NIO.
@@ -126,6 +130,23 @@ public record Transports(IoTransport kind, Class<? extends ServerChannel> server
     /** Returns whether this is the io_uring transport. */
     public boolean ioUring() {
         return kind == IoTransport.IO_URING;
+    }
+
+    /**
+     * Returns a factory of datagram channels of this transport whose socket has the address family of
+     * {@code address} (an IPv6 socket for an IPv6 address, IPv4 otherwise).
+     *
+     * @param address the address the channel binds or connects to
+     * @return the channel factory
+     */
+    public ChannelFactory<DatagramChannel> datagramChannel(InetSocketAddress address) {
+        SocketProtocolFamily family = address.getAddress() instanceof Inet6Address
+                ? SocketProtocolFamily.INET6 : SocketProtocolFamily.INET;
+        return switch (kind) {
+            case EPOLL -> () -> new EpollDatagramChannel(family);
+            case IO_URING -> () -> new IoUringDatagramChannel(family);
+            default -> () -> new NioDatagramChannel(family);
+        };
     }
 
     /**

@@ -305,4 +305,56 @@ class DetectionSessionTest {
             return delegate.detect(buf, context);
         }
     }
+
+    @Test
+    void aUdpFlowsDetectorsSeeWhereEachDatagramEnds() {
+        List<String> seen = new ArrayList<>();
+        RefractiumProtocol recorder = new RefractiumProtocol() {
+            @Override
+            public String id() {
+                return "recorder";
+            }
+
+            @Override
+            public int maxBytes() {
+                return 1024;
+            }
+
+            @Override
+            public DetectionResult detect(ByteBuf buf, DetectionContext context) {
+                StringBuilder sb = new StringBuilder();
+                for (int i = 0; i < context.datagrams(); i++) {
+                    sb.append(context.datagramEnd(i)).append(' ');
+                }
+                seen.add(sb.toString().trim());
+                try {
+                    context.datagramEnd(context.datagrams());
+                    seen.add("no exception");
+                } catch (IndexOutOfBoundsException expected) {
+                    // the one past the last
+                }
+                return context.datagrams() < 3 ? DetectionResult.needMore() : DetectionResult.match();
+            }
+        };
+        DetectionSession session = new DetectionSession(new RefractiumProtocol[] {recorder}, Transport.UDP, ADDRESS,
+                ADDRESS, "t");
+        int[] ends = new int[4];
+        ByteBuf buf = Unpooled.buffer();
+        try {
+            int count = 0;
+            for (String d : List.of("abc", "de", "fghij")) {
+                buf.writeCharSequence(d, StandardCharsets.US_ASCII);
+                ends[count++] = buf.readableBytes();
+                session.datagrams(ends, count);
+                boolean decided = session.update(buf, 1024, false, false);
+                assertThat(decided).isEqualTo(count == 3);
+            }
+            assertThat(seen).containsExactly("3", "3 5", "3 5 10");
+            assertThat(session.protocol()).isSameAs(recorder);
+        } finally {
+            buf.release();
+        }
+        DetectionSession tcp = session(recorder);
+        assertThat(tcp.datagrams()).isZero();
+    }
 }

@@ -2,6 +2,7 @@ package io.refractium.examples.launcher;
 
 import io.refractium.AdmissionLimits;
 import io.refractium.Backend;
+import io.refractium.BandwidthLimits;
 import io.refractium.Cidr;
 import io.refractium.ForwardTarget;
 import io.refractium.IoTransport;
@@ -33,6 +34,7 @@ import java.util.regex.Pattern;
  * <p>The grammar ({@link #usage()} prints it):
  * <pre>
  * --listen HOST:PORT                 repeatable; IPv6 in brackets ([::]:443); port 0 picks a free port
+ * --listen-udp HOST:PORT             a UDP listener (flows of protocols detectable over UDP, such as dns); repeatable
  * --route PROTOCOL[@NAME][[CONDITION,...]]=BACKEND[,BACKEND...][;OPTION=VALUE...]
  *                                    repeatable; NAME is the SNI (tls) or the Host (http, and http2's
  *                                    :authority), exact or *.suffix
@@ -53,6 +55,9 @@ import java.util.regex.Pattern;
  * --max-connections N, --max-connections-per-listener N, --max-connections-per-ip N, --max-detecting N,
  * --rate-per-ip R/s[,burst=B], --allow CIDR, --deny CIDR (repeatable), --ipv6-prefix N, --max-tracked-ips N,
  * --reject-with-rst
+ * --bandwidth-per-connection UP:DOWN, --bandwidth-per-ip UP:DOWN, --bandwidth-per-route UP:DOWN,
+ * --bandwidth-per-target [NAME=]UP:DOWN (repeatable, once per NAME); UP and DOWN in bytes per second: 0 (no cap) or
+ * a size such as 512k, 10m, 1g (k = 1024)
  * </pre>
  * Each option may also be written {@code --option=value}.
  *
@@ -77,10 +82,14 @@ public final class LauncherOptions {
     private static final int MAX_THRESHOLD = 100;
     private static final Pattern RATE = Pattern.compile("(\\d{1,7}(?:\\.\\d{1,9})?)/s(?:,burst=(\\d{1,10}))?");
     private static final String COUNT = "a connection count >= 1";
+    private static final String BANDWIDTH = "UP:DOWN in bytes per second, each 0 (no cap) or a size such as 512k, "
+            + "10m or 1g (k = 1024), e.g. 1m:10m";
+    private static final Pattern SIZE = Pattern.compile("(\\d{1,13})([kKmMgG]?)");
 
     /** The options the launcher accepts, with the form of their value ({@code null} for a flag). */
     private enum Option {
         LISTEN("--listen", "HOST:PORT, e.g. 0.0.0.0:443 or [::]:443"),
+        LISTEN_UDP("--listen-udp", "HOST:PORT, e.g. 0.0.0.0:53 or [::]:443"),
         ROUTE("--route", "PROTOCOL[@NAME][[CONDITION,...]]=BACKEND[,BACKEND...][;OPTION=VALUE...]"),
         FALLBACK("--fallback", "HOST:PORT"),
         ON_SILENCE("--on-silence", "HOST:PORT[;listener=PORT[;timeout=DURATION]]"),
@@ -102,6 +111,10 @@ public final class LauncherOptions {
         IPV6_PREFIX("--ipv6-prefix", "a prefix length 1-128"),
         MAX_TRACKED_IPS("--max-tracked-ips", "an address count >= 1"),
         REJECT_WITH_RST("--reject-with-rst", null),
+        BANDWIDTH_PER_CONNECTION("--bandwidth-per-connection", BANDWIDTH),
+        BANDWIDTH_PER_IP("--bandwidth-per-ip", BANDWIDTH),
+        BANDWIDTH_PER_ROUTE("--bandwidth-per-route", BANDWIDTH),
+        BANDWIDTH_PER_TARGET("--bandwidth-per-target", "[NAME=]" + BANDWIDTH + " or web=512k:2m"),
         HELP("--help", null);
 
         final String flag;
@@ -132,6 +145,7 @@ public final class LauncherOptions {
 
     private final boolean help;
     private final List<InetSocketAddress> listenAddresses;
+    private final List<InetSocketAddress> udpListenAddresses;
     private final List<Route> routes;
     private final ForwardTarget fallback;
     private final ForwardTarget onSilence;
@@ -145,10 +159,12 @@ public final class LauncherOptions {
     private final Integer maxPeekBytes;
     private final IoTransport transport;
     private final AdmissionLimits limits;
+    private final BandwidthLimits bandwidth;
 
     private LauncherOptions(Parser p) {
         this.help = p.help;
         this.listenAddresses = List.copyOf(p.listen);
+        this.udpListenAddresses = List.copyOf(p.listenUdp);
         this.routes = List.copyOf(p.routes);
         this.fallback = p.fallback;
         this.onSilence = p.onSilence;
@@ -162,6 +178,7 @@ public final class LauncherOptions {
         this.maxPeekBytes = p.maxPeekBytes;
         this.transport = p.transport;
         this.limits = p.limits;
+        this.bandwidth = p.bandwidth;
     }
 
     /**
@@ -201,6 +218,11 @@ public final class LauncherOptions {
     /** Returns the listen addresses, in the order given. */
     public List<InetSocketAddress> listenAddresses() {
         return listenAddresses;
+    }
+
+    /** Returns the UDP listen addresses ({@code --listen-udp}), in the order given. */
+    public List<InetSocketAddress> udpListenAddresses() {
+        return udpListenAddresses;
     }
 
     /** Returns the routes, in the order given; each target is named {@code PROTOCOL} or {@code PROTOCOL@NAME}. */
@@ -294,6 +316,13 @@ public final class LauncherOptions {
     }
 
     /**
+     * Returns the bandwidth caps ({@code --bandwidth-per-connection} ...), {@link BandwidthLimits#none()} without any.
+     */
+    public BandwidthLimits bandwidth() {
+        return bandwidth;
+    }
+
+    /**
      * Returns a new builder configured with these options, with {@link RefractiumBuilder#discoverProtocols()} on.
      * Its {@link RefractiumBuilder#build()} still checks what only the registered protocols can tell, such as a
      * route to an unknown protocol.
@@ -307,6 +336,7 @@ public final class LauncherOptions {
         }
         RefractiumBuilder b = Refractium.builder().discoverProtocols();
         listenAddresses.forEach(b::listen);
+        udpListenAddresses.forEach(b::listenUdp);
         routes.forEach(b::route);
         b.fallback(fallback);
         b.onSilence(onSilence);
@@ -342,6 +372,7 @@ public final class LauncherOptions {
             b.maxPeekBytes(maxPeekBytes);
         }
         b.limits(limits);
+        b.bandwidth(bandwidth);
         return b;
     }
 
@@ -354,6 +385,10 @@ public final class LauncherOptions {
                 "and forwards it to the backends of the matching route.",
                 "",
                 "  --listen HOST:PORT          listen here; repeatable; IPv6 in brackets ([::]:443); port 0 = any",
+                "  --listen-udp HOST:PORT      listen for UDP here; repeatable; each client address and port is a",
+                "                              flow, detected by the UDP detectors (dns, ...) and routed by the",
+                "                              same --route options (a dns route serves TCP and UDP alike);",
+                "                              flows use neither --fallback nor --on-silence",
                 "  --route PROTOCOL[@NAME][[CONDITION,...]]=BACKEND[,BACKEND...][;OPTION=VALUE...]",
                 "                              route a protocol (tls, http, http2, ssh, dns, ... as discovered);",
                 "                              NAME is the SNI for tls or the Host for http and http2",
@@ -417,6 +452,18 @@ public final class LauncherOptions {
                 "  --max-tracked-ips N         rate buckets remembered (default "
                         + AdmissionLimits.DEFAULT_MAX_TRACKED_ADDRESSES + ")",
                 "  --reject-with-rst           reset refused connections (RST) instead of closing them (FIN)",
+                "  --bandwidth-per-connection UP:DOWN",
+                "                              cap each connection's upload (client to backend) and download",
+                "                              (backend to client), in bytes per second: 0 (no cap) or a size",
+                "                              such as 512k, 10m, 1g (k = 1024), e.g. 1m:10m",
+                "  --bandwidth-per-ip UP:DOWN  the same, shared by the connections of each client address",
+                "                              (IPv6: each --ipv6-prefix)",
+                "  --bandwidth-per-route UP:DOWN  the same, shared by the connections of each --route",
+                "  --bandwidth-per-target [NAME=]UP:DOWN",
+                "                              the same, shared by the connections of each target, or of the",
+                "                              target NAME only (PROTOCOL or PROTOCOL@NAME of its --route, fallback,",
+                "                              on-silence, on-silence:PORT); repeatable, once per NAME; capped",
+                "                              connections are relayed by copying, never spliced",
                 "  --help                      print this help",
                 "",
                 "DURATION: 500ms, 2s, 1m, 1h or ISO-8601 (PT2S). Each option may also be written --option=value.",
@@ -480,6 +527,7 @@ public final class LauncherOptions {
     private static final class Parser {
         boolean help;
         final List<InetSocketAddress> listen = new ArrayList<>();
+        final List<InetSocketAddress> listenUdp = new ArrayList<>();
         final List<Route> routes = new ArrayList<>();
         final List<String> routeArgs = new ArrayList<>();
         ForwardTarget fallback;
@@ -496,6 +544,10 @@ public final class LauncherOptions {
         AdmissionLimits limits = AdmissionLimits.none();
         final AdmissionLimits.Builder limitsBuilder = AdmissionLimits.builder();
         final java.util.Set<Option> limitFlags = java.util.EnumSet.noneOf(Option.class);
+        BandwidthLimits bandwidth = BandwidthLimits.none();
+        final BandwidthLimits.Builder bandwidthBuilder = BandwidthLimits.builder();
+        final java.util.Set<Option> bandwidthFlags = java.util.EnumSet.noneOf(Option.class);
+        final List<String> bandwidthTargets = new ArrayList<>();
 
         void parse(List<String> args) {
             for (int i = 0; i < args.size(); i++) {
@@ -532,7 +584,10 @@ public final class LauncherOptions {
         private void apply(Option option, String value) {
             switch (option) {
                 case LISTEN:
-                    listen.add(listenAddress(value));
+                    listen.add(listenAddress(option, value));
+                    break;
+                case LISTEN_UDP:
+                    listenUdp.add(listenAddress(option, value));
                     break;
                 case ROUTE:
                     route(value);
@@ -586,10 +641,83 @@ public final class LauncherOptions {
                     maxPeekBytes = integer(option.flag + " \"" + value + "\"", value, 1, 16 * 1024 * 1024,
                             "a byte count 1-16777216");
                     break;
+                case BANDWIDTH_PER_CONNECTION:
+                case BANDWIDTH_PER_IP:
+                case BANDWIDTH_PER_ROUTE:
+                case BANDWIDTH_PER_TARGET:
+                    bandwidth(option, value);
+                    break;
                 default:
                     limit(option, value);
                     break;
             }
+        }
+
+        private void bandwidth(Option option, String value) {
+            String where = option.flag + " \"" + value + "\"";
+            String rates = value;
+            String name = null;
+            int eq = value.indexOf('=');
+            if (option == Option.BANDWIDTH_PER_TARGET && eq >= 0) {
+                name = value.substring(0, eq);
+                rates = value.substring(eq + 1);
+                if (name.isEmpty()) {
+                    throw new UsageException(where + ": empty NAME (expected: " + option.expected + ")");
+                }
+            }
+            if (name == null && !bandwidthFlags.add(option)) {
+                throw new UsageException(option.flag + " " + (option == Option.BANDWIDTH_PER_TARGET ? "UP:DOWN " : "")
+                        + "is given twice (expected: at most once)");
+            }
+            int colon = rates.indexOf(':');
+            if (colon < 0) {
+                throw new UsageException(where + " (expected: " + option.expected + ")");
+            }
+            long up = size(where, rates.substring(0, colon), option);
+            long down = size(where, rates.substring(colon + 1), option);
+            try {
+                switch (option) {
+                    case BANDWIDTH_PER_CONNECTION:
+                        bandwidthBuilder.perConnection(up, down);
+                        break;
+                    case BANDWIDTH_PER_IP:
+                        bandwidthBuilder.perIp(up, down);
+                        break;
+                    case BANDWIDTH_PER_ROUTE:
+                        bandwidthBuilder.perRoute(up, down);
+                        break;
+                    default:
+                        if (name == null) {
+                            bandwidthBuilder.perTarget(up, down);
+                        } else {
+                            bandwidthBuilder.perTarget(name, up, down);
+                            bandwidthTargets.add(name);
+                        }
+                        break;
+                }
+            } catch (IllegalArgumentException e) {
+                throw new UsageException(where + ": " + e.getMessage());
+            }
+        }
+
+        /** Parses one rate: digits with an optional k, m or g (powers of 1024); 0 means no cap. */
+        private static long size(String where, String text, Option option) {
+            Matcher m = SIZE.matcher(text);
+            if (!m.matches()) {
+                throw new UsageException(where + ": \"" + text + "\" (expected: " + option.expected + ")");
+            }
+            long n = Long.parseLong(m.group(1));
+            int shift = switch (m.group(2).toLowerCase(Locale.ROOT)) {
+                case "k" -> 10;
+                case "m" -> 20;
+                case "g" -> 30;
+                default -> 0;
+            };
+            if (n > BandwidthLimits.MAX_BYTES_PER_SECOND >> shift) {
+                throw new UsageException(where + ": \"" + text + "\" (expected: at most "
+                        + BandwidthLimits.MAX_BYTES_PER_SECOND + " bytes per second, 1024g)");
+            }
+            return n << shift;
         }
 
         private void limit(Option option, String value) {
@@ -662,9 +790,26 @@ public final class LauncherOptions {
                             .replace("maxConnections", "--max-connections"));
                 }
             }
-            if (listen.isEmpty()) {
+            if (!bandwidthFlags.isEmpty() || !bandwidthTargets.isEmpty()) {
+                bandwidth = bandwidthBuilder.build();
+                java.util.Set<String> names = new java.util.TreeSet<>();
+                routes.forEach(r -> names.add(r.target().name()));
+                for (ForwardTarget t : new ForwardTarget[] {fallback, onSilence}) {
+                    if (t != null) {
+                        names.add(t.name());
+                    }
+                }
+                listenerSilences.forEach(s -> names.add(s.target().name()));
+                for (String name : bandwidthTargets) {
+                    if (!names.contains(name)) {
+                        throw new UsageException("--bandwidth-per-target \"" + name + "=...\": no target named \""
+                                + name + "\" (expected one of " + names + ")");
+                    }
+                }
+            }
+            if (listen.isEmpty() && listenUdp.isEmpty()) {
                 throw new UsageException("--listen: missing (expected: at least one --listen HOST:PORT, "
-                        + "e.g. --listen 0.0.0.0:443)");
+                        + "e.g. --listen 0.0.0.0:443, or --listen-udp HOST:PORT)");
             }
             if (routes.isEmpty() && fallback == null && onSilence == null && listenerSilences.isEmpty()) {
                 throw new UsageException("nothing to forward to (expected: at least one --route, --fallback or "
@@ -724,8 +869,8 @@ public final class LauncherOptions {
             return d;
         }
 
-        private static InetSocketAddress listenAddress(String value) {
-            String where = "--listen \"" + value + "\"";
+        private static InetSocketAddress listenAddress(Option option, String value) {
+            String where = option.flag + " \"" + value + "\"";
             HostPort hp = HostPort.parse(where, value, 0);
             InetSocketAddress a = new InetSocketAddress(hp.host, hp.port);
             if (a.isUnresolved()) {

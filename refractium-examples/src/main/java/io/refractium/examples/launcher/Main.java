@@ -103,7 +103,14 @@ public final class Main {
             addresses.append(addresses.length() == 0 ? "" : ", ")
                     .append(host.indexOf(':') >= 0 ? "[" + host + "]" : host).append(':').append(a.getPort());
         }
-        out.println("refractium listening on " + addresses);
+        StringBuilder udp = new StringBuilder();
+        for (InetSocketAddress a : refractium.udpLocalAddresses()) {
+            String host = a.getAddress().getHostAddress();
+            udp.append(udp.length() == 0 ? "" : ", ")
+                    .append(host.indexOf(':') >= 0 ? "[" + host + "]" : host).append(':').append(a.getPort());
+        }
+        out.println("refractium listening on " + addresses + (udp.length() == 0 ? ""
+                : (addresses.length() == 0 ? "udp " : " and udp ") + udp));
         out.println("protocols: " + refractium.protocols());
         for (Route r : refractium.routes().routes()) {
             out.println("  route " + r.describe() + " -> " + describe(r.target()));

@@ -118,7 +118,7 @@ class LauncherOptionsTest {
     @Test
     void listenIsRequired() {
         assertErrorContains(List.of("--fallback", "127.0.0.1:9000"),
-                "--listen: missing (expected: at least one --listen HOST:PORT, e.g. --listen 0.0.0.0:443)");
+                "--listen: missing (expected: at least one --listen HOST:PORT, e.g. --listen 0.0.0.0:443, or --listen-udp HOST:PORT)");
     }
 
     // ---- routes ----
@@ -385,11 +385,12 @@ class LauncherOptionsTest {
 
     @Test
     void unknownOption() {
-        assertErrorContains(List.of("--lisen", ADDR), "unknown option \"--lisen\" (expected one of --listen, --route, "
+        assertErrorContains(List.of("--lisen", ADDR), "unknown option \"--lisen\" (expected one of --listen, --listen-udp, --route, "
                 + "--fallback, --on-silence, --accept-proxy, --peek-timeout, --silence-timeout, --quiet-timeout, "
                 + "--connect-timeout, --idle-timeout, --peek-bytes, --transport, --max-connections, --max-connections-per-listener, "
                 + "--max-connections-per-ip, --max-detecting, --rate-per-ip, --allow, --deny, --ipv6-prefix, "
-                + "--max-tracked-ips, --reject-with-rst, --help)");
+                + "--max-tracked-ips, --reject-with-rst, --bandwidth-per-connection, --bandwidth-per-ip, "
+                + "--bandwidth-per-route, --bandwidth-per-target, --help)");
     }
 
     @Test
@@ -783,5 +784,85 @@ class LauncherOptionsTest {
         assertThat(LauncherOptions.usage()).contains("--max-connections N", "--max-connections-per-listener N",
                 "--max-connections-per-ip N", "--max-detecting N", "--rate-per-ip R/s[,burst=B]", "--allow CIDR",
                 "--deny CIDR", "--ipv6-prefix N", "--max-tracked-ips N", "--reject-with-rst");
+    }
+
+    @Test
+    void udpListenAddressesAloneAreEnough() {
+        LauncherOptions o = LauncherOptions.parse(List.of("--listen-udp", "127.0.0.1:5353", "--listen-udp", "[::1]:0",
+                "--route", "dns=127.0.0.1:53"));
+        assertThat(o.listenAddresses()).isEmpty();
+        assertThat(o.udpListenAddresses()).extracting(java.net.InetSocketAddress::getPort).containsExactly(5353, 0);
+        assertErrorContains(List.of("--listen-udp", "nowhere"), "--listen-udp \"nowhere\"");
+    }
+
+    // ---- bandwidth caps ----
+
+    @Test
+    void withoutBandwidthFlagsNothingIsCapped() {
+        assertThat(parse("--fallback", "127.0.0.1:9000").bandwidth()).isSameAs(io.refractium.BandwidthLimits.none());
+    }
+
+    @Test
+    void everyBandwidthFlagSetsItsCap() {
+        io.refractium.BandwidthLimits b = parse("--route", "http=127.0.0.1:80", "--route", "tls@a.example=10.0.0.1:443",
+                "--fallback", "127.0.0.1:9000",
+                "--bandwidth-per-connection", "512k:10m", "--bandwidth-per-ip=1M:0", "--bandwidth-per-route", "0:2g",
+                "--bandwidth-per-target", "16384:32k", "--bandwidth-per-target", "tls@a.example=64k:64k",
+                "--bandwidth-per-target", "fallback=0:0").bandwidth();
+        assertThat(b.perConnection()).isEqualTo(new io.refractium.BandwidthLimits.Rate(512 * 1024, 10 << 20));
+        assertThat(b.perIp()).isEqualTo(new io.refractium.BandwidthLimits.Rate(1 << 20, 0));
+        assertThat(b.perRoute()).isEqualTo(new io.refractium.BandwidthLimits.Rate(0, 2L << 30));
+        assertThat(b.perTarget()).isEqualTo(new io.refractium.BandwidthLimits.Rate(16384, 32768));
+        assertThat(b.target("tls@a.example")).isEqualTo(new io.refractium.BandwidthLimits.Rate(65536, 65536));
+        assertThat(b.target("fallback").isUnlimited()).isTrue();
+        assertThat(b.target("http")).isEqualTo(b.perTarget());
+    }
+
+    @Test
+    void theBandwidthCapsReachTheBuilder() {
+        LauncherOptions o = parse("--route", "http=127.0.0.1:80", "--bandwidth-per-target", "http=1m:1m");
+        try (Refractium r = o.toBuilder().build()) {
+            assertThat(r.routes().targets()).containsKey("http");
+        }
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "--bandwidth-per-connection|1m|--bandwidth-per-connection \"1m\" (expected: UP:DOWN in bytes per second, "
+            + "each 0 (no cap) or a size such as 512k, 10m or 1g (k = 1024), e.g. 1m:10m)",
+        "--bandwidth-per-ip|1m:5x|--bandwidth-per-ip \"1m:5x\": \"5x\" (expected: UP:DOWN in bytes per second, "
+            + "each 0 (no cap) or a size such as 512k, 10m or 1g (k = 1024), e.g. 1m:10m)",
+        "--bandwidth-per-route|-1:0|--bandwidth-per-route \"-1:0\": \"-1\" (expected: UP:DOWN in bytes per second, "
+            + "each 0 (no cap) or a size such as 512k, 10m or 1g (k = 1024), e.g. 1m:10m)",
+        "--bandwidth-per-ip|1.5m:0|--bandwidth-per-ip \"1.5m:0\": \"1.5m\" (expected: UP:DOWN in bytes per second, "
+            + "each 0 (no cap) or a size such as 512k, 10m or 1g (k = 1024), e.g. 1m:10m)",
+        "--bandwidth-per-connection|1k:0|--bandwidth-per-connection \"1k:0\": perConnection upload: 1024 (expected: 0 "
+            + "for no limit, or 16384 to 1099511627776 bytes per second)",
+        "--bandwidth-per-connection|0:2048g|--bandwidth-per-connection \"0:2048g\": \"2048g\" (expected: at most "
+            + "1099511627776 bytes per second, 1024g)",
+        "--bandwidth-per-target|=1m:1m|--bandwidth-per-target \"=1m:1m\": empty NAME (expected: [NAME=]UP:DOWN in bytes "
+            + "per second, each 0 (no cap) or a size such as 512k, 10m or 1g (k = 1024), e.g. 1m:10m or web=512k:2m)",
+    })
+    void badBandwidthValuesNameTheFlagAndTheValue(String flag, String value, String message) {
+        assertError(message, "--fallback", "127.0.0.1:9000", flag, value);
+    }
+
+    @Test
+    void bandwidthFlagsGivenTwiceOrForAnUnknownTargetAreErrors() {
+        assertError("--bandwidth-per-ip is given twice (expected: at most once)", "--fallback", "127.0.0.1:9000",
+                "--bandwidth-per-ip", "1m:1m", "--bandwidth-per-ip", "2m:2m");
+        assertError("--bandwidth-per-target UP:DOWN is given twice (expected: at most once)", "--fallback",
+                "127.0.0.1:9000", "--bandwidth-per-target", "1m:1m", "--bandwidth-per-target", "2m:2m");
+        assertError("--bandwidth-per-target \"fallback=2m:2m\": perTarget \"fallback\": given twice (expected: one cap "
+                + "per target)", "--fallback", "127.0.0.1:9000", "--bandwidth-per-target", "fallback=1m:1m",
+                "--bandwidth-per-target", "fallback=2m:2m");
+        assertError("--bandwidth-per-target \"htp=...\": no target named \"htp\" (expected one of [fallback, http])",
+                "--fallback", "127.0.0.1:9000", "--route", "http=127.0.0.1:80", "--bandwidth-per-target", "htp=1m:1m");
+    }
+
+    @Test
+    void theUsageListsEveryBandwidthFlag() {
+        assertThat(LauncherOptions.usage()).contains("--bandwidth-per-connection UP:DOWN", "--bandwidth-per-ip UP:DOWN",
+                "--bandwidth-per-route UP:DOWN", "--bandwidth-per-target [NAME=]UP:DOWN");
     }
 }

@@ -95,4 +95,45 @@ class MainTest {
                 .contains("silent clients -> on-silence [127.0.0.1:22]")
                 .contains("fallback -> fallback [127.0.0.1:9]");
     }
+
+    @Test
+    void aUdpListenerForwardsDnsQueries() throws Exception {
+        try (java.net.DatagramSocket backend = new java.net.DatagramSocket(0, InetAddress.getLoopbackAddress());
+             java.net.DatagramSocket client = new java.net.DatagramSocket(0, InetAddress.getLoopbackAddress())) {
+            backend.setSoTimeout(5000);
+            client.setSoTimeout(5000);
+            Thread echo = new Thread(() -> {
+                try {
+                    java.net.DatagramPacket p = new java.net.DatagramPacket(new byte[512], 512);
+                    backend.receive(p);
+                    backend.send(new java.net.DatagramPacket(p.getData(), p.getLength(), p.getSocketAddress()));
+                } catch (java.io.IOException e) {
+                    // the client times out
+                }
+            });
+            echo.start();
+            // A DNS query for example.com, type A, class IN.
+            byte[] query = {0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3,
+                'c', 'o', 'm', 0, 0, 1, 0, 1};
+            AtomicReference<byte[]> answer = new AtomicReference<>();
+            int status = Main.run(List.of("--listen-udp", "127.0.0.1:0", "--route",
+                    "dns=127.0.0.1:" + backend.getLocalPort()), out, err, (Refractium r) -> {
+                        try {
+                            InetSocketAddress udp = r.udpLocalAddresses().get(0);
+                            client.send(new java.net.DatagramPacket(query, query.length, udp));
+                            java.net.DatagramPacket p = new java.net.DatagramPacket(new byte[512], 512);
+                            client.receive(p);
+                            answer.set(java.util.Arrays.copyOf(p.getData(), p.getLength()));
+                        } catch (Exception e) {
+                            throw new AssertionError(e);
+                        } finally {
+                            r.close();
+                        }
+                    });
+            echo.join(5000);
+            assertThat(status).isZero();
+            assertThat(answer.get()).isEqualTo(query);
+            assertThat(out()).containsPattern("refractium listening on udp 127\\.0\\.0\\.1:\\d+");
+        }
+    }
 }

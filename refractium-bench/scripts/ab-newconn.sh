@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# A/B of new connections per second through two proxy command lines, interleaved in one run.
+#
+# Starts nginx on 127.0.0.1 as the HTTP backend, then the two proxies (A and B) side by side, each listening on its
+# own port; the backend and the proxies run on cpu 1 and wrk on cpu 0, as in ../shared/bench. Rounds alternate
+# A, B, A, B, ... (wrk -t1 -c32, one new connection per request, ROUND seconds each) and the script prints each
+# round, the medians and the ratio B/A. Only the processes it started are stopped, by their process ids.
+#
+#   A_CMD / B_CMD   proxy command templates; {port} is the port to listen on, {http_port} the backend's
+#   ROUNDS=5 ROUND=5 WARMUP=3
+#
+# Example (the launcher without and with admission limits):
+#   JAR=refractium-examples/target/refractium.jar
+#   A_CMD="java -XX:+UseParallelGC -Xms256m -Xmx512m -jar $JAR --listen 127.0.0.1:{port} --route http=127.0.0.1:{http_port}" \
+#   B_CMD="$A_CMD --max-connections 100000 --max-connections-per-ip 50000 --rate-per-ip 1000000/s,burst=1000000" \
+#   bash refractium-bench/scripts/ab-newconn.sh
+set -euo pipefail
+: "${A_CMD:?set A_CMD}" "${B_CMD:?set B_CMD}"
+ROUNDS=${ROUNDS:-5}; ROUND=${ROUND:-5}; WARMUP=${WARMUP:-3}
+HTTP_PORT=${HTTP_PORT:-21080}; A_PORT=${A_PORT:-21001}; B_PORT=${B_PORT:-21002}
+command -v wrk >/dev/null && command -v nginx >/dev/null || { echo "needs wrk and nginx (apt-get install wrk nginx)" >&2; exit 2; }
+T=$(mktemp -d)
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; [[ -f $T/nginx.pid ]] && kill "$(cat "$T/nginx.pid")" 2>/dev/null || true; }
+trap cleanup EXIT
+cat >"$T/nginx.conf" <<NGX
+worker_processes 1;
+pid $T/nginx.pid;
+error_log $T/error.log;
+events { worker_connections 4096; }
+http { access_log off; server { listen 127.0.0.1:$HTTP_PORT reuseport backlog=4096; location / { return 200 "hello\n"; } } }
+NGX
+taskset -c 1 nginx -c "$T/nginx.conf"
+start() { # port template log
+    local cmd=${2//\{port\}/$1}; cmd=${cmd//\{http_port\}/$HTTP_PORT}
+    taskset -c 1 setsid bash -c "exec $cmd" >"$3" 2>&1 &
+    PIDS+=($!)
+    for _ in $(seq 1 120); do ss -Hltn "sport = :$1" | grep -q . && return 0; sleep 0.5; done
+    echo "nothing listens on $1; see $3" >&2; exit 1
+}
+start "$A_PORT" "$A_CMD" "$T/a.log"
+start "$B_PORT" "$B_CMD" "$T/b.log"
+rate() { # port seconds
+    taskset -c 0 wrk -t1 -c32 -d"$2"s -H 'Connection: close' "http://127.0.0.1:$1/" 2>/dev/null \
+        | awk '/Requests\/sec/ {print $2}'
+}
+rate "$A_PORT" "$WARMUP" >/dev/null; rate "$B_PORT" "$WARMUP" >/dev/null
+A=(); B=()
+for i in $(seq 1 "$ROUNDS"); do
+    a=$(rate "$A_PORT" "$ROUND"); b=$(rate "$B_PORT" "$ROUND")
+    A+=("$a"); B+=("$b")
+    printf 'round %d  A %10s req/s  B %10s req/s\n' "$i" "$a" "$b"
+done
+median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'; }
+ma=$(median "${A[@]}"); mb=$(median "${B[@]}")
+awk -v a="$ma" -v b="$mb" 'BEGIN {printf "median  A %.0f  B %.0f  B/A %.3f\n", a, b, b / a}'
