@@ -114,6 +114,59 @@ public final class DetectorChecks {
         };
     }
 
+    /**
+     * Returns a context on a UDP flow whose offered bytes are datagrams ending at {@code datagramEnds} (offsets from
+     * the reader index, increasing), saying whether more datagrams may come.
+     */
+    public static DetectionContext udp(int[] datagramEnds, boolean inputComplete) {
+        DetectionContext base = context(Transport.UDP, inputComplete);
+        int[] ends = datagramEnds.clone();
+        return new DetectionContext() {
+            @Override
+            public Transport transport() {
+                return Transport.UDP;
+            }
+
+            @Override
+            public SocketAddress remoteAddress() {
+                return base.remoteAddress();
+            }
+
+            @Override
+            public SocketAddress localAddress() {
+                return base.localAddress();
+            }
+
+            @Override
+            public boolean isInputComplete() {
+                return inputComplete;
+            }
+
+            @Override
+            public boolean isLastCall() {
+                return inputComplete;
+            }
+
+            @Override
+            public int datagrams() {
+                return ends.length;
+            }
+
+            @Override
+            public int datagramEnd(int index) {
+                if (index < 0 || index >= ends.length) {
+                    throw new IndexOutOfBoundsException("no datagram " + index + ": " + ends.length + " offered");
+                }
+                return ends[index];
+            }
+
+            @Override
+            public String toString() {
+                return "UDP " + Arrays.toString(ends) + (inputComplete ? " complete" : "");
+            }
+        };
+    }
+
     /** Runs the detector on the bytes over TCP, in an unpooled heap buffer. */
     public static DetectionResult detect(RefractiumProtocol p, byte[] bytes) {
         return detect(p, bytes, TCP);
@@ -420,6 +473,16 @@ public final class DetectorChecks {
         @Override
         public boolean isLastCall() {
             return context.isLastCall();
+        }
+
+        @Override
+        public int datagrams() {
+            return context.datagrams();
+        }
+
+        @Override
+        public int datagramEnd(int index) {
+            return context.datagramEnd(index);
         }
 
         @Override

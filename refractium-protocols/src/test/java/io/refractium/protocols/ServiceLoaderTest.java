@@ -12,12 +12,14 @@ import io.refractium.protocols.mqtt.MqttDetector;
 import io.refractium.protocols.openvpn.OpenVpnDetector;
 import io.refractium.protocols.postgres.PostgresDetector;
 import io.refractium.protocols.proxy.ProxyProtocolDetector;
+import io.refractium.protocols.quic.QuicDetector;
 import io.refractium.protocols.rdp.RdpDetector;
 import io.refractium.protocols.redis.RedisDetector;
 import io.refractium.protocols.socks.SocksDetector;
 import io.refractium.protocols.ssh.SshDetector;
 import io.refractium.protocols.stun.StunDetector;
 import io.refractium.protocols.tls.TlsDetector;
+import io.refractium.protocols.wireguard.WireGuardDetector;
 import io.refractium.protocols.xmpp.XmppDetector;
 import io.refractium.spi.RefractiumProtocol;
 import io.refractium.testing.PrefixProtocol;
@@ -38,12 +40,12 @@ class ServiceLoaderTest {
                 .collect(Collectors.toList());
         assertThat(found).extracting(RefractiumProtocol::id)
                 .containsExactlyInAnyOrder("tls", "http", "http2", "ssh", "dns", "postgres", "socks", "redis", "mqtt", "rdp",
-                        "proxy", "xmpp", "minecraft", "openvpn", "stun");
+                        "proxy", "xmpp", "minecraft", "openvpn", "stun", "quic", "wireguard");
         assertThat(found).extracting(p -> (Object) p.getClass()).containsExactlyInAnyOrder(TlsDetector.class,
                 HttpDetector.class, Http2Detector.class, SshDetector.class, DnsDetector.class, PostgresDetector.class,
                 SocksDetector.class, RedisDetector.class, MqttDetector.class, RdpDetector.class,
                 ProxyProtocolDetector.class, XmppDetector.class, MinecraftDetector.class, OpenVpnDetector.class,
-                StunDetector.class);
+                StunDetector.class, QuicDetector.class, WireGuardDetector.class);
         assertThat(found).allSatisfy(p -> assertThat(p.maxBytes()).isPositive());
     }
 
@@ -57,7 +59,7 @@ class ServiceLoaderTest {
                     .build().start();
             try (r; Socket c = new Socket()) {
                 assertThat(r.protocols()).containsExactly("proxy", "http", "http2", "minecraft", "mqtt", "openvpn",
-                        "postgres", "rdp", "socks", "ssh", "stun", "tls", "xmpp", "redis", "dns");
+                        "postgres", "quic", "rdp", "socks", "ssh", "stun", "tls", "wireguard", "xmpp", "redis", "dns");
                 c.connect(r.localAddress(), 2000);
                 c.setSoTimeout(5000);
                 c.getOutputStream().write("HELLO\n".getBytes(StandardCharsets.US_ASCII));

@@ -11,7 +11,8 @@ import java.util.Set;
 
 /**
  * Detects a DNS request over TCP (each message behind a 2-byte length, RFC 1035 §4.2.2, RFC 7766 §8) or UDP (one
- * message per datagram, RFC 1035 §4.2.1), and reports the name it asks about.
+ * message per datagram, RFC 1035 §4.2.1: the flow's first datagram must hold exactly one request), and reports the
+ * name it asks about.
  *
  * <p>DNS has no magic bytes, so the detector checks the message closely enough that random bytes and other
  * protocols do not pass (RFC 1035 §4.1):
@@ -149,10 +150,11 @@ public final class DnsDetector implements RefractiumProtocol {
     /**
      * Parses the DNS message received so far.
      *
-     * @param buf the first bytes of the connection (TCP) or the first datagram (UDP), from its reader index to its
-     *        writer index; not modified
-     * @param context gives the transport (over UDP the buffer is the whole message, without a length prefix) and,
-     *        over TCP, where the previous call stopped
+     * @param buf the first bytes of the connection (TCP) or the first datagrams of the flow (UDP), from its reader
+     *        index to its writer index; not modified
+     * @param context gives the transport (over UDP the first datagram, {@link DetectionContext#datagramEnd(int)
+     *        datagramEnd(0)}, or the whole buffer when the context tells no datagrams, is the whole message, without a
+     *        length prefix) and, over TCP, where the previous call stopped
      * @return {@code MATCH} with the question name (when there is a question), {@code NEED_MORE} (TCP only) while
      *         the bytes are a valid prefix of a request, {@code NO_MATCH} otherwise
      */
@@ -161,6 +163,10 @@ public final class DnsDetector implements RefractiumProtocol {
         int start = buf.readerIndex();
         int end = buf.writerIndex();
         if (context.transport() == Transport.UDP) {
+            // the first datagram is the message; later ones offered with it are not looked at
+            if (context.datagrams() > 0) {
+                end = Math.min(end, start + context.datagramEnd(0));
+            }
             if (end - start < MIN_MESSAGE_LENGTH) {
                 return DetectionResult.noMatch();
             }

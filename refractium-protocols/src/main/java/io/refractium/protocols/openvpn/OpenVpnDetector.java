@@ -6,12 +6,16 @@ import io.refractium.spi.DetectionContext;
 import io.refractium.spi.DetectionResult;
 import io.refractium.spi.ProtocolAttributes;
 import io.refractium.spi.RefractiumProtocol;
+import io.refractium.spi.Transport;
+import java.util.Set;
 
 /**
- * Detects an OpenVPN client over TCP by its first packet, a hard reset (OpenVPN's {@code ssl_pkt.h} and the protocol
- * description in {@code doc/doxygen/doc_protocol_overview.h}, OpenVPN 2.6).
+ * Detects an OpenVPN client over TCP or UDP by its first packet, a hard reset (OpenVPN's {@code ssl_pkt.h} and the
+ * protocol description in {@code doc/doxygen/doc_protocol_overview.h}, OpenVPN 2.6).
  *
- * <p>Over TCP each packet follows a 2-byte length. The first packet's opcode byte is
+ * <p>Over TCP each packet follows a 2-byte length; over UDP the packet is the flow's first datagram, without a length,
+ * and is checked by the same rules with the datagram's length (the answer is {@code MATCH} or {@code NO_MATCH} at
+ * once). The first packet's opcode byte is
  * {@code P_CONTROL_HARD_RESET_CLIENT_V2} (7) or {@code P_CONTROL_HARD_RESET_CLIENT_V3} (10, with
  * {@code --tls-crypt-v2}) shifted left by 3, with key id 0 in the low 3 bits: {@code 0x38} or {@code 0x50}. An
  * 8-byte session id follows, random and never all zero. What comes next depends on the server's settings, so the
@@ -69,6 +73,7 @@ public final class OpenVpnDetector implements RefractiumProtocol {
     /** The opcode of the first packet: {@value #HARD_RESET_CLIENT_V2} or {@value #HARD_RESET_CLIENT_V3}. */
     public static final AttributeKey<Integer> OPCODE = AttributeKey.of("openvpn.opcode", Integer.class);
 
+    private static final Set<Transport> TRANSPORTS = Set.of(Transport.TCP, Transport.UDP);
     private static final int V2 = HARD_RESET_CLIENT_V2 << 3;
     private static final int V3 = HARD_RESET_CLIENT_V3 << 3;
     private static final DetectionResult MATCH_V2 = DetectionResult.match(ProtocolAttributes.builder()
@@ -91,6 +96,16 @@ public final class OpenVpnDetector implements RefractiumProtocol {
     }
 
     /**
+     * Returns TCP and UDP.
+     *
+     * @return the transports the detector identifies
+     */
+    @Override
+    public Set<Transport> transports() {
+        return TRANSPORTS;
+    }
+
+    /**
      * Returns {@value #MAX_BYTES}.
      *
      * @return the most bytes the detector may need
@@ -103,14 +118,25 @@ public final class OpenVpnDetector implements RefractiumProtocol {
     /**
      * Checks the first packet received so far.
      *
-     * @param buf the first bytes of the connection, from its reader index to its writer index; not modified
-     * @param context not used: a hard reset cut short does not match
-     * @return {@code MATCH} with the opcode, {@code NEED_MORE} while the bytes are a valid prefix, {@code NO_MATCH}
-     *         otherwise
+     * @param buf the first bytes of the connection or the first datagrams of the flow, from its reader index to its
+     *        writer index; not modified
+     * @param context the transport and, over UDP, where the first datagram ends; a hard reset cut short does not
+     *        match
+     * @return {@code MATCH} with the opcode, {@code NEED_MORE} (TCP only) while the bytes are a valid prefix,
+     *         {@code NO_MATCH} otherwise
      */
     @Override
     public DetectionResult detect(ByteBuf buf, DetectionContext context) {
         int start = buf.readerIndex();
+        if (context.transport() == Transport.UDP) {
+            int end = Math.min(buf.writerIndex(),
+                    context.datagrams() > 0 ? start + context.datagramEnd(0) : buf.writerIndex());
+            int length = end - start;
+            if (length < PLAIN_LENGTH || length > MAX_LENGTH) {
+                return DetectionResult.noMatch();
+            }
+            return packet(buf, start, length, length);
+        }
         int available = buf.writerIndex() - start;
         if (available == 0) {
             return DetectionResult.needMore();
@@ -125,19 +151,26 @@ public final class OpenVpnDetector implements RefractiumProtocol {
         if (length < PLAIN_LENGTH || length > MAX_LENGTH) {
             return DetectionResult.noMatch();
         }
-        if (available < 3) {
+        return packet(buf, start + 2, length, available - 2);
+    }
+
+    /**
+     * Checks a packet of {@code length} bytes at {@code p}, of which {@code available} have arrived.
+     */
+    private static DetectionResult packet(ByteBuf buf, int p, int length, int available) {
+        if (available < 1) {
             return DetectionResult.needMore();
         }
-        int opcode = buf.getUnsignedByte(start + 2);
+        int opcode = buf.getUnsignedByte(p);
         if (opcode == V2 ? length != PLAIN_LENGTH && (length < 22 + 16 || length > MAX_TLS_AUTH_LENGTH)
                 : opcode != V3 || length < TLS_CRYPT_LENGTH + MIN_WKC_LENGTH) {
             return DetectionResult.noMatch();
         }
         // The session id: never all zero.
-        int sessionEnd = start + 3 + 8;
-        int n = Math.min(start + available, sessionEnd);
+        int sessionEnd = p + 1 + 8;
+        int n = Math.min(p + available, sessionEnd);
         boolean zero = true;
-        for (int i = start + 3; i < n && zero; i++) {
+        for (int i = p + 1; i < n && zero; i++) {
             zero = buf.getByte(i) == 0;
         }
         if (n < sessionEnd) {
@@ -146,13 +179,13 @@ public final class OpenVpnDetector implements RefractiumProtocol {
         if (zero) {
             return DetectionResult.noMatch();
         }
-        int packetEnd = start + 2 + length;
+        int packetEnd = p + length;
         if (opcode == V2) {
             if (length == TLS_CRYPT_LENGTH) {
-                return available < 2 + length ? DetectionResult.needMore() : MATCH_V2;
+                return available < length ? DetectionResult.needMore() : MATCH_V2;
             }
             // An empty ack array and message packet id 0: the last five bytes.
-            int m = Math.min(start + available, packetEnd);
+            int m = Math.min(p + available, packetEnd);
             for (int i = packetEnd - 5; i < m; i++) {
                 if (buf.getByte(i) != 0) {
                     return DetectionResult.noMatch();
@@ -160,7 +193,7 @@ public final class OpenVpnDetector implements RefractiumProtocol {
             }
             return m < packetEnd ? DetectionResult.needMore() : MATCH_V2;
         }
-        if (available < 2 + length) {
+        if (available < length) {
             return DetectionResult.needMore();
         }
         int wkc = buf.getUnsignedShort(packetEnd - 2);

@@ -6,10 +6,12 @@ import io.refractium.spi.DetectionContext;
 import io.refractium.spi.DetectionResult;
 import io.refractium.spi.ProtocolAttributes;
 import io.refractium.spi.RefractiumProtocol;
+import io.refractium.spi.Transport;
+import java.util.Set;
 
 /**
- * Detects a STUN (RFC 8489, formerly RFC 5389) or TURN (RFC 8656, RFC 6062) client over TCP by the header of its
- * first message (RFC 8489 §5).
+ * Detects a STUN (RFC 8489, formerly RFC 5389) or TURN (RFC 8656, RFC 6062) client over TCP or UDP by the header of
+ * its first message (RFC 8489 §5).
  *
  * <p>The rules, checked byte by byte: the message type's top two bits are zero, and the type is one a client sends
  * first: a request of the methods Binding ({@code 0x001}), Allocate ({@code 0x003}), Refresh ({@code 0x004}),
@@ -20,6 +22,10 @@ import io.refractium.spi.RefractiumProtocol;
  * id and the attributes, {@link DetectionResult#noMatch() NO_MATCH} at the first byte that breaks a rule, and
  * {@link DetectionResult#needMore() NEED_MORE} before. Responses, which only a server sends, and the classic STUN of
  * RFC 3489, which has no magic cookie, do not match.
+ *
+ * <p>Over UDP the flow's first datagram must hold exactly one such message: the same header, a length that is the
+ * datagram's length less the 20-byte header, and attributes (type, length, value padded to 4 bytes, RFC 8489 §14)
+ * that end exactly with it. The answer is {@code MATCH} or {@code NO_MATCH} at once.
  *
  * <p>Attributes of a match: {@link #METHOD} and {@link #CLASS}.
  *
@@ -44,6 +50,11 @@ public final class StunDetector implements RefractiumProtocol {
     public static final AttributeKey<String> METHOD = AttributeKey.of("stun.method", String.class);
     /** The class: {@code request} or {@code indication}. */
     public static final AttributeKey<String> CLASS = AttributeKey.of("stun.class", String.class);
+
+    /** The length of the message header, {@value}: type, length, magic cookie, transaction id. */
+    public static final int HEADER_LENGTH = 20;
+
+    private static final Set<Transport> TRANSPORTS = Set.of(Transport.TCP, Transport.UDP);
 
     /** The answer for each value of the type's second byte; {@code null} for a type this detector rejects. */
     private static final DetectionResult[] BY_TYPE = new DetectionResult[256];
@@ -80,7 +91,17 @@ public final class StunDetector implements RefractiumProtocol {
     }
 
     /**
-     * Returns {@value #MAX_BYTES}.
+     * Returns TCP and UDP.
+     *
+     * @return the transports the detector identifies
+     */
+    @Override
+    public Set<Transport> transports() {
+        return TRANSPORTS;
+    }
+
+    /**
+     * Returns {@value #MAX_BYTES} over TCP; over UDP the whole first datagram is read, however long.
      *
      * @return the most bytes the detector may need
      */
@@ -92,15 +113,24 @@ public final class StunDetector implements RefractiumProtocol {
     /**
      * Checks the message header received so far.
      *
-     * @param buf the first bytes of the connection, from its reader index to its writer index; not modified
-     * @param context not used: the detector decides on its 8th byte
-     * @return {@code MATCH} with the method and class, {@code NEED_MORE} while the bytes are a valid prefix,
-     *         {@code NO_MATCH} otherwise
+     * @param buf the first bytes of the connection or the first datagrams of the flow, from its reader index to its
+     *        writer index; not modified
+     * @param context the transport and, over UDP, where the first datagram ends
+     * @return {@code MATCH} with the method and class, {@code NEED_MORE} (TCP only) while the bytes are a valid
+     *         prefix, {@code NO_MATCH} otherwise
      */
     @Override
     public DetectionResult detect(ByteBuf buf, DetectionContext context) {
         int start = buf.readerIndex();
-        int n = Math.min(buf.writerIndex() - start, MAX_BYTES);
+        if (context.transport() == Transport.UDP) {
+            int end = context.datagrams() > 0 ? start + context.datagramEnd(0) : buf.writerIndex();
+            return datagram(buf, start, Math.min(end, buf.writerIndex()));
+        }
+        return header(buf, start, Math.min(buf.writerIndex() - start, MAX_BYTES));
+    }
+
+    /** Checks the first {@code n} bytes of the header, at most {@value #MAX_BYTES}. */
+    private static DetectionResult header(ByteBuf buf, int start, int n) {
         for (int i = 0; i < n; i++) {
             int b = buf.getUnsignedByte(start + i);
             boolean ok = switch (i) {
@@ -115,5 +145,25 @@ public final class StunDetector implements RefractiumProtocol {
             }
         }
         return n < MAX_BYTES ? DetectionResult.needMore() : BY_TYPE[buf.getUnsignedByte(start + 1)];
+    }
+
+    /** Checks that a datagram holds exactly one message with a valid header and well-formed attributes. */
+    private static DetectionResult datagram(ByteBuf buf, int start, int end) {
+        if (end - start < HEADER_LENGTH || end - start != HEADER_LENGTH + buf.getUnsignedShort(start + 2)) {
+            return DetectionResult.noMatch();
+        }
+        DetectionResult r = header(buf, start, MAX_BYTES);
+        if (!r.isMatch()) {
+            return DetectionResult.noMatch();
+        }
+        int p = start + HEADER_LENGTH;
+        while (p < end) {
+            if (end - p < 4) {
+                return DetectionResult.noMatch();
+            }
+            int length = buf.getUnsignedShort(p + 2);
+            p += 4 + (length + 3 & ~3);
+        }
+        return p == end ? r : DetectionResult.noMatch();
     }
 }

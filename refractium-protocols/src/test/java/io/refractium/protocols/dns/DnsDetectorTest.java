@@ -341,4 +341,21 @@ class DnsDetectorTest {
         bytes[index] = (byte) value;
         return bytes;
     }
+
+    @Test
+    void overUdpOnlyTheFirstDatagramIsTheMessage() {
+        byte[] query = dnsQuery("example.com", A, true);
+        byte[] two = concat(query, dnsQuery("other.example", A, false));
+        DetectionResult r = assertSameOnEveryBuffer(detector, two,
+                DetectorChecks.udp(new int[] {query.length, two.length}, false));
+        assertThat(r.attributes()).isEqualTo(qname("example.com"));
+        // a query cut in two datagrams is not a query
+        int[] cut = {query.length - 5, query.length};
+        assertThat(assertSameOnEveryBuffer(detector, query, DetectorChecks.udp(cut, false)).status())
+                .isEqualTo(Status.NO_MATCH);
+        // a first datagram that is not a query, then one that is
+        byte[] after = concat(new byte[20], query);
+        assertThat(assertSameOnEveryBuffer(detector, after, DetectorChecks.udp(new int[] {20, after.length}, false))
+                .status()).isEqualTo(Status.NO_MATCH);
+    }
 }

@@ -2,6 +2,8 @@ package io.refractium.protocols.openvpn;
 
 import static io.refractium.protocols.DetectorChecks.TCP;
 import static io.refractium.protocols.DetectorChecks.TCP_LAST_CALL;
+import static io.refractium.protocols.DetectorChecks.UDP;
+import static io.refractium.protocols.DetectorChecks.udp;
 import static io.refractium.protocols.DetectorChecks.assertDecidesAt;
 import static io.refractium.protocols.DetectorChecks.assertRandomSplits;
 import static io.refractium.protocols.DetectorChecks.assertSameOnEveryBuffer;
@@ -11,9 +13,12 @@ import static io.refractium.protocols.Samples.captured;
 import static io.refractium.protocols.Samples.hex;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.refractium.protocols.Samples;
+import io.refractium.protocols.UdpSamples;
 import io.refractium.spi.DetectionResult;
 import io.refractium.spi.DetectionResult.Status;
 import io.refractium.spi.ProtocolAttributes;
+import io.refractium.spi.Transport;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -71,5 +76,27 @@ class OpenVpnDetectorTest {
     void aPacketCutShortDoesNotMatchEvenOnTheLastCall() {
         assertThat(detect(detector, Arrays.copyOf(captured("ovpn3"), 100), TCP_LAST_CALL).status())
                 .isEqualTo(Status.NEED_MORE);
+    }
+
+    @ParameterizedTest
+    @CsvSource({"ovpn2,7", "ovpn3,10"})
+    void overUdpThePacketIsTheFirstDatagram(String sample, int opcode) {
+        assertThat(detector.transports()).containsExactlyInAnyOrder(Transport.TCP, Transport.UDP);
+        byte[] b = UdpSamples.openVpn(sample);
+        DetectionResult r = assertSameOnEveryBuffer(detector, b, UDP);
+        assertThat(r.attributes()).isEqualTo(ProtocolAttributes.builder().put(OpenVpnDetector.OPCODE, opcode)
+                .build());
+        byte[] two = Samples.concat(b, new byte[70]);
+        assertThat(assertSameOnEveryBuffer(detector, two, udp(new int[] {b.length, two.length}, false)).attributes())
+                .isEqualTo(r.attributes());
+        // one byte less or more: the layout no longer holds
+        assertThat(detect(detector, Arrays.copyOf(b, b.length - 1), UDP).status()).isEqualTo(Status.NO_MATCH);
+        assertThat(detect(detector, Arrays.copyOf(b, b.length + 1), UDP).status()).isEqualTo(Status.NO_MATCH);
+        // the TCP form, with its length prefix, is not a UDP packet
+        assertThat(detect(detector, captured(sample), UDP).status()).isEqualTo(Status.NO_MATCH);
+        byte[] zeroSession = b.clone();
+        Arrays.fill(zeroSession, 1, 9, (byte) 0);
+        assertThat(detect(detector, zeroSession, UDP).status()).isEqualTo(Status.NO_MATCH);
+        assertThat(detect(detector, new byte[0], UDP).status()).isEqualTo(Status.NO_MATCH);
     }
 }

@@ -1,6 +1,8 @@
 package io.refractium.protocols.stun;
 
 import static io.refractium.protocols.DetectorChecks.TCP;
+import static io.refractium.protocols.DetectorChecks.UDP;
+import static io.refractium.protocols.DetectorChecks.udp;
 import static io.refractium.protocols.DetectorChecks.assertDecidesAt;
 import static io.refractium.protocols.DetectorChecks.assertRandomSplits;
 import static io.refractium.protocols.DetectorChecks.assertSameOnEveryBuffer;
@@ -10,9 +12,12 @@ import static io.refractium.protocols.Samples.captured;
 import static io.refractium.protocols.Samples.hex;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.refractium.protocols.Samples;
+import io.refractium.protocols.UdpSamples;
 import io.refractium.spi.DetectionResult;
 import io.refractium.spi.DetectionResult.Status;
 import io.refractium.spi.ProtocolAttributes;
+import io.refractium.spi.Transport;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -55,5 +60,33 @@ class StunDetectorTest {
         assertDecidesAt(detector, hex("0001 0008 2112a443"), 8, Status.NO_MATCH, TCP);
         assertDecidesAt(detector, hex("0001 0008 b7e7a701"), 5, Status.NO_MATCH, TCP);   // RFC 3489, no cookie
         assertThat(detect(detector, new byte[0]).status()).isEqualTo(Status.NEED_MORE);
+    }
+
+    @Test
+    void overUdpTheFirstDatagramIsOneWholeMessage() {
+        assertThat(detector.transports()).containsExactlyInAnyOrder(Transport.TCP, Transport.UDP);
+        byte[] b = captured("stun");
+        DetectionResult r = assertSameOnEveryBuffer(detector, b, UDP);
+        assertThat(r.attributes()).isEqualTo(ProtocolAttributes.builder().put(StunDetector.METHOD, "allocate")
+                .put(StunDetector.CLASS, "request").build());
+        assertThat(assertSameOnEveryBuffer(detector, UdpSamples.stunBinding(), UDP).status())
+                .isEqualTo(Status.MATCH);
+        byte[] two = Samples.concat(b, new byte[40]);
+        assertThat(assertSameOnEveryBuffer(detector, two, udp(new int[] {b.length, two.length}, false)).attributes())
+                .isEqualTo(r.attributes());
+        // only the header: the length says there are attributes
+        assertThat(detect(detector, Arrays.copyOf(b, 20), UDP).status()).isEqualTo(Status.NO_MATCH);
+        // the datagram longer than the message
+        assertThat(detect(detector, Arrays.copyOf(b, b.length + 4), UDP).status()).isEqualTo(Status.NO_MATCH);
+        // an attribute whose length runs past the message
+        byte[] overrun = b.clone();
+        overrun[23] = 0x40;
+        assertThat(detect(detector, overrun, UDP).status()).isEqualTo(Status.NO_MATCH);
+        // a success response, and RFC 3489 without the cookie
+        assertThat(detect(detector, hex("0101 0000 2112a442 b7e7a701bc34d686fa87dfae"), UDP).status())
+                .isEqualTo(Status.NO_MATCH);
+        assertThat(detect(detector, hex("0001 0000 b7e7a701 b7e7a701bc34d686fa87dfae"), UDP).status())
+                .isEqualTo(Status.NO_MATCH);
+        assertThat(detect(detector, new byte[0], UDP).status()).isEqualTo(Status.NO_MATCH);
     }
 }
