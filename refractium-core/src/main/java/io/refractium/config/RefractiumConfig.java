@@ -115,6 +115,18 @@ public final class RefractiumConfig {
     }
 
     /**
+     * Parses a duration as the configuration writes it: {@code 500ms}, {@code 2s}, {@code 1m}, {@code 1h},
+     * ISO-8601 ({@code PT2S}) or {@code 0}.
+     *
+     * @param text the text
+     * @return the duration, or {@code null} when the text is none of these or is negative
+     */
+    public static Duration parseDuration(String text) {
+        Duration d = text == null ? null : Cursor.parseDuration(text);
+        return d == null || d.isNegative() ? null : d;
+    }
+
+    /**
      * Reads and checks a configuration tree. Every value is checked where it is written, then the whole is checked
      * as {@link RefractiumBuilder#build()} would (routes to unknown protocols, silence deadlines against the
      * detection deadline, ...), without binding anything.
