@@ -185,6 +185,19 @@ class BandwidthShapingRegistryTest {
     void aSharedShapersTimerStopsWithItsLastConnection() throws InterruptedException {
         ScheduledThreadPoolExecutor timers = new ScheduledThreadPoolExecutor(1);
         timers.setRemoveOnCancelPolicy(true);
+        // Keep the executor's one thread busy, so that no periodic task is running (and so out of the queue) while
+        // the queue is counted.
+        java.util.concurrent.CountDownLatch hold = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch busy = new java.util.concurrent.CountDownLatch(1);
+        timers.execute(() -> {
+            busy.countDown();
+            try {
+                hold.await(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        assertThat(busy.await(5, TimeUnit.SECONDS)).isTrue();
         try {
             BandwidthShaping shaping = new BandwidthShaping(BandwidthLimits.builder().perIp(65536, 0)
                     .perRoute(0, 65536).build(), 64, timers);
@@ -199,6 +212,7 @@ class BandwidthShapingRegistryTest {
             assertThat(timers.getQueue()).as("timers left").isEmpty();
             assertThat(shaping.runningCounters()).isZero();
         } finally {
+            hold.countDown();
             timers.shutdownNow();
             assertThat(timers.awaitTermination(5, TimeUnit.SECONDS)).isTrue();
         }
