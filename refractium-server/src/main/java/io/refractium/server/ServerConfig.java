@@ -16,7 +16,8 @@ import java.util.Set;
  *   enabled: true        # default true: one line per closed connection, logger refractium.access
  *   format: text         # text (default) or json
  * admin:
- *   listen: 127.0.0.1:9901   # the admin HTTP endpoint (metrics, health, targets, drain); off without this section
+ *   listen: 127.0.0.1:9901   # the admin HTTP endpoint (metrics, health, targets, drain); off without this
+ *                            # section, on loopback port 9901 when the section names no address
  * </pre>
  *
  * <p>Immutable and thread-safe.
@@ -27,6 +28,9 @@ public final class ServerConfig {
     public static final String ACCESS_LOG = "access-log";
     /** The admin endpoint's top-level key. */
     public static final String ADMIN = "admin";
+    /** Where the admin endpoint listens when its section gives no address: loopback, port 9901. */
+    public static final InetSocketAddress DEFAULT_ADMIN =
+            new InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 9901);
 
     private final RefractiumConfig engine;
     private final AccessLog.Settings accessLog;
@@ -83,6 +87,9 @@ public final class ServerConfig {
     private static InetSocketAddress admin(ConfigNode section) {
         String expected = "{listen: HOST:PORT}, e.g. {listen: 127.0.0.1:9901}";
         if (section.kind() != ConfigNode.Kind.MAP) {
+            if (section.kind() == ConfigNode.Kind.SCALAR && section.value() == null) {
+                return DEFAULT_ADMIN; // "admin:" alone
+            }
             throw new ConfigException(section.where(), ADMIN, "not a map (expected: " + expected + ")");
         }
         InetSocketAddress listen = null;
@@ -93,10 +100,7 @@ public final class ServerConfig {
             }
             listen = hostAndPort(e.getValue(), key);
         }
-        if (listen == null) {
-            throw new ConfigException(section.where(), ADMIN + ".listen", "missing (expected: " + expected + ")");
-        }
-        return listen;
+        return listen != null ? listen : DEFAULT_ADMIN;
     }
 
     /** Parses {@code HOST:PORT} (an IPv6 host in brackets) of an IP address. */

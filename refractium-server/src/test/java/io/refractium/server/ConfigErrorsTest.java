@@ -33,6 +33,10 @@ class ConfigErrorsTest {
         assertThat(error(GOOD + "admin:\n  listen: localhost:99999\n").getMessage())
                 .isEqualTo("f.yaml:8: admin.listen: \"localhost:99999\" (expected: IP:PORT such as 127.0.0.1:9901 or "
                         + "[::1]:9901, port 0-65535)");
+        assertThat(ServerConfig.from(YamlConfig.parse(GOOD + "admin:\n", "f.yaml")).admin())
+                .isEqualTo(ServerConfig.DEFAULT_ADMIN);
+        assertThat(ServerConfig.from(YamlConfig.parse(GOOD + "admin: {}\n", "f.yaml")).admin().getAddress()
+                .isLoopbackAddress()).isTrue();
         assertThat(error(GOOD + "admin:\n  port: 1\n").getMessage()).isEqualTo("f.yaml:8: admin.port: unknown key "
                 + "(expected: listen)");
     }
