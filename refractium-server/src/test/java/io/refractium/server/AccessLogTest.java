@@ -130,9 +130,24 @@ class AccessLogTest {
         try (TestServer backend = TestServer.greeter("a")) {
             Server server = start("off", backend.hostAndPort());
             oneRequest(server.refractium().localAddress());
+            // The line is written when the connection closes, which may come after the client has read everything,
+            // and just after the connection leaves the open count: give that step time before switching the log on.
+            awaitTrue(() -> server.refractium().activeConnections() == 0);
+            Thread.sleep(200);
             server.accessLog().settings(AccessLog.Settings.DEFAULT);
             oneRequest(server.refractium().localAddress());
+            awaitTrue(() -> server.refractium().activeConnections() == 0);
             assertThat(accessLines()).hasSize(1);
+        }
+    }
+
+    private static void awaitTrue(java.util.function.BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("not reached within 10 s");
+            }
+            Thread.sleep(5);
         }
     }
 }
