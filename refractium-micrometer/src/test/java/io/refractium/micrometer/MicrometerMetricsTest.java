@@ -125,7 +125,9 @@ class MicrometerMetricsTest {
         }
         Await.until("all closed", () -> r.activeConnections() == 0
                 && scrape().getOrDefault("refractium_connections_closed_total{instance=\"test\",protocol=\"none\","
-                        + "reason=\"completed\",target=\"fb\"}", 0.0) == 1.0);
+                        + "reason=\"completed\",target=\"fb\"}", 0.0) == 1.0
+                // Backend gauges read a status at most 100 ms old.
+                && scrape().getOrDefault("refractium_backend_active{" + web + "}", -1.0) == 0.0);
 
         Map<String, Double> m = scrape();
         assertThat(m).containsEntry("refractium_connections_accepted_total{instance=\"test\",listener=\"" + listener
