@@ -9,8 +9,6 @@ import io.refractium.spi.DetectionContext;
 import io.refractium.spi.DetectionResult;
 import io.refractium.spi.RefractiumProtocol;
 import io.refractium.spi.Transport;
-import java.net.InetSocketAddress;
-import java.net.SocketAddress;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -182,14 +180,13 @@ public class ArrivalBenchmark {
     }
 
     /** A TCP connection still sending, that keeps the detector's progress as the engine does, or keeps none. */
-    private static final class Context implements DetectionContext {
-        private final InetSocketAddress remote = new InetSocketAddress("127.0.0.1", 40000);
-        private final InetSocketAddress local = new InetSocketAddress("127.0.0.1", 443);
+    private static final class Context extends Contexts.Fixed {
         private final boolean keep;
         private long saved;
         private int calls;
 
         Context(boolean keep) {
+            super(Transport.TCP, false);
             this.keep = keep;
         }
 
@@ -203,26 +200,6 @@ public class ArrivalBenchmark {
             if (r.status() != DetectionResult.Status.NEED_MORE) {
                 saved = 0;
             }
-        }
-
-        @Override
-        public Transport transport() {
-            return Transport.TCP;
-        }
-
-        @Override
-        public SocketAddress remoteAddress() {
-            return remote;
-        }
-
-        @Override
-        public SocketAddress localAddress() {
-            return local;
-        }
-
-        @Override
-        public boolean isInputComplete() {
-            return false;
         }
 
         @Override

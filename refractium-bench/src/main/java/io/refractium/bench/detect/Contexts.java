@@ -12,79 +12,69 @@ import java.net.SocketAddress;
 final class Contexts {
 
     /** A TCP connection still sending. */
-    static final DetectionContext TCP = tcp(false);
+    static final DetectionContext TCP = new Fixed(Transport.TCP, false);
     /** The same connection on its last call: the peek cap was reached. */
-    static final DetectionContext TCP_LAST_CALL = tcp(true);
+    static final DetectionContext TCP_LAST_CALL = new Fixed(Transport.TCP, true);
 
     private Contexts() {
     }
 
-    private static DetectionContext tcp(boolean lastCall) {
-        InetSocketAddress remote = new InetSocketAddress("127.0.0.1", 40000);
-        InetSocketAddress local = new InetSocketAddress("127.0.0.1", 443);
-        return new DetectionContext() {
-            @Override
-            public Transport transport() {
-                return Transport.TCP;
-            }
-
-            @Override
-            public SocketAddress remoteAddress() {
-                return remote;
-            }
-
-            @Override
-            public SocketAddress localAddress() {
-                return local;
-            }
-
-            @Override
-            public boolean isInputComplete() {
-                return false;
-            }
-
-            @Override
-            public boolean isLastCall() {
-                return lastCall;
-            }
-        };
-    }
-
     /** Returns a UDP flow still open whose offered bytes are datagrams ending at {@code ends}. */
     static DetectionContext udp(int... ends) {
-        InetSocketAddress remote = new InetSocketAddress("127.0.0.1", 40000);
-        InetSocketAddress local = new InetSocketAddress("127.0.0.1", 443);
-        int[] e = ends.clone();
-        return new DetectionContext() {
-            @Override
-            public Transport transport() {
-                return Transport.UDP;
-            }
+        return new Fixed(Transport.UDP, false, ends);
+    }
 
-            @Override
-            public SocketAddress remoteAddress() {
-                return remote;
-            }
+    /** A context of fixed answers: a client on 127.0.0.1:40000 of a listener on 127.0.0.1:443, still sending. */
+    static class Fixed implements DetectionContext {
+        private static final InetSocketAddress REMOTE = new InetSocketAddress("127.0.0.1", 40000);
+        private static final InetSocketAddress LOCAL = new InetSocketAddress("127.0.0.1", 443);
 
-            @Override
-            public SocketAddress localAddress() {
-                return local;
-            }
+        private final Transport transport;
+        private final boolean lastCall;
+        private final int[] ends;
 
-            @Override
-            public boolean isInputComplete() {
-                return false;
-            }
+        Fixed(Transport transport, boolean lastCall, int... ends) {
+            this.transport = transport;
+            this.lastCall = lastCall;
+            this.ends = ends.clone();
+        }
 
-            @Override
-            public int datagrams() {
-                return e.length;
-            }
+        @Override
+        public Transport transport() {
+            return transport;
+        }
 
-            @Override
-            public int datagramEnd(int index) {
-                return e[index];
+        @Override
+        public SocketAddress remoteAddress() {
+            return REMOTE;
+        }
+
+        @Override
+        public SocketAddress localAddress() {
+            return LOCAL;
+        }
+
+        @Override
+        public boolean isInputComplete() {
+            return false;
+        }
+
+        @Override
+        public boolean isLastCall() {
+            return lastCall;
+        }
+
+        @Override
+        public int datagrams() {
+            return ends.length;
+        }
+
+        @Override
+        public int datagramEnd(int index) {
+            if (index < 0 || index >= ends.length) {
+                return DetectionContext.super.datagramEnd(index);
             }
-        };
+            return ends[index];
+        }
     }
 }
