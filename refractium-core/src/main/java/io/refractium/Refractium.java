@@ -238,7 +238,11 @@ public final class Refractium implements AutoCloseable {
         return engine.taps();
     }
 
-    /** Returns the number of client TCP connections open now, in any phase (UDP flows: {@link #activeUdpFlows()}). */
+    /**
+     * Returns the number of client TCP connections open now, in any phase (UDP flows: {@link #activeUdpFlows()}). A
+     * connection counts until its end has been reported: to the metrics recorder, the taps and every hook's
+     * {@code onClosed}.
+     */
     public int activeConnections() {
         return engine.activeConnections();
     }

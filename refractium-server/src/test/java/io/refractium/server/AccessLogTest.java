@@ -130,10 +130,9 @@ class AccessLogTest {
         try (TestServer backend = TestServer.greeter("a")) {
             Server server = start("off", backend.hostAndPort());
             oneRequest(server.refractium().localAddress());
-            // The line is written when the connection closes, which may come after the client has read everything,
-            // and just after the connection leaves the open count: give that step time before switching the log on.
+            // The line is written when the connection closes, which may come after the client has read everything;
+            // a connection leaves the open count once its end is reported.
             awaitTrue(() -> server.refractium().activeConnections() == 0);
-            Thread.sleep(200);
             server.accessLog().settings(AccessLog.Settings.DEFAULT);
             oneRequest(server.refractium().localAddress());
             awaitTrue(() -> server.refractium().activeConnections() == 0);

@@ -511,7 +511,6 @@ public final class Engine implements ConnectionState.Listener {
 
     @Override
     public void finished(ConnectionState conn, ConnectionSummary summary) {
-        connections.remove(conn);
         if (log.isDebugEnabled()) {
             log.debug("[{}] closed: {} in={} out={} {} ms", conn.id(), summary.reason(), summary.bytesFromClient(),
                     summary.bytesToClient(), summary.duration().toMillis());
@@ -520,6 +519,8 @@ public final class Engine implements ConnectionState.Listener {
             metrics.connectionClosed(conn, summary);
         }
         hooks.closed(conn, summary);
+        // Last: once a connection no longer counts as open, its end has been reported everywhere.
+        connections.remove(conn);
     }
 
     @Override

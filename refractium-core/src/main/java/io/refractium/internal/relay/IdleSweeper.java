@@ -23,6 +23,9 @@ final class IdleSweeper {
         }
     };
 
+    /** Each event loop thread's sweeper asked for last. */
+    private static final FastThreadLocal<IdleSweeper> LAST = new FastThreadLocal<>();
+
     private final EventLoop loop;
     private final long idleNanos;
     private final long periodNanos;
@@ -38,11 +41,16 @@ final class IdleSweeper {
     /** Returns the sweeper of the calling event loop for the given idle timeout. */
     static IdleSweeper of(EventLoop loop, long idleNanos) {
         Map<Long, IdleSweeper> map = SWEEPERS.get();
+        IdleSweeper last = LAST.get();
+        if (last != null && last.loop == loop && last.idleNanos == idleNanos) {
+            return last; // the common case, without boxing the key
+        }
         IdleSweeper s = map.get(idleNanos);
         if (s == null || s.loop != loop) {
             s = new IdleSweeper(loop, idleNanos);
             map.put(idleNanos, s);
         }
+        LAST.set(s);
         return s;
     }
 
