@@ -230,11 +230,41 @@ public final class Relay {
             if (!f.isSuccess()) {
                 failed(from.peerSide, f.cause());
             } else if (to instanceof DuplexChannel) {
-                ((DuplexChannel) to).shutdownOutput();
+                shutdownOutput(from.peerSide);
             } else {
                 to.close();
             }
         });
+    }
+
+    /**
+     * Sends a side its FIN: everything queued for it is written. On the native transports the socket is shut down
+     * directly, because Netty's {@code shutdownOutput()} builds an exception with a stack trace on every call, for
+     * writes that could still be queued, and nothing is queued here; that exception was the largest single cost of
+     * a short connection. A side that has its FIN and is not spliced is then closed as soon as its own input ends,
+     * instead of Netty shutting down the input of a socket that may already be gone (one more system call and one
+     * more exception): both directions are done at that point, and {@link Side#channelInactive} passes the end on.
+     * With a data path the input's end goes through {@link #inputDone}, so the data hooks hear of it.
+     */
+    private void shutdownOutput(Side side) {
+        Channel ch = side.channel;
+        FileDescriptor fd = ch instanceof UnixChannel ? ((UnixChannel) ch).fd() : null;
+        if (!(fd instanceof Socket)) {
+            ((DuplexChannel) ch).shutdownOutput();
+            return;
+        }
+        try {
+            ((Socket) fd).shutdown(false, true);
+        } catch (IOException | RuntimeException e) {
+            // The peer is gone (ENOTCONN, or a reset): its read will say how; nothing more can be sent to it.
+            log.debug("[{}] shutting down the output of the {} failed: {}", conn.id(), side.name(), e.toString());
+            ch.close();
+            return;
+        }
+        if (dataPath == null && !side.spliced) {
+            side.closeAtInputEnd = true;
+            ch.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, false);
+        }
     }
 
     /**
@@ -362,6 +392,8 @@ public final class Relay {
         boolean inputDone;
         /** The peer of this channel reset the connection. */
         boolean reset;
+        /** This side has its FIN and closes when its input ends (half-closure off): see {@link #shutdownOutput}. */
+        boolean closeAtInputEnd;
         private boolean pumping;
 
         Side(Channel channel, Channel peer, boolean isClient, boolean spliceable) {
@@ -410,6 +442,11 @@ public final class Relay {
 
         private void startSplice() {
             spliced = true;
+            if (closeAtInputEnd) {
+                // A spliced input drains its receive queue after the FIN: Netty must not close it at the FIN.
+                closeAtInputEnd = false;
+                channel.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
+            }
             conn.spliced();
             counter().splicing();
             // Read on demand from now on (see pump): Netty then leaves auto-read alone.

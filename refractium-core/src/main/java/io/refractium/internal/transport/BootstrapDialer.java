@@ -17,6 +17,7 @@ import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollMode;
 import io.refractium.internal.connect.Dialer;
 import io.refractium.internal.connect.LocalDialException;
+import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -31,7 +32,9 @@ public final class BootstrapDialer implements Dialer {
     private final Transports transports;
     private final WriteBufferWaterMark waterMark;
     private final ChannelFactory<? extends Channel> channelFactory;
-    private final Map<EventLoop, Bootstrap> bootstraps = new ConcurrentHashMap<>();
+    /** Per event loop, for IPv4 and for IPv6 backends: sockets of the backend's address family. */
+    private final Map<EventLoop, Bootstrap> bootstraps4 = new ConcurrentHashMap<>();
+    private final Map<EventLoop, Bootstrap> bootstraps6 = new ConcurrentHashMap<>();
 
     /**
      * Creates the dialer.
@@ -61,7 +64,8 @@ public final class BootstrapDialer implements Dialer {
     @Override
     public ChannelFuture dial(EventLoop loop, InetSocketAddress address, RecvByteBufAllocator allocator,
                               int connectTimeoutMillis) {
-        ChannelFuture registered = bootstraps.computeIfAbsent(loop, this::newBootstrap).register();
+        Map<EventLoop, Bootstrap> byLoop = address.getAddress() instanceof Inet6Address ? bootstraps6 : bootstraps4;
+        ChannelFuture registered = byLoop.computeIfAbsent(loop, l -> newBootstrap(l, address)).register();
         Channel ch = registered.channel();
         if (registered.isDone() && !registered.isSuccess()) {
             // No socket (EMFILE, ENFILE, ...): the channel is a placeholder whose future would notify off the loop.
@@ -86,7 +90,7 @@ public final class BootstrapDialer implements Dialer {
         return connected;
     }
 
-    private Bootstrap newBootstrap(EventLoop loop) {
+    private Bootstrap newBootstrap(EventLoop loop, InetSocketAddress address) {
         Bootstrap b = new Bootstrap()
                 .group(loop)
                 .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
@@ -95,7 +99,7 @@ public final class BootstrapDialer implements Dialer {
         if (channelFactory != null) {
             b.channelFactory(channelFactory);
         } else {
-            b.channel(transports.socketChannel());
+            b.channelFactory(transports.socketChannel(address));
         }
         if (transports.epoll()) {
             b.option(EpollChannelOption.EPOLL_MODE, EpollMode.LEVEL_TRIGGERED);

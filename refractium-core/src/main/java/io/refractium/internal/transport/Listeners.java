@@ -78,8 +78,9 @@ public final class Listeners {
         List<Channel> bound = new ArrayList<>(count);
         java.util.Iterator<io.netty.util.concurrent.EventExecutor> loopsInOrder = workerGroup.iterator();
         for (int i = 0; i < count; i++) {
+            InetSocketAddress bindTo = actual == null ? address : actual;
             ServerBootstrap sb = new ServerBootstrap()
-                    .channel(transports.serverChannel())
+                    .channelFactory(transports.serverChannel(bindTo))
                     .option(ChannelOption.SO_BACKLOG, 4096)
                     .option(ChannelOption.SO_REUSEADDR, true)
                     .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
@@ -101,7 +102,6 @@ public final class Listeners {
             if (transports.epoll()) {
                 sb.childOption(EpollChannelOption.EPOLL_MODE, EpollMode.LEVEL_TRIGGERED);
             }
-            InetSocketAddress bindTo = actual == null ? address : actual;
             ChannelFuture f = sb.bind(bindTo).awaitUninterruptibly();
             if (!f.isSuccess()) {
                 for (Channel c : bound) {

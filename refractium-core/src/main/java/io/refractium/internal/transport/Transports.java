@@ -26,6 +26,7 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 import io.refractium.IoTransport;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
+import java.nio.channels.spi.SelectorProvider;
 
 /**
  * The socket channel classes and event loop factory of one transport: native epoll, native io_uring, or NIO.
@@ -133,6 +134,46 @@ public record Transports(IoTransport kind, Class<? extends ServerChannel> server
     }
 
     /**
+     * Returns a factory of listening channels of this transport whose socket has the address family of
+     * {@code address}. An IPv4 address gets an IPv4 socket rather than a dual-stack IPv6 one: it accepts the same
+     * clients, and their sockets skip the IPv4-mapped address handling.
+     *
+     * @param address the address the channel binds
+     * @return the channel factory
+     */
+    public ChannelFactory<ServerChannel> serverChannel(InetSocketAddress address) {
+        SocketProtocolFamily family = family(address);
+        return switch (kind) {
+            case EPOLL -> () -> new EpollServerSocketChannel(family);
+            // Netty's io_uring channels choose their family themselves.
+            case IO_URING -> IoUringServerSocketChannel::new;
+            default -> () -> new NioServerSocketChannel(SelectorProvider.provider(), family);
+        };
+    }
+
+    /**
+     * Returns a factory of connection channels of this transport whose socket has the address family of
+     * {@code address}: an IPv4 backend gets an IPv4 socket, which spares the {@code IPV6_V6ONLY} option a dual-stack
+     * socket needs and the IPv4-mapped address handling. Unlike {@link #socketChannel()}, it makes channels without
+     * reflection.
+     *
+     * @param address the address the channel connects to
+     * @return the channel factory
+     */
+    public ChannelFactory<SocketChannel> socketChannel(InetSocketAddress address) {
+        SocketProtocolFamily family = family(address);
+        return switch (kind) {
+            case EPOLL -> () -> new EpollSocketChannel(family);
+            case IO_URING -> IoUringSocketChannel::new;
+            default -> () -> new NioSocketChannel(SelectorProvider.provider(), family);
+        };
+    }
+
+    private static SocketProtocolFamily family(InetSocketAddress address) {
+        return address.getAddress() instanceof Inet6Address ? SocketProtocolFamily.INET6 : SocketProtocolFamily.INET;
+    }
+
+    /**
      * Returns a factory of datagram channels of this transport whose socket has the address family of
      * {@code address} (an IPv6 socket for an IPv6 address, IPv4 otherwise).
      *
@@ -140,8 +181,7 @@ public record Transports(IoTransport kind, Class<? extends ServerChannel> server
      * @return the channel factory
      */
     public ChannelFactory<DatagramChannel> datagramChannel(InetSocketAddress address) {
-        SocketProtocolFamily family = address.getAddress() instanceof Inet6Address
-                ? SocketProtocolFamily.INET6 : SocketProtocolFamily.INET;
+        SocketProtocolFamily family = family(address);
         return switch (kind) {
             case EPOLL -> () -> new EpollDatagramChannel(family);
             case IO_URING -> () -> new IoUringDatagramChannel(family);
