@@ -17,9 +17,12 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.net.SocketException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.BlockingQueue;
@@ -97,6 +100,54 @@ class RelayEdgeCaseTest {
     }
 
     // ------------------------------------------------------------------ backend reset during a spliced upload
+
+    // ------------------------------------------------------------------ the backend finishes first
+
+    /**
+     * The backend answers and sends its FIN first; the client sees the answer and the end, keeps sending (a bulk
+     * upload, spliced where splice is on), then sends its own FIN. Every byte reaches the backend, the backend sees
+     * the end, and the connection ends as completed: the relay's shortcut for a side that already has its FIN (closed
+     * at its input's end) loses nothing.
+     */
+    @ParameterizedTest
+    @EnumSource(Mode.class)
+    void aClientKeepsSendingAfterTheBackendFinishedAndEveryByteArrives(Mode mode) throws Exception {
+        assumeMode(mode);
+        CompletableFuture<String> received = new CompletableFuture<>();
+        MessageDigest backendSha = MessageDigest.getInstance("SHA-256");
+        TestServer backend = keep(TestServer.start(s -> {
+            s.getInputStream().readNBytes(4);
+            s.getOutputStream().write("bye\n".getBytes(StandardCharsets.US_ASCII));
+            s.shutdownOutput();
+            long n = 0;
+            byte[] buf = new byte[64 * 1024];
+            for (int r; (r = s.getInputStream().read(buf)) >= 0; ) {
+                backendSha.update(buf, 0, r);
+                n += r;
+            }
+            received.complete(n + " " + HexFormat.of().formatHex(backendSha.digest()));
+        }));
+        Refractium r = keep(builder(mode)
+                .protocol(new PrefixProtocol("fin", "FIN!"))
+                .route("fin", ForwardTarget.of("finisher", backend.hostAndPort()))
+                .build().start());
+        Socket c = connect(r);
+        c.getOutputStream().write("FIN!".getBytes(StandardCharsets.US_ASCII));
+        assertThat(TestServer.readLine(c.getInputStream())).isEqualTo("bye");
+        assertThat(c.getInputStream().read()).isEqualTo(-1);
+        byte[] upload = new byte[3 * 1024 * 1024];
+        new Random(7).nextBytes(upload);
+        c.getOutputStream().write(upload);
+        c.shutdownOutput();
+        MessageDigest sha = MessageDigest.getInstance("SHA-256");
+        assertThat(received.get(20, TimeUnit.SECONDS))
+                .isEqualTo(upload.length + " " + HexFormat.of().formatHex(sha.digest(upload)));
+        ConnectionSummary summary = closed.poll(10, TimeUnit.SECONDS);
+        assertThat(summary).isNotNull();
+        assertThat(summary.reason()).isEqualTo(CloseReason.COMPLETED);
+        assertThat(summary.bytesFromClient()).isEqualTo(4 + upload.length);
+        assertThat(summary.bytesToClient()).isEqualTo(4);
+    }
 
     @Test
     @EnabledOnOs(OS.LINUX)
