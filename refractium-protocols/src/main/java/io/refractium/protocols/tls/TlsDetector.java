@@ -143,6 +143,13 @@ public final class TlsDetector implements RefractiumProtocol {
     private static final long HASH_MULTIPLIER = 0x9E37_79B9_7F4A_7C15L;
     private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
 
+    /** The ALPN lists most clients send, answered with these lists instead of new ones. */
+    private static final List<List<String>> COMMON_ALPN_NAMES =
+            List.of(List.of("h2", "http/1.1"), List.of("http/1.1"), List.of("h2"));
+    /** The same lists as the client sends them (RFC 7301 §3.1), each behind 8 zero bytes as the keys of matches. */
+    private static final byte[][] COMMON_ALPN_LISTS =
+            COMMON_ALPN_NAMES.stream().map(TlsDetector::rawAlpnList).toArray(byte[][]::new);
+
     /**
      * Recent matches, direct-mapped by the hash of their parts; a slot is read and replaced without a lock, which is
      * safe since a {@link RecentMatch} is immutable (final fields) and a reader checks every byte of its key.
@@ -765,8 +772,26 @@ public final class TlsDetector implements RefractiumProtocol {
         return n == 0 || n > MAX_HOST_NAME_LENGTH ? null : new String(name, 0, n, StandardCharsets.ISO_8859_1);
     }
 
+    private static byte[] rawAlpnList(List<String> names) {
+        byte[] raw = new byte[Long.BYTES + names.stream().mapToInt(n -> 1 + n.length()).sum()];
+        int i = Long.BYTES;
+        for (String n : names) {
+            raw[i++] = (byte) n.length();
+            for (int j = 0; j < n.length(); j++) {
+                raw[i++] = (byte) n.charAt(j);
+            }
+        }
+        return raw;
+    }
+
     /** Returns the protocol names of a validated ALPN list, one character per byte. */
     private static List<String> protocolNames(ByteBuf buf, long start, int offset, int end) {
+        for (int i = 0; i < COMMON_ALPN_LISTS.length; i++) {
+            if (COMMON_ALPN_LISTS[i].length - Long.BYTES == end - offset
+                    && sameBytes(buf, start, offset, COMMON_ALPN_LISTS[i], Long.BYTES, end - offset)) {
+                return COMMON_ALPN_NAMES.get(i);
+            }
+        }
         long c = start;
         int count = 0;
         for (int q = offset; q < end; q += 1 + u8(buf, c, q)) {
