@@ -273,7 +273,7 @@ public final class TlsDetector implements RefractiumProtocol {
             offset = fragment + length;
         }
         // The first record not completely received, as a cursor: its fragment's buffer offset and logical start.
-        long frontierCursor = (long) frontierStart << 32 | frontier + RECORD_HEADER_LENGTH & 0xFFFF_FFFFL;
+        long frontierCursor = HandshakeCursor.of(frontierStart, 0, frontier + RECORD_HEADER_LENGTH);
         if (helloLength < 0) {
             if (context.isLastCall() || context.isInputComplete()) {
                 return DetectionResult.noMatch();
@@ -287,11 +287,11 @@ public final class TlsDetector implements RefractiumProtocol {
         if (received == helloLength || last) {
             // The whole message is here, or all of it that will come: parse it from its start, once, for the
             // attributes.
-            DetectionResult r = parseHello(buf, whole ? HandshakeCursor.whole(first) : HandshakeCursor.first(first),
+            DetectionResult r = parseHello(buf, HandshakeCursor.of(0, Math.max(firstLength, 0), first),
                     START, 0, 0, received, helloLength, start, frontierCursor, context, last);
             return last && r == DetectionResult.needMore() ? DetectionResult.noMatch() : r;
         }
-        return parseHello(buf, whole ? HandshakeCursor.whole(first) : Progress.cursor(start, progress),
+        return parseHello(buf, whole ? HandshakeCursor.of(0, helloLength, first) : Progress.cursor(start, progress),
                 Progress.stage(progress), Progress.position(progress), Progress.aux(progress), received, helloLength,
                 start, frontierCursor, context, false);
     }
@@ -515,7 +515,7 @@ public final class TlsDetector implements RefractiumProtocol {
                         return needMore(buf, c, WAIT_EXTENSION, p, 0, start, frontier, context);
                     }
                     // Where the extension starts is not saved: parse again from the start, once per such extension.
-                    c = HandshakeCursor.isWhole(c) ? c : HandshakeCursor.first(start + RECORD_HEADER_LENGTH);
+                    c = HandshakeCursor.first(start + RECORD_HEADER_LENGTH);
                     stage = START;
                     break;
                 default:
@@ -531,7 +531,7 @@ public final class TlsDetector implements RefractiumProtocol {
      */
     private static DetectionResult needMore(ByteBuf buf, long c, int stage, int p, int aux, int start, long frontier,
                                             DetectionContext context) {
-        long cursor = HandshakeCursor.isWhole(c) || p >= (int) (frontier >>> 32) ? frontier : seek(buf, c, p);
+        long cursor = p >= HandshakeCursor.start(frontier) ? frontier : seek(buf, c, p);
         save(context, start, cursor, stage, p, aux);
         return DetectionResult.needMore();
     }
@@ -550,7 +550,7 @@ public final class TlsDetector implements RefractiumProtocol {
      */
     private DetectionResult match(ByteBuf buf, long c, int start, int serverName, int serverNameLength, int alpn,
                                   int alpnEnd, int version, int seen) {
-        long first = HandshakeCursor.isWhole(c) ? c : HandshakeCursor.first(start + RECORD_HEADER_LENGTH);
+        long first = HandshakeCursor.start(c) == 0 ? c : HandshakeCursor.first(start + RECORD_HEADER_LENGTH);
         int sniLength = serverName >= 0 ? serverNameLength : -1;
         int alpnLength = alpn >= 0 ? alpnEnd - alpn : -1;
         int sniKeyLength = Math.max(sniLength, 0);
@@ -603,6 +603,7 @@ public final class TlsDetector implements RefractiumProtocol {
     private static long hash(ByteBuf buf, long c, int offset, int length, long h) {
         int i = 0;
         for (; i + Long.BYTES <= length; i += Long.BYTES) {
+            c = seek(buf, c, offset + i);
             h = (h + word(buf, c, offset + i)) * HASH_MULTIPLIER;
         }
         return (h + rest(buf, c, offset + i, length - i)) * HASH_MULTIPLIER;
@@ -612,6 +613,7 @@ public final class TlsDetector implements RefractiumProtocol {
     private static boolean sameBytes(ByteBuf buf, long c, int offset, byte[] key, int from, int length) {
         int i = 0;
         for (; i + Long.BYTES <= length; i += Long.BYTES) {
+            c = seek(buf, c, offset + i);
             if (word(buf, c, offset + i) != (long) LONGS.get(key, from + i)) {
                 return false;
             }
@@ -621,10 +623,10 @@ public final class TlsDetector implements RefractiumProtocol {
         return n == 0 || rest(buf, c, offset + i, n) == ((long) LONGS.get(key, from + length - Long.BYTES) & mask(n));
     }
 
-    /** Returns the big-endian 8-byte word at a logical offset. */
+    /** Returns the big-endian 8-byte word at a logical offset, with a cursor on the record that holds it. */
     private static long word(ByteBuf buf, long c, int offset) {
-        if (HandshakeCursor.isWhole(c)) {
-            return buf.getLong((int) c + offset);
+        if (offset + Long.BYTES <= HandshakeCursor.end(c)) {
+            return buf.getLong(HandshakeCursor.index(c, offset));
         }
         long word = 0;
         for (int j = offset; j < offset + Long.BYTES; j++) {
@@ -635,12 +637,17 @@ public final class TlsDetector implements RefractiumProtocol {
     }
 
     /**
-     * Returns {@code n} bytes, 0 to 7, at a logical offset as a big-endian number. In one record it reads the word
-     * that ends with them: the host name and the ALPN list have more than 7 bytes of the message before them.
+     * Returns {@code n} bytes, 0 to 7, at a logical offset as a big-endian number. When the record that holds them
+     * holds the 7 bytes before too, it reads the word that ends with them.
      */
     private static long rest(ByteBuf buf, long c, int offset, int n) {
-        if (HandshakeCursor.isWhole(c)) {
-            return n == 0 ? 0 : buf.getLong((int) c + offset + n - Long.BYTES) & mask(n);
+        if (n == 0) {
+            return 0;
+        }
+        c = seek(buf, c, offset);
+        int last = offset + n - Long.BYTES;
+        if (last >= HandshakeCursor.start(c) && offset + n <= HandshakeCursor.end(c)) {
+            return buf.getLong(HandshakeCursor.index(c, last)) & mask(n);
         }
         long rest = 0;
         for (int j = offset; j < offset + n; j++) {
@@ -657,8 +664,12 @@ public final class TlsDetector implements RefractiumProtocol {
 
     /** Copies {@code length} bytes of the message into {@code key} from {@code from}. */
     private static void copyBytes(ByteBuf buf, long c, int offset, byte[] key, int from, int length) {
-        if (HandshakeCursor.isWhole(c)) {
-            buf.getBytes((int) c + offset, key, from, length);
+        if (length == 0) {
+            return;
+        }
+        c = seek(buf, c, offset);
+        if (offset + length <= HandshakeCursor.end(c)) {
+            buf.getBytes(HandshakeCursor.index(c, offset), key, from, length);
             return;
         }
         for (int i = 0; i < length; i++) {
@@ -863,8 +874,8 @@ public final class TlsDetector implements RefractiumProtocol {
         }
 
         static long of(int start, long cursor, int stage, int position, int aux) {
-            int record = (int) cursor - RECORD_HEADER_LENGTH - start;
-            int recordStart = (int) (cursor >>> 32);
+            int record = HandshakeCursor.fragment(cursor) - RECORD_HEADER_LENGTH - start;
+            int recordStart = HandshakeCursor.start(cursor);
             if (record > MASK || recordStart > MASK || position > MASK) {
                 return 0;
             }
@@ -894,7 +905,7 @@ public final class TlsDetector implements RefractiumProtocol {
 
         /** Returns a cursor on the saved record. */
         static long cursor(int start, long progress) {
-            return (long) recordStart(progress) << 32 | start + record(progress) + RECORD_HEADER_LENGTH & 0xFFFF_FFFFL;
+            return HandshakeCursor.of(recordStart(progress), 0, start + record(progress) + RECORD_HEADER_LENGTH);
         }
     }
 }
