@@ -24,10 +24,9 @@ import java.util.List;
  *
  * <p>The ClientHello handshake message (RFC 8446 §4.1.2, RFC 5246 §7.4.1.2) may span several handshake records
  * (RFC 8446 §5.1), as large post-quantum hellos do, and may arrive one byte at a time. The detector walks the record
- * headers and parses the message in place, mapping offsets in the message to offsets in the buffer (plain offsets
- * when one record holds the whole message, the usual case): it never copies the message and allocates nothing until
- * it matches. It checks strictly, so other protocols and random bytes never
- * match:
+ * headers and parses the message in place, mapping offsets in the message to offsets in the buffer (a comparison
+ * per read when one record holds the whole message, the usual case): it never copies the message and allocates
+ * nothing until it matches. It checks strictly, so other protocols and random bytes never match:
  * <ul>
  *   <li>every record: content type 22 (handshake), version {@code 0x0300} to {@code 0x0304}, length 1 to 16384;
  *       the records end exactly where the ClientHello ends;</li>
@@ -73,8 +72,8 @@ import java.util.List;
  * ALPN or {@code supported_versions} extension that had to be complete before it could be checked. Without a saved
  * progress (a context that keeps none) each call starts from the beginning, with the same answers.
  *
- * <p>Recent matches: the detector keeps the last 256 matches (at most one per slot of a table indexed by a hash)
- * with the parts of the hello they came from, the raw host name and ALPN list byte for byte, the version and the ECH
+ * <p>Recent matches: the detector keeps up to 256 recent matches, one per slot of a table indexed by a hash of the
+ * parts of the hello they came from: the raw host name and ALPN list byte for byte, the version and the ECH
  * flag. A hello whose parts are all equal to those of a kept match, as the hellos of the clients of a few services
  * are, gets that same immutable {@link DetectionResult} and allocates nothing; any other hello gets a new result
  * (the attributes, the host name and protocol name strings, and a copy of its parts, a few hundred bytes), which
@@ -282,17 +281,18 @@ public final class TlsDetector implements RefractiumProtocol {
             return DetectionResult.needMore();
         }
         boolean last = context.isLastCall() || context.isInputComplete();
-        // One record for the whole hello, the usual case: read it at plain offsets, without walking record headers.
-        boolean whole = (firstLength >= 0 ? firstLength : buf.getUnsignedShort(start + 3)) == helloLength;
         if (received == helloLength || last) {
             // The whole message is here, or all of it that will come: parse it from its start, once, for the
-            // attributes.
+            // attributes, with a cursor on the first record (and its length, when read already).
             DetectionResult r = parseHello(buf, HandshakeCursor.of(0, Math.max(firstLength, 0), first),
                     START, 0, 0, received, helloLength, start, frontierCursor, context, last);
             return last && r == DetectionResult.needMore() ? DetectionResult.noMatch() : r;
         }
-        return parseHello(buf, whole ? HandshakeCursor.of(0, helloLength, first) : Progress.cursor(start, progress),
-                Progress.stage(progress), Progress.position(progress), Progress.aux(progress), received, helloLength,
+        // Resume on the saved record, or on the first when it holds the whole hello, the usual case: then no read
+        // walks a record header.
+        long resume = firstLength == helloLength ? HandshakeCursor.of(0, helloLength, first)
+                : Progress.cursor(start, progress);
+        return parseHello(buf, resume, Progress.stage(progress), Progress.position(progress), Progress.aux(progress), received, helloLength,
                 start, frontierCursor, context, false);
     }
 
@@ -544,7 +544,7 @@ public final class TlsDetector implements RefractiumProtocol {
      * Answers the match of a hello whose attributes come from the given parts: the recent match with the same parts,
      * byte for byte, when there is one, else a new one, which then takes its slot unless it is too large to keep.
      *
-     * @param c a cursor at or before the record that holds the start of the message, or a whole-message cursor
+     * @param c a cursor on the record the parse stands on
      * @param serverName the logical offset of the raw host name, or -1 without one
      * @param alpn the logical offset of the ALPN protocol name list (after its length), or -1 without one
      */
