@@ -39,7 +39,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * <pre>{@code
  * mvn -q -B -DskipTests package && java -jar refractium-bench/target/benchmarks.jar ArrivalBenchmark -prof gc
  * }</pre>
- * {@code gc.alloc.rate.norm} is the bytes allocated per arrival: only the attributes of the match. For a quick look
+ * {@code gc.alloc.rate.norm} is the bytes allocated per arrival: only the attributes of the match, none for the TLS
+ * arrivals, whose hello the detector matched on an earlier operation and answers with that match. For a quick look
  * add {@code -f 1 -wi 3 -i 5 -w 1s -r 1s}; the {@code progress=none} worst cases take up to a second per operation.
  */
 @State(Scope.Benchmark)

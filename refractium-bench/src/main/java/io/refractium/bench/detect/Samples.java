@@ -109,7 +109,17 @@ public final class Samples {
      * @return the handshake message
      */
     public static byte[] postQuantumClientHello() {
-        return clientHello(true);
+        return clientHello(true, "a.test");
+    }
+
+    /**
+     * Returns the same post-quantum ClientHello with another SNI.
+     *
+     * @param serverName the host name of the {@code server_name} extension
+     * @return the handshake message
+     */
+    public static byte[] postQuantumClientHello(String serverName) {
+        return clientHello(true, serverName);
     }
 
     /**
@@ -119,7 +129,7 @@ public final class Samples {
      * @return the handshake message
      */
     public static byte[] x25519ClientHello() {
-        return clientHello(false);
+        return clientHello(false, "a.test");
     }
 
     /**
@@ -178,11 +188,11 @@ public final class Samples {
         return concat(u16(message.length), message);
     }
 
-    private static byte[] clientHello(boolean postQuantum) {
+    private static byte[] clientHello(boolean postQuantum, String serverName) {
         Random random = new Random(7);
         ByteArrayOutputStream ext = new ByteArrayOutputStream();
         extension(ext, 0x3a3a, new byte[0]);
-        byte[] name = ascii("a.test");
+        byte[] name = ascii(serverName);
         extension(ext, 0x0000, concat(u16(name.length + 3), new byte[] {0}, u16(name.length), name));
         extension(ext, 0x0017, new byte[0]);
         extension(ext, 0xff01, new byte[] {0});

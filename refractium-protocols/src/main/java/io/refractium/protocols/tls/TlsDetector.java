@@ -3,6 +3,7 @@ package io.refractium.protocols.tls;
 import static io.refractium.protocols.tls.HandshakeCursor.RECORD_HEADER_LENGTH;
 import static io.refractium.protocols.tls.HandshakeCursor.seek;
 import static io.refractium.protocols.tls.HandshakeCursor.u16;
+import static io.refractium.protocols.tls.HandshakeCursor.u32;
 import static io.refractium.protocols.tls.HandshakeCursor.u8;
 
 import io.netty.buffer.ByteBuf;
@@ -11,6 +12,9 @@ import io.refractium.spi.DetectionContext;
 import io.refractium.spi.DetectionResult;
 import io.refractium.spi.ProtocolAttributes;
 import io.refractium.spi.RefractiumProtocol;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
@@ -20,9 +24,9 @@ import java.util.List;
  *
  * <p>The ClientHello handshake message (RFC 8446 §4.1.2, RFC 5246 §7.4.1.2) may span several handshake records
  * (RFC 8446 §5.1), as large post-quantum hellos do, and may arrive one byte at a time. The detector walks the record
- * headers and parses the message in place, mapping offsets in the message to offsets in the buffer: it never copies
- * the message and allocates nothing until it matches. It checks strictly, so other protocols and random bytes never
- * match:
+ * headers and parses the message in place, mapping offsets in the message to offsets in the buffer (a comparison
+ * per read when one record holds the whole message, the usual case): it never copies the message and allocates
+ * nothing until it matches. It checks strictly, so other protocols and random bytes never match:
  * <ul>
  *   <li>every record: content type 22 (handshake), version {@code 0x0300} to {@code 0x0304}, length 1 to 16384;
  *       the records end exactly where the ClientHello ends;</li>
@@ -68,8 +72,18 @@ import java.util.List;
  * ALPN or {@code supported_versions} extension that had to be complete before it could be checked. Without a saved
  * progress (a context that keeps none) each call starts from the beginning, with the same answers.
  *
- * <p>Stateless and thread-safe; it reads the buffer with absolute getters, never moves its indexes, and allocates
- * nothing until it matches.
+ * <p>Recent matches: the detector keeps up to 256 recent matches, one per slot of a table indexed by a hash of the
+ * parts of the hello they came from: the raw host name and ALPN list byte for byte, the version and the ECH
+ * flag. A hello whose parts are all equal to those of a kept match, as the hellos of the clients of a few services
+ * are, gets that same immutable {@link DetectionResult} and allocates nothing; any other hello gets a new result
+ * (the attributes, the host name and protocol name strings, and a copy of its parts, a few hundred bytes), which
+ * replaces the match in its slot. Matches whose raw host name and ALPN list together exceed 320 bytes, or with more
+ * than 8 ALPN protocol names, are not kept: the table holds about 300 bytes per match for usual hellos and well under
+ * 1 MiB in all, however many different names clients send.
+ *
+ * <p>Thread-safe: the table of recent matches is read and written without locks, which is safe since each entry is
+ * immutable and a hello is compared with all of its parts before its match is reused. It reads the buffer with
+ * absolute getters, never moves its indexes, and allocates nothing until it matches.
  */
 public final class TlsDetector implements RefractiumProtocol {
 
@@ -119,6 +133,28 @@ public final class TlsDetector implements RefractiumProtocol {
     private static final int TLS_1_3 = 0x0304;
     private static final String[] VERSION_NAMES = {"SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"};
 
+    /** Recent matches kept: {@code 1 << RECENT_MATCHES_BITS} slots. */
+    private static final int RECENT_MATCHES_BITS = 8;
+    /** The longest raw host name plus ALPN list, in bytes, of a match kept among the recent ones. */
+    private static final int MAX_RECENT_KEY_LENGTH = 320;
+    /** The most ALPN protocol names of a match kept among the recent ones. */
+    private static final int MAX_RECENT_ALPN_NAMES = 8;
+    private static final long HASH_MULTIPLIER = 0x9E37_79B9_7F4A_7C15L;
+    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
+
+    /** The ALPN lists most clients send, answered with these lists instead of new ones. */
+    private static final List<List<String>> COMMON_ALPN_NAMES =
+            List.of(List.of("h2", "http/1.1"), List.of("http/1.1"), List.of("h2"));
+    /** The same lists as the client sends them (RFC 7301 §3.1), each behind 8 zero bytes as the keys of matches. */
+    private static final byte[][] COMMON_ALPN_LISTS =
+            COMMON_ALPN_NAMES.stream().map(TlsDetector::rawAlpnList).toArray(byte[][]::new);
+
+    /**
+     * Recent matches, direct-mapped by the hash of their parts; a slot is read and replaced without a lock, which is
+     * safe since a {@link RecentMatch} is immutable (final fields) and a reader checks every byte of its key.
+     */
+    private final RecentMatch[] recent = new RecentMatch[1 << RECENT_MATCHES_BITS];
+
     /** Creates the detector. */
     public TlsDetector() {
     }
@@ -165,55 +201,56 @@ public final class TlsDetector implements RefractiumProtocol {
         int declared = Progress.recordStart(progress);
         int received = declared;
         int helloLength = -1;
+        int firstLength = -1;
         if (declared >= HANDSHAKE_HEADER_LENGTH) {
-            helloLength = HANDSHAKE_HEADER_LENGTH + u16(buf, HandshakeCursor.first(first), 2);
+            firstLength = buf.getUnsignedShort(start + 3);
+            helloLength = HANDSHAKE_HEADER_LENGTH + (firstLength >= HANDSHAKE_HEADER_LENGTH
+                    ? buf.getUnsignedShort(first + 2) : u16(buf, HandshakeCursor.first(first), 2));
         }
         int frontier = offset;
         int frontierStart = declared;
         while (helloLength < 0 || declared < helloLength) {
             frontier = offset;
             frontierStart = declared;
-            if (offset >= end) {
+            if (end - offset < RECORD_HEADER_LENGTH) {
+                if (!isRecordHeaderPrefix(buf, offset, end)) {
+                    return DetectionResult.noMatch();
+                }
                 break;
             }
-            if (buf.getUnsignedByte(offset) != CONTENT_TYPE_HANDSHAKE) {
+            // content type, version, the length's high byte; then the length
+            int header = buf.getInt(offset);
+            if (header >>> 16 != (CONTENT_TYPE_HANDSHAKE << 8 | 3) || (header >>> 8 & 0xFF) > 4) {
                 return DetectionResult.noMatch();
             }
-            if (offset + 1 >= end) {
-                break;
-            }
-            if (buf.getUnsignedByte(offset + 1) != 3) {
-                return DetectionResult.noMatch();
-            }
-            if (offset + 2 >= end) {
-                break;
-            }
-            if (buf.getUnsignedByte(offset + 2) > 4) {
-                return DetectionResult.noMatch();
-            }
-            if (offset + 3 >= end) {
-                break;
-            }
-            if (buf.getUnsignedByte(offset + 3) > MAX_RECORD_LENGTH >>> 8) {
-                return DetectionResult.noMatch();
-            }
-            if (offset + 4 >= end) {
-                break;
-            }
-            int length = buf.getUnsignedShort(offset + 3);
+            int length = (header & 0xFF) << 8 | buf.getUnsignedByte(offset + 4);
             if (length == 0 || length > MAX_RECORD_LENGTH) {
                 return DetectionResult.noMatch();
             }
+            if (offset == start) {
+                firstLength = length;
+            }
             int fragment = offset + RECORD_HEADER_LENGTH;
             int got = Math.min(length, end - fragment);
-            if (received == 0 && got > 0 && buf.getUnsignedByte(fragment) != HANDSHAKE_CLIENT_HELLO) {
+            if (received == 0 && got >= HANDSHAKE_HEADER_LENGTH) {
+                // The whole handshake header in this record: type, then the 24-bit length, whose high byte is 0 for
+                // any hello shorter than 64 KiB.
+                int handshake = buf.getInt(fragment);
+                if (handshake >>> 16 != HANDSHAKE_CLIENT_HELLO << 8) {
+                    return DetectionResult.noMatch();
+                }
+                int bodyLength = handshake & 0xFFFF;
+                if (bodyLength < MIN_BODY_LENGTH || bodyLength > MAX_HANDSHAKE_LENGTH - HANDSHAKE_HEADER_LENGTH) {
+                    return DetectionResult.noMatch();
+                }
+                helloLength = HANDSHAKE_HEADER_LENGTH + bodyLength;
+            } else if (received == 0 && got > 0 && buf.getUnsignedByte(fragment) != HANDSHAKE_CLIENT_HELLO) {
                 return DetectionResult.noMatch();
             }
             received += got;
             declared += length;
             if (helloLength < 0 && received >= 2) {
                 long cursor = HandshakeCursor.first(first);
-                // The 24-bit length: its high byte is 0 for any hello shorter than 64 KiB.
                 if (u8(buf, cursor, 1) != 0) {
                     return DetectionResult.noMatch();
                 }
@@ -235,7 +272,7 @@ public final class TlsDetector implements RefractiumProtocol {
             offset = fragment + length;
         }
         // The first record not completely received, as a cursor: its fragment's buffer offset and logical start.
-        long frontierCursor = (long) frontierStart << 32 | frontier + RECORD_HEADER_LENGTH & 0xFFFF_FFFFL;
+        long frontierCursor = HandshakeCursor.of(frontierStart, 0, frontier + RECORD_HEADER_LENGTH);
         if (helloLength < 0) {
             if (context.isLastCall() || context.isInputComplete()) {
                 return DetectionResult.noMatch();
@@ -246,14 +283,28 @@ public final class TlsDetector implements RefractiumProtocol {
         boolean last = context.isLastCall() || context.isInputComplete();
         if (received == helloLength || last) {
             // The whole message is here, or all of it that will come: parse it from its start, once, for the
-            // attributes.
-            DetectionResult r = parseHello(buf, HandshakeCursor.first(first), START, 0, 0, received, helloLength,
-                    start, frontierCursor, context, last);
+            // attributes, with a cursor on the first record (and its length, when read already).
+            DetectionResult r = parseHello(buf, HandshakeCursor.of(0, Math.max(firstLength, 0), first),
+                    START, 0, 0, received, helloLength, start, frontierCursor, context, last);
             return last && r == DetectionResult.needMore() ? DetectionResult.noMatch() : r;
         }
-        return parseHello(buf, Progress.cursor(start, progress), Progress.stage(progress),
-                Progress.position(progress), Progress.aux(progress), received, helloLength, start, frontierCursor,
-                context, false);
+        // Resume on the saved record, or on the first when it holds the whole hello, the usual case: then no read
+        // walks a record header.
+        long resume = firstLength == helloLength ? HandshakeCursor.of(0, helloLength, first)
+                : Progress.cursor(start, progress);
+        return parseHello(buf, resume, Progress.stage(progress), Progress.position(progress), Progress.aux(progress), received, helloLength,
+                start, frontierCursor, context, false);
+    }
+
+    /**
+     * Returns whether the bytes of a record header cut short, from {@code offset} to {@code end}, can begin a
+     * handshake record: content type 22, version {@code 3.0} to {@code 3.4}, a length's high byte of at most 64.
+     */
+    private static boolean isRecordHeaderPrefix(ByteBuf buf, int offset, int end) {
+        return (offset >= end || buf.getUnsignedByte(offset) == CONTENT_TYPE_HANDSHAKE)
+                && (offset + 1 >= end || buf.getUnsignedByte(offset + 1) == 3)
+                && (offset + 2 >= end || buf.getUnsignedByte(offset + 2) <= 4)
+                && (offset + 3 >= end || buf.getUnsignedByte(offset + 3) <= MAX_RECORD_LENGTH >>> 8);
     }
 
     /**
@@ -280,7 +331,7 @@ public final class TlsDetector implements RefractiumProtocol {
      * @param last whether no more bytes will come: a hello cut in its extensions, outside a {@code server_name} or
      *        ALPN extension, then matches with what it has
      */
-    private static DetectionResult parseHello(ByteBuf buf, long c, int stage, int p, int aux, int received,
+    private DetectionResult parseHello(ByteBuf buf, long c, int stage, int p, int aux, int received,
                                               int helloLength, int start, long frontier, DetectionContext context,
                                               boolean last) {
         int legacyVersion = 0;
@@ -401,15 +452,16 @@ public final class TlsDetector implements RefractiumProtocol {
                         }
                         if (received < p + 4) {
                             if (last) {
-                                return match(buf, start, serverName, serverNameLength, alpn, alpnEnd,
+                                return match(buf, c, start, serverName, serverNameLength, alpn, alpnEnd,
                                         supportedVersion != 0 ? supportedVersion : legacyVersion, seen);
                             }
                             return needMore(buf, c, EXTENSION, p, seen, start, frontier, context);
                         }
                         c = seek(buf, c, p);
-                        int type = u16(buf, c, p);
+                        int header = u32(buf, c, p);
+                        int type = header >>> 16;
                         int data = p + 4;
-                        int next = data + u16(buf, c, p + 2);
+                        int next = data + (header & 0xFFFF);
                         if (next > helloLength) {
                             return DetectionResult.noMatch();
                         }
@@ -420,7 +472,7 @@ public final class TlsDetector implements RefractiumProtocol {
                             if (received < next) {
                                 if (last && type == EXT_SUPPORTED_VERSIONS) {
                                     // cut in supported_versions: the legacy version is all that is known
-                                    return match(buf, start, serverName, serverNameLength, alpn, alpnEnd,
+                                    return match(buf, c, start, serverName, serverNameLength, alpn, alpnEnd,
                                             legacyVersion, seen);
                                 }
                                 return needMore(buf, c, WAIT_EXTENSION, next, 0, start, frontier, context);
@@ -456,7 +508,7 @@ public final class TlsDetector implements RefractiumProtocol {
                     if (received < helloLength && !last) {
                         return needMore(buf, c, EXTENSION, p, seen, start, frontier, context);
                     }
-                    return match(buf, start, serverName, serverNameLength, alpn, alpnEnd,
+                    return match(buf, c, start, serverName, serverNameLength, alpn, alpnEnd,
                             supportedVersion != 0 ? supportedVersion : legacyVersion, seen);
                 case WAIT_EXTENSION:
                     if (received < p) {
@@ -479,7 +531,7 @@ public final class TlsDetector implements RefractiumProtocol {
      */
     private static DetectionResult needMore(ByteBuf buf, long c, int stage, int p, int aux, int start, long frontier,
                                             DetectionContext context) {
-        long cursor = p >= (int) (frontier >>> 32) ? frontier : seek(buf, c, p);
+        long cursor = p >= HandshakeCursor.start(frontier) ? frontier : seek(buf, c, p);
         save(context, start, cursor, stage, p, aux);
         return DetectionResult.needMore();
     }
@@ -488,9 +540,48 @@ public final class TlsDetector implements RefractiumProtocol {
         context.saveProgress(Progress.of(start, cursor, stage, p, aux));
     }
 
-    private static DetectionResult match(ByteBuf buf, int start, int serverName, int serverNameLength, int alpn,
-                                         int alpnEnd, int version, int seen) {
-        long first = HandshakeCursor.first(start + RECORD_HEADER_LENGTH);
+    /**
+     * Answers the match of a hello whose attributes come from the given parts: the recent match with the same parts,
+     * byte for byte, when there is one, else a new one, which then takes its slot unless it is too large to keep.
+     *
+     * @param c a cursor on the record the parse stands on
+     * @param serverName the logical offset of the raw host name, or -1 without one
+     * @param alpn the logical offset of the ALPN protocol name list (after its length), or -1 without one
+     */
+    private DetectionResult match(ByteBuf buf, long c, int start, int serverName, int serverNameLength, int alpn,
+                                  int alpnEnd, int version, int seen) {
+        long first = HandshakeCursor.start(c) == 0 ? c : HandshakeCursor.first(start + RECORD_HEADER_LENGTH);
+        int sniLength = serverName >= 0 ? serverNameLength : -1;
+        int alpnLength = alpn >= 0 ? alpnEnd - alpn : -1;
+        int sniKeyLength = Math.max(sniLength, 0);
+        int keyLength = sniKeyLength + Math.max(alpnLength, 0);
+        if (keyLength > MAX_RECENT_KEY_LENGTH) {
+            return newMatch(buf, first, serverName, serverNameLength, alpn, alpnEnd, version, seen);
+        }
+        int flags = version << 1 | ((seen & SEEN_ECH) != 0 ? 1 : 0);
+        long seed = (long) flags << 40 | (long) (sniLength + 1) << 20 | alpnLength + 1;
+        long h = hash(buf, first, alpn, keyLength - sniKeyLength, hash(buf, first, serverName, sniKeyLength, seed));
+        int slot = (int) (h >>> Long.SIZE - RECENT_MATCHES_BITS);
+        RecentMatch m = recent[slot];
+        if (m != null && m.hash == h && m.flags == flags && m.sniLength == sniLength && m.alpnLength == alpnLength
+                && sameBytes(buf, first, serverName, m.key, Long.BYTES, sniKeyLength)
+                && sameBytes(buf, first, alpn, m.key, Long.BYTES + sniKeyLength, keyLength - sniKeyLength)) {
+            return m.result;
+        }
+        DetectionResult r = newMatch(buf, first, serverName, serverNameLength, alpn, alpnEnd, version, seen);
+        List<String> names = r.attributes().get(AttributeKey.ALPN);
+        if (names != null && names.size() > MAX_RECENT_ALPN_NAMES) {
+            return r;
+        }
+        byte[] key = new byte[Long.BYTES + keyLength];
+        copyBytes(buf, first, serverName, key, Long.BYTES, sniKeyLength);
+        copyBytes(buf, first, alpn, key, Long.BYTES + sniKeyLength, keyLength - sniKeyLength);
+        recent[slot] = new RecentMatch(key, sniLength, alpnLength, flags, h, r);
+        return r;
+    }
+
+    private static DetectionResult newMatch(ByteBuf buf, long first, int serverName, int serverNameLength, int alpn,
+                                            int alpnEnd, int version, int seen) {
         ProtocolAttributes.Builder attributes = ProtocolAttributes.builder();
         String sni = serverName >= 0 ? hostName(buf, first, serverName, serverNameLength) : null;
         attributes.put(AttributeKey.SNI, sni);
@@ -503,6 +594,88 @@ public final class TlsDetector implements RefractiumProtocol {
         }
         attributes.put(AttributeKey.TLS_VERSION, VERSION_NAMES[version - SSL_3_0]);
         return DetectionResult.match(attributes.build());
+    }
+
+    /**
+     * Folds {@code length} bytes of the message into a hash, as big-endian 8-byte words and then the bytes left over
+     * as one number; the same for the same bytes however the records cut them.
+     */
+    private static long hash(ByteBuf buf, long c, int offset, int length, long h) {
+        int i = 0;
+        for (; i + Long.BYTES <= length; i += Long.BYTES) {
+            c = seek(buf, c, offset + i);
+            h = (h + word(buf, c, offset + i)) * HASH_MULTIPLIER;
+        }
+        return (h + rest(buf, c, offset + i, length - i)) * HASH_MULTIPLIER;
+    }
+
+    /** Returns whether {@code length} bytes of the message equal those of {@code key} from {@code from}. */
+    private static boolean sameBytes(ByteBuf buf, long c, int offset, byte[] key, int from, int length) {
+        int i = 0;
+        for (; i + Long.BYTES <= length; i += Long.BYTES) {
+            c = seek(buf, c, offset + i);
+            if (word(buf, c, offset + i) != (long) LONGS.get(key, from + i)) {
+                return false;
+            }
+        }
+        // The key has 8 bytes before its first part, so the last word of a part is always in it.
+        int n = length - i;
+        return n == 0 || rest(buf, c, offset + i, n) == ((long) LONGS.get(key, from + length - Long.BYTES) & mask(n));
+    }
+
+    /** Returns the big-endian 8-byte word at a logical offset, with a cursor on the record that holds it. */
+    private static long word(ByteBuf buf, long c, int offset) {
+        if (offset + Long.BYTES <= HandshakeCursor.end(c)) {
+            return buf.getLong(HandshakeCursor.index(c, offset));
+        }
+        long word = 0;
+        for (int j = offset; j < offset + Long.BYTES; j++) {
+            c = seek(buf, c, j);
+            word = word << 8 | u8(buf, c, j);
+        }
+        return word;
+    }
+
+    /**
+     * Returns {@code n} bytes, 0 to 7, at a logical offset as a big-endian number. When the record that holds them
+     * holds the 7 bytes before too, it reads the word that ends with them.
+     */
+    private static long rest(ByteBuf buf, long c, int offset, int n) {
+        if (n == 0) {
+            return 0;
+        }
+        c = seek(buf, c, offset);
+        int last = offset + n - Long.BYTES;
+        if (last >= HandshakeCursor.start(c) && offset + n <= HandshakeCursor.end(c)) {
+            return buf.getLong(HandshakeCursor.index(c, last)) & mask(n);
+        }
+        long rest = 0;
+        for (int j = offset; j < offset + n; j++) {
+            c = seek(buf, c, j);
+            rest = rest << 8 | u8(buf, c, j);
+        }
+        return rest;
+    }
+
+    /** Returns a mask of the low {@code n} bytes, {@code n} from 1 to 7. */
+    private static long mask(int n) {
+        return (1L << n * Byte.SIZE) - 1;
+    }
+
+    /** Copies {@code length} bytes of the message into {@code key} from {@code from}. */
+    private static void copyBytes(ByteBuf buf, long c, int offset, byte[] key, int from, int length) {
+        if (length == 0) {
+            return;
+        }
+        c = seek(buf, c, offset);
+        if (offset + length <= HandshakeCursor.end(c)) {
+            buf.getBytes(HandshakeCursor.index(c, offset), key, from, length);
+            return;
+        }
+        for (int i = 0; i < length; i++) {
+            c = seek(buf, c, offset + i);
+            key[from + i] = (byte) u8(buf, c, offset + i);
+        }
     }
 
     /**
@@ -610,8 +783,26 @@ public final class TlsDetector implements RefractiumProtocol {
         return n == 0 || n > MAX_HOST_NAME_LENGTH ? null : new String(name, 0, n, StandardCharsets.ISO_8859_1);
     }
 
+    private static byte[] rawAlpnList(List<String> names) {
+        byte[] raw = new byte[Long.BYTES + names.stream().mapToInt(n -> 1 + n.length()).sum()];
+        int i = Long.BYTES;
+        for (String n : names) {
+            raw[i++] = (byte) n.length();
+            for (int j = 0; j < n.length(); j++) {
+                raw[i++] = (byte) n.charAt(j);
+            }
+        }
+        return raw;
+    }
+
     /** Returns the protocol names of a validated ALPN list, one character per byte. */
     private static List<String> protocolNames(ByteBuf buf, long start, int offset, int end) {
+        for (int i = 0; i < COMMON_ALPN_LISTS.length; i++) {
+            if (COMMON_ALPN_LISTS[i].length - Long.BYTES == end - offset
+                    && sameBytes(buf, start, offset, COMMON_ALPN_LISTS[i], Long.BYTES, end - offset)) {
+                return COMMON_ALPN_NAMES.get(i);
+            }
+        }
         long c = start;
         int count = 0;
         for (int q = offset; q < end; q += 1 + u8(buf, c, q)) {
@@ -633,6 +824,31 @@ public final class TlsDetector implements RefractiumProtocol {
             q += 1 + length;
         }
         return List.of(names);
+    }
+
+    /**
+     * A match and the parts of the hello it came from: the raw host name and the raw ALPN protocol name list, byte
+     * for byte (a length of -1 when absent), the version and the ECH flag. Immutable.
+     */
+    private static final class RecentMatch {
+
+        /** 8 zero bytes, the raw host name, then the raw ALPN list. */
+        final byte[] key;
+        final int sniLength;
+        final int alpnLength;
+        /** The version, shifted left by one, and the ECH flag in bit 0. */
+        final int flags;
+        final long hash;
+        final DetectionResult result;
+
+        RecentMatch(byte[] key, int sniLength, int alpnLength, int flags, long hash, DetectionResult result) {
+            this.key = key;
+            this.sniLength = sniLength;
+            this.alpnLength = alpnLength;
+            this.flags = flags;
+            this.hash = hash;
+            this.result = result;
+        }
     }
 
     /**
@@ -658,8 +874,8 @@ public final class TlsDetector implements RefractiumProtocol {
         }
 
         static long of(int start, long cursor, int stage, int position, int aux) {
-            int record = (int) cursor - RECORD_HEADER_LENGTH - start;
-            int recordStart = (int) (cursor >>> 32);
+            int record = HandshakeCursor.fragment(cursor) - RECORD_HEADER_LENGTH - start;
+            int recordStart = HandshakeCursor.start(cursor);
             if (record > MASK || recordStart > MASK || position > MASK) {
                 return 0;
             }
@@ -689,7 +905,7 @@ public final class TlsDetector implements RefractiumProtocol {
 
         /** Returns a cursor on the saved record. */
         static long cursor(int start, long progress) {
-            return (long) recordStart(progress) << 32 | start + record(progress) + RECORD_HEADER_LENGTH & 0xFFFF_FFFFL;
+            return HandshakeCursor.of(recordStart(progress), 0, start + record(progress) + RECORD_HEADER_LENGTH);
         }
     }
 }

@@ -94,7 +94,9 @@ class TlsDetectorProgressTest {
         long byByte = bytesRead(detector, hello, everyByte(hello.length), TCP, true);
         // Without the progress every read parses the hello again: the count that shows it is worth keeping.
         long byByteFromStart = bytesRead(detector, hello, everyByte(hello.length), TCP, false);
-        assertThat(byByteFromStart).isGreaterThan(10 * byByte);
+        // A hello in one record reads no record header but its own: about 70 bytes per read from the start, 9 with
+        // the progress.
+        assertThat(byByteFromStart).isGreaterThan(6 * byByte);
         assertThat(once).isLessThanOrEqualTo(hello.length);
     }
 
