@@ -22,7 +22,7 @@ import java.util.Objects;
  * rate wait in a short queue (a quarter second's worth, 64 KiB to 4 MiB per shaper and channel), and while it is full
  * the other side is not read, so the sender is slowed by TCP flow control. The rate holds on average over a second or
  * more; a connection may start with a burst of up to about one second's worth. A connection to which some cap applies
- * is relayed by copying buffers, never with {@code splice(2)}; the others keep splicing. The bytes read during
+ * is relayed by copying buffers, never with {@code splice(2)}; when splicing is on, the others keep splicing. The bytes read during
  * detection, replayed to the backend, count against the upload caps.
  *
  * <p>Immutable and thread-safe. Get one from {@link #builder()}.

@@ -5,8 +5,8 @@ import io.netty.buffer.ByteBuf;
 /**
  * Sees every byte of a connection, in order, in both directions, and decides what is passed on: the bytes as they
  * are, other bytes in their place, nothing, or more. Made per connection by a {@link DataHookFactory}; a connection
- * that has a data hook is relayed by copying buffers (never with {@code splice(2)}), one without keeps the splice
- * path.
+ * that has a data hook is relayed by copying buffers (never with {@code splice(2)}); one without keeps the splice
+ * path when splicing is on ({@code RefractiumBuilder.splice}).
  *
  * <p>What a hook may do with the bytes it is given in {@link #onData}:
  * <ul>

@@ -9,7 +9,7 @@ public interface DataHookFactory {
     /**
      * Called once per connection, on its event loop, when its backend has connected and before any byte is passed
      * on; the connection's protocol, attributes, route and target are known. A connection for which every factory
-     * returns {@code null} (and that no tap wants) keeps the {@code splice(2)} path. A factory that throws closes
+     * returns {@code null} (and that no tap wants) keeps the {@code splice(2)} path when splicing is on. A factory that throws closes
      * the connection (reason {@link CloseReason#ERROR}).
      *
      * @param connection the connection

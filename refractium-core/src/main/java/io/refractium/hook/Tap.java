@@ -19,7 +19,8 @@ public interface Tap {
 
     /**
      * Whether to tap this connection; called once per connection, on its event loop, when its backend has
-     * connected. A connection no tap wants (and without a data hook) keeps the {@code splice(2)} path. The default
+     * connected. A connection no tap wants (and without a data hook) keeps the {@code splice(2)} path when splicing is
+     * on. The default
      * taps every connection.
      *
      * @param connection the connection, with its protocol, route and target known
