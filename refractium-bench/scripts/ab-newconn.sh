@@ -8,6 +8,7 @@
 #
 #   A_CMD / B_CMD   proxy command templates; {port} is the port to listen on, {http_port} the backend's
 #   ROUNDS=5 ROUND=5 WARMUP=3
+#   KEEPALIVE=1     keep-alive requests on 32 connections instead of a new connection per request
 #
 # Example (the server's quick flags, without the access log, without and with admission limits):
 #   JAR="refractium-server/target/refractium.jar --access-log off"
@@ -41,7 +42,8 @@ start() { # port template log
 start "$A_PORT" "$A_CMD" "$T/a.log"
 start "$B_PORT" "$B_CMD" "$T/b.log"
 rate() { # port seconds
-    taskset -c 0 wrk -t1 -c32 -d"$2"s -H 'Connection: close' "http://127.0.0.1:$1/" 2>/dev/null \
+    local close=(-H 'Connection: close'); [[ ${KEEPALIVE:-0} == 1 ]] && close=()
+    taskset -c 0 wrk -t1 -c32 -d"$2"s "${close[@]}" "http://127.0.0.1:$1/" 2>/dev/null \
         | awk '/Requests\/sec/ {print $2}'
 }
 rate "$A_PORT" "$WARMUP" >/dev/null; rate "$B_PORT" "$WARMUP" >/dev/null
