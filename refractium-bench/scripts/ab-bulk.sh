@@ -16,6 +16,7 @@
 #   B_CMD="java -XX:+UseParallelGC -Xms256m -Xmx512m -jar $JAR --transport io_uring --listen 127.0.0.1:{port} --fallback 127.0.0.1:{any_port}" \
 #   bash refractium-bench/scripts/ab-bulk.sh
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 : "${A_CMD:?set A_CMD}" "${B_CMD:?set B_CMD}"
 ROUNDS=${ROUNDS:-3}; SECONDS_PER_RUN=${SECONDS_PER_RUN:-5}
 ANY_PORT=${ANY_PORT:-21090}; A_PORT=${A_PORT:-21001}; B_PORT=${B_PORT:-21002}
@@ -26,15 +27,8 @@ cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
 taskset -c 1 iperf3 -s -p "$ANY_PORT" >"$T/iperf3.log" 2>&1 &
 PIDS+=($!)
-start() { # port template log
-    local cmd=${2//\{port\}/$1}; cmd=${cmd//\{any_port\}/$ANY_PORT}
-    taskset -c 1 setsid bash -c "exec $cmd" >"$3" 2>&1 &
-    PIDS+=($!)
-    for _ in $(seq 1 120); do ss -Hltn "sport = :$1" | grep -q . && return 0; sleep 0.5; done
-    echo "nothing listens on $1; see $3" >&2; exit 1
-}
-start "$A_PORT" "$A_CMD" "$T/a.log"
-start "$B_PORT" "$B_CMD" "$T/b.log"
+start_proxy "$A_PORT" "$A_CMD" "$T/a.log" any_port "$ANY_PORT"
+start_proxy "$B_PORT" "$B_CMD" "$T/b.log" any_port "$ANY_PORT"
 gbits() { # port [-R]
     taskset -c 0 timeout $((SECONDS_PER_RUN + 20)) iperf3 -c 127.0.0.1 -p "$1" -t "$SECONDS_PER_RUN" ${2:+"$2"} -J \
         2>/dev/null | python3 -c 'import json, sys; print("%.2f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e9))'

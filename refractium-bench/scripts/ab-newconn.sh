@@ -16,6 +16,7 @@
 #   B_CMD="$A_CMD --max-connections 100000 --max-connections-per-ip 50000 --rate-per-ip 1000000/s,burst=1000000" \
 #   bash refractium-bench/scripts/ab-newconn.sh
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 : "${A_CMD:?set A_CMD}" "${B_CMD:?set B_CMD}"
 ROUNDS=${ROUNDS:-5}; ROUND=${ROUND:-5}; WARMUP=${WARMUP:-3}
 HTTP_PORT=${HTTP_PORT:-21080}; A_PORT=${A_PORT:-21001}; B_PORT=${B_PORT:-21002}
@@ -32,15 +33,8 @@ events { worker_connections 4096; }
 http { access_log off; server { listen 127.0.0.1:$HTTP_PORT reuseport backlog=4096; location / { return 200 "hello\n"; } } }
 NGX
 taskset -c 1 nginx -c "$T/nginx.conf"
-start() { # port template log
-    local cmd=${2//\{port\}/$1}; cmd=${cmd//\{http_port\}/$HTTP_PORT}
-    taskset -c 1 setsid bash -c "exec $cmd" >"$3" 2>&1 &
-    PIDS+=($!)
-    for _ in $(seq 1 120); do ss -Hltn "sport = :$1" | grep -q . && return 0; sleep 0.5; done
-    echo "nothing listens on $1; see $3" >&2; exit 1
-}
-start "$A_PORT" "$A_CMD" "$T/a.log"
-start "$B_PORT" "$B_CMD" "$T/b.log"
+start_proxy "$A_PORT" "$A_CMD" "$T/a.log" http_port "$HTTP_PORT"
+start_proxy "$B_PORT" "$B_CMD" "$T/b.log" http_port "$HTTP_PORT"
 rate() { # port seconds
     local close=(-H 'Connection: close'); [[ ${KEEPALIVE:-0} == 1 ]] && close=()
     taskset -c 0 wrk -t1 -c32 -d"$2"s "${close[@]}" "http://127.0.0.1:$1/" 2>/dev/null \
