@@ -2,6 +2,7 @@ package io.refractium;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.IoEventLoopGroup;
@@ -38,6 +39,8 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /** The engine end to end on loopback: detection outcomes, routing, failover, hooks, route swaps and shutdown. */
 @Timeout(30)
@@ -141,6 +144,47 @@ class RefractiumTest {
             send(d, "BETAx\n");
             assertThat(line(d)).isEqualTo("any");
         }
+    }
+
+    /**
+     * Listeners and backend sockets take the address family of their address: an IPv6 listener relays to an IPv4
+     * backend and an IPv4 listener to an IPv6 one, on every transport, the client address seen as the family it is.
+     */
+    @ParameterizedTest
+    @EnumSource(IoTransport.class)
+    void listenersAndBackendsOfEitherAddressFamilyRelay(IoTransport transport) throws Exception {
+        assumeTrue(transport != IoTransport.EPOLL || io.netty.channel.epoll.Epoll.isAvailable(), "no epoll");
+        assumeTrue(transport != IoTransport.IO_URING || io.netty.channel.uring.IoUring.isAvailable(), "no io_uring");
+        assumeTrue(java.net.NetworkInterface.networkInterfaces().anyMatch(n -> n.inetAddresses()
+                .anyMatch(a -> a instanceof java.net.Inet6Address && a.isLoopbackAddress())), "no IPv6 loopback");
+        TestServer any = TestServer.greeter(new InetSocketAddress(0), "any");
+        closeables.add(any);
+        List<java.net.InetAddress> clients = new CopyOnWriteArrayList<>();
+        Refractium r = start(builder()
+                .listen("::1", 0)
+                .transport(transport)
+                .hook(new Hook() {
+                    @Override
+                    public Admission onAccepted(ConnectionInfo c) {
+                        clients.add(c.clientAddress().getAddress());
+                        return Admission.ACCEPT;
+                    }
+                })
+                .route("alpha", ForwardTarget.of("v4", "127.0.0.1:" + any.port()))
+                .route("beta", ForwardTarget.of("v6", "[::1]:" + any.port())));
+        for (InetSocketAddress listener : r.localAddresses()) {
+            for (String prefix : new String[] {"ALPHA\n", "BETAx\n"}) {
+                Socket c = new Socket();
+                closeables.add(c);
+                c.connect(listener, 2000);
+                c.setSoTimeout(5000);
+                send(c, prefix);
+                assertThat(line(c)).as("%s via %s", prefix.trim(), listener).isEqualTo("any");
+            }
+        }
+        assertThat(clients).hasSize(4);
+        assertThat(clients).filteredOn(a -> a instanceof java.net.Inet6Address).hasSize(2);
+        assertThat(clients).filteredOn(a -> a instanceof java.net.Inet4Address).hasSize(2);
     }
 
     @Test
