@@ -6,9 +6,8 @@ package io.refractium;
 public enum IoTransport {
     /**
      * The best native transport available, else NIO: epoll on Linux with its native library. Epoll is the native
-     * default: measured against io_uring it is ahead on new connections and level on bulk transfers (io_uring is
-     * ahead on keep-alive traffic; see BENCHMARKS.md), and it notices at once a client that resets while the relay
-     * has stopped reading it.
+     * default because it notices at once a client that resets while the relay has stopped reading it; io_uring is
+     * ahead on keep-alive traffic and level on bulk transfers (see BENCHMARKS.md).
      */
     NATIVE,
     /** Linux epoll (netty-transport-native-epoll); the only transport that relays with {@code splice(2)}. */
