@@ -23,8 +23,7 @@ ANY_PORT=${ANY_PORT:-21090}; A_PORT=${A_PORT:-21001}; B_PORT=${B_PORT:-21002}
 command -v iperf3 >/dev/null || { echo "needs iperf3 (apt-get install iperf3)" >&2; exit 2; }
 T=$(mktemp -d)
 PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; }
-trap cleanup EXIT
+trap stop_all EXIT
 taskset -c 1 iperf3 -s -p "$ANY_PORT" >"$T/iperf3.log" 2>&1 &
 PIDS+=($!)
 start_proxy "$A_PORT" "$A_CMD" "$T/a.log" any_port "$ANY_PORT"

@@ -20,16 +20,8 @@ HTTP_PORT=${HTTP_PORT:-21080}; PORT=${PORT:-21001}
 command -v wrk >/dev/null && command -v nginx >/dev/null || { echo "needs wrk and nginx (apt-get install wrk nginx)" >&2; exit 2; }
 T=$(mktemp -d)
 PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; [[ -f $T/nginx.pid ]] && kill "$(cat "$T/nginx.pid")" 2>/dev/null || true; }
-trap cleanup EXIT
-cat >"$T/nginx.conf" <<NGX
-worker_processes 1;
-pid $T/nginx.pid;
-error_log $T/error.log;
-events { worker_connections 4096; }
-http { access_log off; server { listen 127.0.0.1:$HTTP_PORT reuseport backlog=4096; location / { return 200 "hello\n"; } } }
-NGX
-taskset -c 1 nginx -c "$T/nginx.conf"
+trap stop_all EXIT
+start_http_backend "$HTTP_PORT"
 start_proxy "$PORT" "$P_CMD" "$T/proxy.log" http_port "$HTTP_PORT"
 PROXY=${PIDS[-1]}
 run() { taskset -c 0 wrk -t1 -c32 -d"$1"s -H 'Connection: close' "http://127.0.0.1:$PORT/" 2>/dev/null; }

@@ -19,3 +19,28 @@ start_proxy() {
     echo "nothing listens on $port; see $log" >&2
     exit 1
 }
+
+# start_http_backend PORT
+# Runs nginx on cpu 1 as a small HTTP backend on 127.0.0.1:PORT ("hello" to every request), with its files in T;
+# stop_all (the EXIT trap) stops it with the processes in PIDS.
+start_http_backend() {
+    cat >"$T/nginx.conf" <<NGX
+worker_processes 1;
+pid $T/nginx.pid;
+error_log $T/error.log;
+events { worker_connections 4096; }
+http { access_log off; server { listen 127.0.0.1:$1 reuseport backlog=4096; location / { return 200 "hello\n"; } } }
+NGX
+    taskset -c 1 nginx -c "$T/nginx.conf"
+}
+
+# Stops what start_proxy and start_http_backend started, by their process ids.
+stop_all() {
+    local p
+    for p in "${PIDS[@]}"; do
+        kill "$p" 2>/dev/null || true
+    done
+    if [[ -f $T/nginx.pid ]]; then
+        kill "$(cat "$T/nginx.pid")" 2>/dev/null || true
+    fi
+}
