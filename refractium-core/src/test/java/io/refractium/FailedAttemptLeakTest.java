@@ -8,9 +8,9 @@ import io.netty.buffer.ByteBufAllocatorMetricProvider;
 import io.netty.channel.epoll.Epoll;
 import io.netty.util.internal.PlatformDependent;
 import io.refractium.testing.Await;
+import io.refractium.testing.OpenFiles;
 import io.refractium.testing.PrefixProtocol;
 import io.refractium.testing.TestServer;
-import java.io.File;
 import java.io.IOException;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -74,16 +74,16 @@ class FailedAttemptLeakTest {
 
         run(r, 40);
         awaitIdle(r);
-        int fdBefore = openDescriptors();
+        int fdBefore = OpenFiles.count();
         long directBefore = PlatformDependent.usedDirectMemory();
         long pooledBefore = allocatorDirectMemory();
         long failuresBefore = r.target("pair").backend(refusing).connectFailures();
 
         run(r, CONNECTIONS);
         awaitIdle(r);
-        Await.until("file descriptors back to " + fdBefore + " (now " + openDescriptors() + ")",
-                () -> openDescriptors() <= fdBefore, Duration.ofSeconds(10));
-        int fdAfter = openDescriptors();
+        Await.until("file descriptors back to " + fdBefore + " (now " + OpenFiles.count() + ")",
+                () -> OpenFiles.count() <= fdBefore, Duration.ofSeconds(10));
+        int fdAfter = OpenFiles.count();
         long directAfter = PlatformDependent.usedDirectMemory();
         long pooledAfter = allocatorDirectMemory();
         System.out.printf("failed-attempts: %d connections, each with a refused first attempt (epoll): fds %d -> %d,"
@@ -137,8 +137,4 @@ class FailedAttemptLeakTest {
         return ByteBufAllocator.DEFAULT instanceof ByteBufAllocatorMetricProvider p ? p.metric().usedDirectMemory() : -1;
     }
 
-    private static int openDescriptors() {
-        String[] fds = new File("/proc/self/fd").list();
-        return fds == null ? -1 : fds.length;
-    }
 }

@@ -10,6 +10,7 @@ import io.refractium.hook.ConnectionInfo;
 import io.refractium.hook.ConnectionSummary;
 import io.refractium.hook.Hook;
 import io.refractium.testing.Await;
+import io.refractium.testing.OpenFiles;
 import io.refractium.testing.PrefixProtocol;
 import io.refractium.testing.TestServer;
 import java.io.IOException;
@@ -89,6 +90,7 @@ class IntegrityTest {
         Map<Long, AtomicInteger> closedReports = new ConcurrentHashMap<>();
         Map<CloseReason, AtomicInteger> reasons = new ConcurrentHashMap<>();
         try (TestServer backend = TestServer.start(IntegrityTest.echo(backendReceived))) {
+            int fdBefore = OpenFiles.count();
             Refractium r = Refractium.builder().listen("127.0.0.1", 0)
                     .transport(mode.transport).splice(mode.splice)
                     .protocol(new PrefixProtocol("never", "NEVER"))
@@ -106,8 +108,9 @@ class IntegrityTest {
                 for (int run = 0; run < runs; run++) {
                     backendReceived.clear();
                     failures.addAll(oneRun(r, run, backendReceived));
-                    Await.until("connections of run " + run + " closed", () -> r.activeConnections() == 0,
-                            Duration.ofSeconds(30));
+                    Await.until("connections of run " + run + " closed and no backend slot held",
+                            () -> r.activeConnections() == 0 && r.target("echo").backends().stream()
+                                    .allMatch(b -> b.activeConnections() == 0), Duration.ofSeconds(30));
                     if (!failures.isEmpty()) {
                         failures.add(0, "run " + run + " of " + runs + ", " + mode + ":");
                         break;
@@ -127,6 +130,9 @@ class IntegrityTest {
                     assertThat(r.splicedConnections()).isZero();
                 }
             }
+            // Sockets, pipes, epoll and event descriptors all go with the instance.
+            Await.until("file descriptors back to " + fdBefore + " (now " + OpenFiles.count() + ")",
+                    () -> OpenFiles.count() <= fdBefore, Duration.ofSeconds(10));
         }
     }
 
@@ -270,4 +276,5 @@ class IntegrityTest {
             throw new AssertionError(e);
         }
     }
+
 }

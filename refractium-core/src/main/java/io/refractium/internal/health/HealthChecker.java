@@ -110,7 +110,7 @@ final class HealthChecker {
                 .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(65_536))
                 .handler(attempt) : new Bootstrap()
                 .group(loop)
-                .channel(transports.socketChannel())
+                .channelFactory(transports.socketChannel(state.connectAddress))
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, check.timeout().toMillis()))
                 .option(ChannelOption.AUTO_READ, check.kind() == HealthCheck.Kind.SEND_EXPECT)
                 .handler(attempt);

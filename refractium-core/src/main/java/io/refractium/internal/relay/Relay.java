@@ -240,10 +240,11 @@ public final class Relay {
     /**
      * Sends a side its FIN: everything queued for it is written. On epoll the socket is shut down directly, because
      * Netty's {@code shutdownOutput()} builds an exception with a stack trace on every call, for writes that could
-     * still be queued, and nothing is queued here; that exception was the largest single cost of a short connection. A side that has its FIN and is not spliced is then closed as soon as its own input ends,
-     * instead of Netty shutting down the input of a socket that may already be gone (one more system call and one
-     * more exception): both directions are done at that point, and {@link Side#channelInactive} passes the end on.
-     * With a data path the input's end goes through {@link #inputDone}, so the data hooks hear of it.
+     * still be queued, and nothing is queued here; that exception was the largest single cost of a short connection.
+     * A side that has its FIN and is not spliced is then closed as soon as its own input ends, instead of Netty
+     * shutting down the input of a socket that may already be gone (one more system call and one more exception):
+     * both directions are done at that point, and {@link Side#channelInactive} passes the end on. With a data path
+     * the input's end goes through {@link #inputDone}, so the data hooks hear of it.
      */
     private void shutdownOutput(Side side) {
         Channel ch = side.channel;

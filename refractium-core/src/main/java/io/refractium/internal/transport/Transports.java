@@ -32,16 +32,12 @@ import java.nio.channels.spi.SelectorProvider;
  * The socket channel classes and event loop factory of one transport: native epoll, native io_uring, or NIO.
  *
  * @param kind which transport
- * @param serverChannel the listening channel class
  * @param socketChannel the connection channel class
  */
-public record Transports(IoTransport kind, Class<? extends ServerChannel> serverChannel,
-                         Class<? extends SocketChannel> socketChannel) {
+public record Transports(IoTransport kind, Class<? extends SocketChannel> socketChannel) {
 
-    private static final Transports EPOLL = new Transports(IoTransport.EPOLL, EpollServerSocketChannel.class,
-            EpollSocketChannel.class);
-    private static final Transports NIO = new Transports(IoTransport.NIO, NioServerSocketChannel.class,
-            NioSocketChannel.class);
+    private static final Transports EPOLL = new Transports(IoTransport.EPOLL, EpollSocketChannel.class);
+    private static final Transports NIO = new Transports(IoTransport.NIO, NioSocketChannel.class);
 
     /** Returns epoll when preferred and available, NIO otherwise. */
     public static Transports choose(boolean preferNative) {
@@ -204,7 +200,6 @@ public record Transports(IoTransport kind, Class<? extends ServerChannel> server
 
     /** Holds the io_uring transport apart, so its classes load only when it is asked for. */
     private static final class IoUringHolder {
-        static final Transports IO_URING = new Transports(IoTransport.IO_URING, IoUringServerSocketChannel.class,
-                IoUringSocketChannel.class);
+        static final Transports IO_URING = new Transports(IoTransport.IO_URING, IoUringSocketChannel.class);
     }
 }
