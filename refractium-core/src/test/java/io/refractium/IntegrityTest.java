@@ -90,6 +90,8 @@ class IntegrityTest {
         Map<Long, AtomicInteger> closedReports = new ConcurrentHashMap<>();
         Map<CloseReason, AtomicInteger> reasons = new ConcurrentHashMap<>();
         try (TestServer backend = TestServer.start(IntegrityTest.echo(backendReceived))) {
+            // The JDK keeps one socket for closing NIO channels, made when the first one is closed: make it now.
+            java.nio.channels.SocketChannel.open().close();
             int fdBefore = OpenFiles.count();
             Refractium r = Refractium.builder().listen("127.0.0.1", 0)
                     .transport(mode.transport).splice(mode.splice)
