@@ -4,11 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.netty.channel.epoll.Epoll;
-import io.netty.channel.uring.IoUring;
 import io.refractium.hook.CloseReason;
 import io.refractium.hook.ConnectionInfo;
 import io.refractium.hook.ConnectionSummary;
 import io.refractium.hook.Hook;
+import io.refractium.internal.transport.Transports;
 import io.refractium.testing.Await;
 import io.refractium.testing.OpenFiles;
 import io.refractium.testing.PrefixProtocol;
@@ -84,7 +84,7 @@ class IntegrityTest {
     @EnumSource(Mode.class)
     void everyByteArrivesExactlyOnceBothWays(Mode mode) throws Exception {
         assumeTrue(mode.transport != IoTransport.EPOLL || Epoll.isAvailable(), "epoll is not available");
-        assumeTrue(mode.transport != IoTransport.IO_URING || IoUring.isAvailable(), "io_uring is not available");
+        assumeTrue(mode.transport != IoTransport.IO_URING || Transports.isIoUringAvailable(), "io_uring is not available");
         int runs = Integer.getInteger("refractium.integrity.runs", 1);
         Map<Integer, String> backendReceived = new ConcurrentHashMap<>();
         Map<Long, AtomicInteger> closedReports = new ConcurrentHashMap<>();

@@ -16,6 +16,7 @@ import io.refractium.hook.Detection;
 import io.refractium.hook.DetectionFailure;
 import io.refractium.hook.Hook;
 import io.refractium.hook.RouteDecision;
+import io.refractium.internal.transport.Transports;
 import io.refractium.spi.DetectionContext;
 import io.refractium.spi.DetectionResult;
 import io.refractium.spi.RefractiumProtocol;
@@ -154,7 +155,7 @@ class RefractiumTest {
     @EnumSource(IoTransport.class)
     void listenersAndBackendsOfEitherAddressFamilyRelay(IoTransport transport) throws Exception {
         assumeTrue(transport != IoTransport.EPOLL || io.netty.channel.epoll.Epoll.isAvailable(), "no epoll");
-        assumeTrue(transport != IoTransport.IO_URING || io.netty.channel.uring.IoUring.isAvailable(), "no io_uring");
+        assumeTrue(transport != IoTransport.IO_URING || Transports.isIoUringAvailable(), "no io_uring");
         assumeTrue(java.net.NetworkInterface.networkInterfaces().anyMatch(n -> n.inetAddresses()
                 .anyMatch(a -> a instanceof java.net.Inet6Address && a.isLoopbackAddress())), "no IPv6 loopback");
         TestServer any = TestServer.greeter(new InetSocketAddress(0), "any");

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.netty.channel.uring.IoUring;
+import io.refractium.internal.transport.Transports;
 import io.refractium.testing.TestServer;
 import java.io.InputStream;
 import java.net.Socket;
@@ -19,7 +19,7 @@ class TransportChoiceTest {
 
     @Test
     void ioUringRelaysWhereItIsAvailable() throws Exception {
-        assumeTrue(IoUring.isAvailable(), "io_uring is not available");
+        assumeTrue(Transports.isIoUringAvailable(), "io_uring is not available");
         try (TestServer backend = TestServer.greeter("backend");
              Refractium r = Refractium.builder().listen("127.0.0.1", 0).transport(IoTransport.IO_URING)
                      .fallback(ForwardTarget.of("echo", backend.hostAndPort())).build().start();
@@ -35,7 +35,7 @@ class TransportChoiceTest {
 
     @Test
     void askingForIoUringWhereItCannotRunFailsAtBuild() {
-        assumeFalse(IoUring.isAvailable(), "io_uring is available here");
+        assumeFalse(Transports.isIoUringAvailable(), "io_uring is available here");
         assertThatThrownBy(() -> Refractium.builder().listen("127.0.0.1", 0).transport(IoTransport.IO_URING)
                 .fallback(ForwardTarget.of("x", "127.0.0.1:1")).build())
                 .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("transport: IO_URING");

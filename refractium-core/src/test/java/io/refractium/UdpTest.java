@@ -19,6 +19,7 @@ import io.refractium.hook.ConnectionSummary;
 import io.refractium.hook.Detection;
 import io.refractium.hook.Hook;
 import io.refractium.hook.RefusalReason;
+import io.refractium.internal.transport.Transports;
 import io.refractium.internal.udp.UdpListener;
 import io.refractium.testing.TestDnsServer;
 import io.refractium.testing.UdpProtocols;
@@ -691,7 +692,7 @@ class UdpTest {
 
     @Test
     void ioUringForwardsFlowsAndSeesPortUnreachable() throws Exception {
-        assumeTrue(io.netty.channel.uring.IoUring.isAvailable(), "io_uring is not available");
+        assumeTrue(Transports.isIoUringAvailable(), "io_uring is not available");
         int deadPort;
         try (DatagramSocket probe = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
             deadPort = probe.getLocalPort();

@@ -27,6 +27,8 @@ import io.refractium.IoTransport;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.nio.channels.spi.SelectorProvider;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The socket channel classes and event loop factory of one transport: native epoll, native io_uring, or NIO.
@@ -35,6 +37,25 @@ import java.nio.channels.spi.SelectorProvider;
  * @param socketChannel the connection channel class
  */
 public record Transports(IoTransport kind, Class<? extends SocketChannel> socketChannel) {
+
+    /**
+     * The system property that turns off Netty's multishot {@code POLL_ADD} for io_uring channels. With it on (Netty
+     * 4.2.18's default), a channel can miss the wake-up of a peer that sends its last bytes and resets at once: the
+     * multishot poll's completion arrives while a receive is still in flight, is dropped, and the poll stays armed for
+     * an event that already happened; the connection stays open and its descriptor with it. A one-shot poll is armed
+     * again after every read and sees the socket's state then, so nothing is missed.
+     */
+    public static final String IO_URING_MULTISHOT_POLL = "io.netty.iouring.pollAddMultishotEnabled";
+
+    private static final Logger log = LoggerFactory.getLogger(Transports.class);
+
+    static {
+        // Netty reads the property once, when its io_uring classes load; everything here that loads them runs after
+        // this. An explicit setting is left alone (and warned about when io_uring is chosen).
+        if (System.getProperty(IO_URING_MULTISHOT_POLL) == null) {
+            System.setProperty(IO_URING_MULTISHOT_POLL, "false");
+        }
+    }
 
     private static final Transports EPOLL = new Transports(IoTransport.EPOLL, EpollSocketChannel.class);
     private static final Transports NIO = new Transports(IoTransport.NIO, NioSocketChannel.class);
@@ -67,6 +88,19 @@ public record Transports(IoTransport kind, Class<? extends SocketChannel> socket
                 return IoUringHolder.IO_URING;
             default:
                 return NIO;
+        }
+    }
+
+    /** Holds the io_uring transport apart, so its classes load only when it is asked for. */
+    private static final class IoUringHolder {
+        static final Transports IO_URING = new Transports(IoTransport.IO_URING, IoUringSocketChannel.class);
+
+        static {
+            if (IoUring.isPollAddMultishotEnabled()) {
+                log.warn("io_uring runs with Netty's multishot POLL_ADD (-D{}=true, or Netty's io_uring classes were "
+                        + "loaded before Refractium's): a peer that sends and resets at once can leave its connection "
+                        + "open; start the JVM with -D{}=false", IO_URING_MULTISHOT_POLL, IO_URING_MULTISHOT_POLL);
+            }
         }
     }
 
@@ -196,10 +230,5 @@ public record Transports(IoTransport kind, Class<? extends SocketChannel> socket
             default -> NioIoHandler.newFactory();
         };
         return new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory(name, true), factory);
-    }
-
-    /** Holds the io_uring transport apart, so its classes load only when it is asked for. */
-    private static final class IoUringHolder {
-        static final Transports IO_URING = new Transports(IoTransport.IO_URING, IoUringSocketChannel.class);
     }
 }
