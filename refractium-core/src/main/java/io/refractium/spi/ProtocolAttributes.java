@@ -14,14 +14,20 @@ import java.util.Objects;
 public final class ProtocolAttributes {
 
     /** No attributes. */
-    public static final ProtocolAttributes EMPTY = new ProtocolAttributes(new Object[0]);
+    public static final ProtocolAttributes EMPTY = new ProtocolAttributes(new Object[0], 0);
 
-    /** Keys and values alternating, in insertion order: a detector reports a handful, so a scan beats hashing. */
+    /**
+     * Keys and values alternating, in insertion order, in the first {@code length} slots: a detector reports a
+     * handful, so a scan beats hashing. The array of the builder that built these attributes, which never writes
+     * to it again (it copies it first).
+     */
     private final Object[] entries;
+    private final int length;
     private volatile Map<AttributeKey<?>, Object> map;
 
-    private ProtocolAttributes(Object[] entries) {
+    private ProtocolAttributes(Object[] entries, int length) {
         this.entries = entries;
+        this.length = length;
     }
 
     /** Returns a new, empty builder. */
@@ -39,7 +45,7 @@ public final class ProtocolAttributes {
     @SuppressWarnings("unchecked")
     public <T> T get(AttributeKey<T> key) {
         Objects.requireNonNull(key, "key");
-        for (int i = 0; i < entries.length; i += 2) {
+        for (int i = 0; i < length; i += 2) {
             if (entries[i] == key || entries[i].equals(key)) {
                 return (T) entries[i + 1];
             }
@@ -57,7 +63,7 @@ public final class ProtocolAttributes {
         Map<AttributeKey<?>, Object> m = map;
         if (m == null) {
             Map<AttributeKey<?>, Object> built = new LinkedHashMap<>();
-            for (int i = 0; i < entries.length; i += 2) {
+            for (int i = 0; i < length; i += 2) {
                 built.put((AttributeKey<?>) entries[i], entries[i + 1]);
             }
             map = m = Collections.unmodifiableMap(built);
@@ -67,7 +73,7 @@ public final class ProtocolAttributes {
 
     /** Returns whether there are no attributes. */
     public boolean isEmpty() {
-        return entries.length == 0;
+        return length == 0;
     }
 
     @Override
@@ -89,6 +95,8 @@ public final class ProtocolAttributes {
     public static final class Builder {
         private Object[] entries = new Object[12];
         private int size;
+        /** Whether {@code entries} is held by attributes built from it, and must be copied before a change. */
+        private boolean shared;
 
         private Builder() {
         }
@@ -105,16 +113,17 @@ public final class ProtocolAttributes {
         public <T> Builder put(AttributeKey<T> key, T value) {
             Objects.requireNonNull(key, "key");
             if (value != null) {
-                Object v = key.cast(value instanceof List ? List.copyOf((List<?>) value) : value);
+                // String first: a final class, so the usual value skips the costlier interface check.
+                Object v = key.cast(value instanceof String || !(value instanceof List) ? value
+                        : List.copyOf((List<?>) value));
                 for (int i = 0; i < size * 2; i += 2) {
                     if (entries[i].equals(key)) {
+                        own(entries.length);
                         entries[i + 1] = v;
                         return this;
                     }
                 }
-                if (size * 2 == entries.length) {
-                    entries = Arrays.copyOf(entries, entries.length * 2);
-                }
+                own(size * 2 == entries.length ? entries.length * 2 : entries.length);
                 entries[size * 2] = key;
                 entries[size * 2 + 1] = v;
                 size++;
@@ -124,7 +133,19 @@ public final class ProtocolAttributes {
 
         /** Returns the immutable attributes. */
         public ProtocolAttributes build() {
-            return size == 0 ? EMPTY : new ProtocolAttributes(Arrays.copyOf(entries, size * 2));
+            if (size == 0) {
+                return EMPTY;
+            }
+            shared = true;
+            return new ProtocolAttributes(entries, size * 2);
+        }
+
+        /** Makes {@code entries} this builder's own array of the given capacity, copying it when needed. */
+        private void own(int capacity) {
+            if (shared || capacity != entries.length) {
+                entries = Arrays.copyOf(entries, capacity);
+                shared = false;
+            }
         }
     }
 }

@@ -17,6 +17,7 @@ import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * Detects TLS by parsing the client's whole ClientHello, and reports the server name, the ALPN protocols and the
@@ -75,11 +76,13 @@ import java.util.List;
  * <p>Recent matches: the detector keeps up to 256 recent matches, one per slot of a table indexed by a hash of the
  * parts of the hello they came from: the raw host name and ALPN list byte for byte, the version and the ECH
  * flag. A hello whose parts are all equal to those of a kept match, as the hellos of the clients of a few services
- * are, gets that same immutable {@link DetectionResult} and allocates nothing; any other hello gets a new result
- * (the attributes, the host name and protocol name strings, and a copy of its parts, a few hundred bytes), which
- * replaces the match in its slot. Matches whose raw host name and ALPN list together exceed 320 bytes, or with more
- * than 8 ALPN protocol names, are not kept: the table holds about 300 bytes per match for usual hellos and well under
- * 1 MiB in all, however many different names clients send.
+ * are, gets that same immutable {@link DetectionResult} and allocates nothing; any other hello gets a new result,
+ * which replaces the match in its slot: the attributes, a copy of the raw host name, from which the host name string
+ * is made, and the entry (about 250 bytes for a usual hello; the common ALPN lists, {@code h2} and
+ * {@code http/1.1}, are shared, other lists are copied and their names made from the copy). Matches whose raw host
+ * name and ALPN list together exceed 320 bytes, or with more than 8 ALPN protocol names, are not kept: the table
+ * holds about 250 bytes per match for usual hellos and well under 1 MiB in all, however many different names clients
+ * send.
  *
  * <p>Thread-safe: the table of recent matches is read and written without locks, which is safe since each entry is
  * immutable and a hello is compared with all of its parts before its match is reused. It reads the buffer with
@@ -148,6 +151,8 @@ public final class TlsDetector implements RefractiumProtocol {
     /** The same lists as the client sends them (RFC 7301 §3.1), each behind 8 zero bytes as the keys of matches. */
     private static final byte[][] COMMON_ALPN_LISTS =
             COMMON_ALPN_NAMES.stream().map(TlsDetector::rawAlpnList).toArray(byte[][]::new);
+    /** The key part of a match without a host name or without an ALPN list: the 8 zero bytes alone. */
+    private static final byte[] NO_PART = new byte[Long.BYTES];
 
     /**
      * Recent matches, direct-mapped by the hash of their parts; a slot is read and replaced without a lock, which is
@@ -544,6 +549,9 @@ public final class TlsDetector implements RefractiumProtocol {
      * Answers the match of a hello whose attributes come from the given parts: the recent match with the same parts,
      * byte for byte, when there is one, else a new one, which then takes its slot unless it is too large to keep.
      *
+     * <p>A new match copies the raw host name once, into the key it is kept under, and makes the host name string
+     * from that copy; an ALPN list the detector knows shares its key and its names with every match that has it.
+     *
      * @param c a cursor on the record the parse stands on
      * @param serverName the logical offset of the raw host name, or -1 without one
      * @param alpn the logical offset of the ALPN protocol name list (after its length), or -1 without one
@@ -551,49 +559,58 @@ public final class TlsDetector implements RefractiumProtocol {
     private DetectionResult match(ByteBuf buf, long c, int start, int serverName, int serverNameLength, int alpn,
                                   int alpnEnd, int version, int seen) {
         long first = HandshakeCursor.start(c) == 0 ? c : HandshakeCursor.first(start + RECORD_HEADER_LENGTH);
-        int sniLength = serverName >= 0 ? serverNameLength : -1;
-        int alpnLength = alpn >= 0 ? alpnEnd - alpn : -1;
-        int sniKeyLength = Math.max(sniLength, 0);
-        int keyLength = sniKeyLength + Math.max(alpnLength, 0);
-        if (keyLength > MAX_RECENT_KEY_LENGTH) {
-            return newMatch(buf, first, serverName, serverNameLength, alpn, alpnEnd, version, seen);
-        }
+        // A host name and an ALPN list are never empty, so a length of 0 means the part is absent.
+        int sniLength = serverName >= 0 ? serverNameLength : 0;
+        int alpnLength = alpn >= 0 ? alpnEnd - alpn : 0;
         int flags = version << 1 | ((seen & SEEN_ECH) != 0 ? 1 : 0);
-        long seed = (long) flags << 40 | (long) (sniLength + 1) << 20 | alpnLength + 1;
-        long h = hash(buf, first, alpn, keyLength - sniKeyLength, hash(buf, first, serverName, sniKeyLength, seed));
-        int slot = (int) (h >>> Long.SIZE - RECENT_MATCHES_BITS);
-        RecentMatch m = recent[slot];
-        if (m != null && m.hash == h && m.flags == flags && m.sniLength == sniLength && m.alpnLength == alpnLength
-                && sameBytes(buf, first, serverName, m.key, Long.BYTES, sniKeyLength)
-                && sameBytes(buf, first, alpn, m.key, Long.BYTES + sniKeyLength, keyLength - sniKeyLength)) {
-            return m.result;
+        boolean keep = sniLength + alpnLength <= MAX_RECENT_KEY_LENGTH;
+        long h = 0;
+        int slot = 0;
+        if (keep) {
+            long seed = (long) flags << 40 | (long) sniLength << 20 | alpnLength;
+            h = hash(buf, first, alpn, alpnLength, hash(buf, first, serverName, sniLength, seed));
+            slot = (int) (h >>> Long.SIZE - RECENT_MATCHES_BITS);
+            RecentMatch m = recent[slot];
+            if (m != null && m.hash == h && m.flags == flags && m.name.length == Long.BYTES + sniLength
+                    && m.alpn.length == Long.BYTES + alpnLength
+                    && sameBytes(buf, first, serverName, m.name, Long.BYTES, sniLength)
+                    && sameBytes(buf, first, alpn, m.alpn, Long.BYTES, alpnLength)) {
+                return m.result;
+            }
         }
-        DetectionResult r = newMatch(buf, first, serverName, serverNameLength, alpn, alpnEnd, version, seen);
-        List<String> names = r.attributes().get(AttributeKey.ALPN);
-        if (names != null && names.size() > MAX_RECENT_ALPN_NAMES) {
-            return r;
+        byte[] name = NO_PART;
+        if (sniLength > 0) {
+            name = new byte[Long.BYTES + sniLength];
+            copyBytes(buf, first, serverName, name, Long.BYTES, sniLength);
         }
-        byte[] key = new byte[Long.BYTES + keyLength];
-        copyBytes(buf, first, serverName, key, Long.BYTES, sniKeyLength);
-        copyBytes(buf, first, alpn, key, Long.BYTES + sniKeyLength, keyLength - sniKeyLength);
-        recent[slot] = new RecentMatch(key, sniLength, alpnLength, flags, h, r);
-        return r;
-    }
-
-    private static DetectionResult newMatch(ByteBuf buf, long first, int serverName, int serverNameLength, int alpn,
-                                            int alpnEnd, int version, int seen) {
+        byte[] alpnKey = NO_PART;
+        List<String> names = null;
+        if (alpnLength > 0) {
+            int common = commonAlpnList(buf, first, alpn, alpnLength);
+            if (common >= 0) {
+                alpnKey = COMMON_ALPN_LISTS[common];
+                names = COMMON_ALPN_NAMES.get(common);
+            } else {
+                alpnKey = new byte[Long.BYTES + alpnLength];
+                copyBytes(buf, first, alpn, alpnKey, Long.BYTES, alpnLength);
+                names = protocolNames(alpnKey);
+                keep &= names.size() <= MAX_RECENT_ALPN_NAMES;
+            }
+        }
+        String sni = sniLength > 0 ? hostName(name) : null;
         ProtocolAttributes.Builder attributes = ProtocolAttributes.builder();
-        String sni = serverName >= 0 ? hostName(buf, first, serverName, serverNameLength) : null;
         attributes.put(AttributeKey.SNI, sni);
         if ((seen & SEEN_ECH) != 0) {
             attributes.put(AttributeKey.TLS_ECH, "true");
             attributes.put(AttributeKey.TLS_ECH_PUBLIC_NAME, sni);
         }
-        if (alpn >= 0) {
-            attributes.put(AttributeKey.ALPN, protocolNames(buf, first, alpn, alpnEnd));
-        }
+        attributes.put(AttributeKey.ALPN, names);
         attributes.put(AttributeKey.TLS_VERSION, VERSION_NAMES[version - SSL_3_0]);
-        return DetectionResult.match(attributes.build());
+        DetectionResult r = DetectionResult.match(attributes.build());
+        if (keep) {
+            recent[slot] = new RecentMatch(name, alpnKey, flags, h, r);
+        }
+        return r;
     }
 
     /**
@@ -758,13 +775,14 @@ public final class TlsDetector implements RefractiumProtocol {
      * Returns the host name lower-case without a trailing dot, or {@code null} when it is not a valid host name:
      * dot-separated labels of 1 to 63 letters, digits and hyphens, at most 253 bytes in all (RFC 6066 §3, RFC 1123
      * §2.1).
+     *
+     * @param raw 8 bytes, then the raw host name, at least one byte
      */
-    private static String hostName(ByteBuf buf, long c, int offset, int length) {
-        byte[] name = new byte[length];
+    private static String hostName(byte[] raw) {
         int label = 0;
-        for (int i = 0; i < length; i++) {
-            c = seek(buf, c, offset + i);
-            int b = u8(buf, c, offset + i);
+        boolean upper = false;
+        for (int i = Long.BYTES; i < raw.length; i++) {
+            int b = raw[i];
             if (b == '.') {
                 if (label == 0) {
                     return null;
@@ -774,13 +792,18 @@ public final class TlsDetector implements RefractiumProtocol {
                 if (++label > MAX_LABEL_LENGTH) {
                     return null;
                 }
+                upper |= b >= 'A' && b <= 'Z';
             } else {
                 return null;
             }
-            name[i] = (byte) (b >= 'A' && b <= 'Z' ? b + ('a' - 'A') : b);
         }
-        int n = name[length - 1] == '.' ? length - 1 : length;
-        return n == 0 || n > MAX_HOST_NAME_LENGTH ? null : new String(name, 0, n, StandardCharsets.ISO_8859_1);
+        int n = raw.length - Long.BYTES - (raw[raw.length - 1] == '.' ? 1 : 0);
+        if (n == 0 || n > MAX_HOST_NAME_LENGTH) {
+            return null;
+        }
+        // Letters, digits, hyphens and dots only: the root locale's lower case is the ASCII one.
+        String name = new String(raw, Long.BYTES, n, StandardCharsets.ISO_8859_1);
+        return upper ? name.toLowerCase(Locale.ROOT) : name;
     }
 
     private static byte[] rawAlpnList(List<String> names) {
@@ -795,32 +818,32 @@ public final class TlsDetector implements RefractiumProtocol {
         return raw;
     }
 
-    /** Returns the protocol names of a validated ALPN list, one character per byte. */
-    private static List<String> protocolNames(ByteBuf buf, long start, int offset, int end) {
+    /** Returns the index of the common ALPN list equal to {@code length} bytes of the message, or -1. */
+    private static int commonAlpnList(ByteBuf buf, long c, int offset, int length) {
         for (int i = 0; i < COMMON_ALPN_LISTS.length; i++) {
-            if (COMMON_ALPN_LISTS[i].length - Long.BYTES == end - offset
-                    && sameBytes(buf, start, offset, COMMON_ALPN_LISTS[i], Long.BYTES, end - offset)) {
-                return COMMON_ALPN_NAMES.get(i);
+            if (COMMON_ALPN_LISTS[i].length - Long.BYTES == length
+                    && sameBytes(buf, c, offset, COMMON_ALPN_LISTS[i], Long.BYTES, length)) {
+                return i;
             }
         }
-        long c = start;
+        return -1;
+    }
+
+    /**
+     * Returns the protocol names of a validated ALPN list, one character per byte.
+     *
+     * @param raw 8 bytes, then the raw protocol name list (without its length)
+     */
+    private static List<String> protocolNames(byte[] raw) {
         int count = 0;
-        for (int q = offset; q < end; q += 1 + u8(buf, c, q)) {
-            c = seek(buf, c, q);
+        for (int q = Long.BYTES; q < raw.length; q += 1 + (raw[q] & 0xFF)) {
             count++;
         }
         String[] names = new String[count];
-        c = start;
-        int q = offset;
+        int q = Long.BYTES;
         for (int i = 0; i < count; i++) {
-            c = seek(buf, c, q);
-            int length = u8(buf, c, q);
-            byte[] name = new byte[length];
-            for (int j = 0; j < length; j++) {
-                c = seek(buf, c, q + 1 + j);
-                name[j] = (byte) u8(buf, c, q + 1 + j);
-            }
-            names[i] = new String(name, StandardCharsets.ISO_8859_1);
+            int length = raw[q] & 0xFF;
+            names[i] = new String(raw, q + 1, length, StandardCharsets.ISO_8859_1);
             q += 1 + length;
         }
         return List.of(names);
@@ -828,23 +851,22 @@ public final class TlsDetector implements RefractiumProtocol {
 
     /**
      * A match and the parts of the hello it came from: the raw host name and the raw ALPN protocol name list, byte
-     * for byte (a length of -1 when absent), the version and the ECH flag. Immutable.
+     * for byte, the version and the ECH flag. Immutable.
      */
     private static final class RecentMatch {
 
-        /** 8 zero bytes, the raw host name, then the raw ALPN list. */
-        final byte[] key;
-        final int sniLength;
-        final int alpnLength;
+        /** 8 zero bytes, then the raw host name; only the 8 bytes without one. */
+        final byte[] name;
+        /** 8 zero bytes, then the raw ALPN list; only the 8 bytes without one. */
+        final byte[] alpn;
         /** The version, shifted left by one, and the ECH flag in bit 0. */
         final int flags;
         final long hash;
         final DetectionResult result;
 
-        RecentMatch(byte[] key, int sniLength, int alpnLength, int flags, long hash, DetectionResult result) {
-            this.key = key;
-            this.sniLength = sniLength;
-            this.alpnLength = alpnLength;
+        RecentMatch(byte[] name, byte[] alpn, int flags, long hash, DetectionResult result) {
+            this.name = name;
+            this.alpn = alpn;
             this.flags = flags;
             this.hash = hash;
             this.result = result;

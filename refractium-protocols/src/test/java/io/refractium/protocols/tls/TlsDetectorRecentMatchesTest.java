@@ -9,15 +9,20 @@ import static io.refractium.protocols.Samples.postQuantumClientHello;
 import static io.refractium.protocols.Samples.records;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
 import io.refractium.protocols.Samples.ClientHello;
 import io.refractium.spi.AttributeKey;
 import io.refractium.spi.DetectionResult;
 import io.refractium.spi.DetectionResult.Status;
 import io.refractium.spi.ProtocolAttributes;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
+import java.util.Locale;
 import java.util.Random;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -121,6 +126,57 @@ class TlsDetectorRecentMatchesTest {
                 .isFalse();
         assertThat(detect(detector, clientHello().sni("a-b.test").record()).attributes().get(AttributeKey.SNI))
                 .isEqualTo("a-b.test");
+    }
+
+    @Test
+    void newHostNamesWrittenIntoOneBufferEachGetTheirOwnMatch() {
+        // more names than the detector keeps, each written over the last in the same buffer, in upper and lower
+        // case, with and without a trailing dot, beside a known and an unknown ALPN list
+        for (String[] alpn : List.of(new String[] {"h2", "http/1.1"}, new String[] {"h3", "spdy/3.1"})) {
+            byte[] hello = clientHello().sni("aaaa.example.").alpn(alpn).record();
+            int at = indexOf(hello, "aaaa".getBytes(StandardCharsets.US_ASCII));
+            ByteBuf buf = Unpooled.directBuffer(hello.length).writeBytes(hello);
+            try {
+                List<DetectionResult> results = new ArrayList<>();
+                for (int n = 0; n < 300; n++) {
+                    buf.setBytes(at, label(n).getBytes(StandardCharsets.US_ASCII));
+                    DetectionResult r = detector.detect(buf, TCP);
+                    assertThat(r.status()).isEqualTo(Status.MATCH);
+                    assertThat(results).doesNotContain(r);
+                    results.add(r);
+                }
+                // every match keeps its own name once the buffer holds another one, and equals a fresh detector's
+                for (int n = 0; n < 300; n++) {
+                    ProtocolAttributes a = results.get(n).attributes();
+                    assertThat(a.get(AttributeKey.SNI)).isEqualTo(label(n).toLowerCase(Locale.ROOT) + ".example");
+                    assertThat(a.get(AttributeKey.ALPN)).containsExactly(alpn);
+                    buf.setBytes(at, label(n).getBytes(StandardCharsets.US_ASCII));
+                    assertThat(a).isEqualTo(detect(new TlsDetector(), ByteBufUtil.getBytes(buf)).attributes());
+                }
+                // the last name again: its kept match
+                assertThat(detector.detect(buf, TCP)).isSameAs(results.get(299));
+            } finally {
+                buf.release();
+            }
+        }
+    }
+
+    /** A label of 4 letters, some upper-case, different for each {@code n} below 65536. */
+    private static String label(int n) {
+        char[] chars = new char[4];
+        for (int i = 0; i < 4; i++) {
+            chars[i] = (char) ((n + i) % 3 == 0 ? 'A' + (n >>> 4 * i & 15) : 'a' + (n >>> 4 * i & 15));
+        }
+        return new String(chars);
+    }
+
+    private static int indexOf(byte[] bytes, byte[] part) {
+        for (int i = 0; i + part.length <= bytes.length; i++) {
+            if (Arrays.equals(bytes, i, i + part.length, part, 0, part.length)) {
+                return i;
+            }
+        }
+        throw new IllegalArgumentException("not found");
     }
 
     @Test
