@@ -9,6 +9,9 @@
 #   A_CMD / B_CMD   proxy command templates; {port} is the port to listen on, {http_port} the backend's
 #   ROUNDS=5 ROUND=5 WARMUP=3
 #   KEEPALIVE=1     keep-alive requests on 32 connections instead of a new connection per request
+#   SETTLE=1        before every measured run, wait (at most 75 s) until fewer than 1 000 sockets are in TIME_WAIT:
+#                   each new connection leaves two for 60 s, the ephemeral port range fills within seconds, and a
+#                   run that starts on a full range is slower than one that starts on an empty one
 #
 # Example (the server's quick flags, without the access log, without and with admission limits):
 #   JAR="refractium-server/target/refractium.jar --access-log off"
@@ -32,10 +35,16 @@ rate() { # port seconds
     taskset -c 0 wrk -t1 -c32 -d"$2"s "${close[@]}" "http://127.0.0.1:$1/" 2>/dev/null \
         | awk '/Requests\/sec/ {print $2}'
 }
+settle() {
+    [[ ${SETTLE:-0} == 1 ]] || return 0
+    local end=$((SECONDS + 75))
+    while (($(ss -Htan state time-wait | wc -l) >= 1000 && SECONDS < end)); do sleep 1; done
+}
 rate "$A_PORT" "$WARMUP" >/dev/null; rate "$B_PORT" "$WARMUP" >/dev/null
 A=(); B=()
 for i in $(seq 1 "$ROUNDS"); do
-    a=$(rate "$A_PORT" "$ROUND"); b=$(rate "$B_PORT" "$ROUND")
+    settle; a=$(rate "$A_PORT" "$ROUND")
+    settle; b=$(rate "$B_PORT" "$ROUND")
     A+=("$a"); B+=("$b")
     printf 'round %d  A %10s req/s  B %10s req/s\n' "$i" "$a" "$b"
 done

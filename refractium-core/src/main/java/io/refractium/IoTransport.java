@@ -5,12 +5,17 @@ package io.refractium;
  */
 public enum IoTransport {
     /**
-     * The best native transport available, else NIO: epoll on Linux with its native library. Epoll is the native
-     * default because it notices at once a client that resets while the relay has stopped reading it; io_uring is
-     * ahead on keep-alive traffic and level on bulk transfers (see BENCHMARKS.md).
+     * The best native transport available, else NIO: io_uring where the kernel allows it, else epoll, else NIO. With
+     * {@code splice(2)} turned on ({@link RefractiumBuilder#splice(boolean)}) epoll comes first, the only transport
+     * that splices. io_uring is ahead of epoll on keep-alive traffic and new connections and level on bulk transfers
+     * (see BENCHMARKS.md).
      */
     NATIVE,
-    /** Linux epoll (netty-transport-native-epoll); the only transport that relays with {@code splice(2)}. */
+    /**
+     * Linux epoll (netty-transport-native-epoll); the only transport that relays with {@code splice(2)}, and the one
+     * that reports at once the reset of a peer whose reading the relay has paused for backpressure (io_uring within a
+     * second, NIO at the idle timeout).
+     */
     EPOLL,
     /**
      * Linux io_uring (netty-transport-native-io_uring), on kernels that allow it; no {@code splice(2)}. Netty's

@@ -247,6 +247,15 @@ public final class Refractium implements AutoCloseable {
         return engine.activeConnections();
     }
 
+    /**
+     * Returns the I/O transport this instance runs on: {@link IoTransport#EPOLL}, {@link IoTransport#IO_URING} or
+     * {@link IoTransport#NIO}, never {@link IoTransport#NATIVE}, which is resolved at build; with event loop groups
+     * passed in, the transport of those groups.
+     */
+    public IoTransport transport() {
+        return engine.transport();
+    }
+
     // ---------------------------------------------------------------- admin operations
 
     /**

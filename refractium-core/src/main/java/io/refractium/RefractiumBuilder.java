@@ -776,11 +776,11 @@ public final class RefractiumBuilder {
     }
 
     /**
-     * Sets whether to use the native epoll transport when it is available (Linux): {@code true} is
+     * Sets whether to use a native transport when one is available (Linux): {@code true} is
      * {@code transport(IoTransport.NATIVE)}, {@code false} is {@code transport(IoTransport.NIO)}. Default
      * {@code true}.
      *
-     * @param nativeTransport whether to prefer epoll
+     * @param nativeTransport whether to prefer io_uring or epoll
      * @return this builder
      */
     public RefractiumBuilder nativeTransport(boolean nativeTransport) {
@@ -788,8 +788,9 @@ public final class RefractiumBuilder {
     }
 
     /**
-     * Sets the I/O transport of the event loops Refractium creates: {@link IoTransport#NATIVE} (epoll when available,
-     * else NIO), {@link IoTransport#EPOLL}, {@link IoTransport#IO_URING} or {@link IoTransport#NIO}. Asking for epoll
+     * Sets the I/O transport of the event loops Refractium creates: {@link IoTransport#NATIVE} (io_uring where the
+     * kernel allows it, else epoll, else NIO; epoll first when {@link #splice(boolean)} is on),
+     * {@link IoTransport#EPOLL}, {@link IoTransport#IO_URING} or {@link IoTransport#NIO}. Asking for epoll
      * or io_uring where it cannot run fails in {@link #build()}, with the reason. Ignored with
      * {@link #eventLoopGroups}, whose transport wins. Default {@link IoTransport#NATIVE}.
      *
@@ -802,7 +803,8 @@ public final class RefractiumBuilder {
     }
 
     /**
-     * Sets whether relayed bytes may move with {@code splice(2)} (epoll only), never entering the JVM heap. When
+     * Sets whether relayed bytes may move with {@code splice(2)} (epoll only: with it on, {@link IoTransport#NATIVE}
+     * chooses epoll over io_uring), never entering the JVM heap. When
      * enabled, a connection starts on buffers and each direction switches to {@code splice(2)} at its first read of
      * 16 KiB or more, so short exchanges do not pay for pipes. Default {@code false}: bytes are relayed through
      * pooled buffers, with reads of up to 1 MiB in a bulk transfer. Netty's pipes hold 64 KiB, so a spliced direction
@@ -914,7 +916,7 @@ public final class RefractiumBuilder {
         }
         if (workerGroup == null) {
             try {
-                Transports.choose(transport);
+                Transports.choose(transport, splice);
             } catch (IllegalStateException e) {
                 throw new IllegalArgumentException(e.getMessage(), e);
             }

@@ -30,6 +30,32 @@ class TransportChoiceTest {
             InputStream in = c.getInputStream();
             assertThat(new String(in.readNBytes(14), StandardCharsets.US_ASCII)).isEqualTo("backend\nhello\n");
             assertThat(r.splicedConnections()).isZero();
+            assertThat(r.transport()).isEqualTo(IoTransport.IO_URING);
+        }
+    }
+
+    /**
+     * The default, {@link IoTransport#NATIVE}, runs on io_uring where the kernel allows it, else on epoll, else on NIO;
+     * with splicing on, on epoll where it can, the only transport that splices. Each instance relays on what it chose.
+     */
+    @Test
+    void theDefaultIsIoUringWhereItCanRunAndEpollWhenSplicing() throws Exception {
+        IoTransport best = Transports.isIoUringAvailable() ? IoTransport.IO_URING
+                : Transports.isEpollAvailable() ? IoTransport.EPOLL : IoTransport.NIO;
+        IoTransport splicing = Transports.isEpollAvailable() ? IoTransport.EPOLL : best;
+        try (TestServer backend = TestServer.greeter("backend")) {
+            for (boolean splice : new boolean[] {false, true}) {
+                try (Refractium r = Refractium.builder().listen("127.0.0.1", 0).splice(splice)
+                        .fallback(ForwardTarget.of("echo", backend.hostAndPort())).build().start();
+                     Socket c = new Socket()) {
+                    assertThat(r.transport()).as("splice " + splice).isEqualTo(splice ? splicing : best);
+                    c.connect(r.localAddress(), 2000);
+                    c.setSoTimeout(10_000);
+                    c.getOutputStream().write("hello\n".getBytes(StandardCharsets.US_ASCII));
+                    assertThat(new String(c.getInputStream().readNBytes(14), StandardCharsets.US_ASCII))
+                            .isEqualTo("backend\nhello\n");
+                }
+            }
         }
     }
 

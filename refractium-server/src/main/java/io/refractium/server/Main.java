@@ -79,7 +79,8 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--peek-bytes", paramLabel = "N", description = "Peek cap in bytes (default 32768).")
     String peekBytes;
     @Option(names = "--transport", paramLabel = "native|epoll|io_uring|nio",
-            description = "The I/O transport (default native: epoll when available, else nio).")
+            description = "The I/O transport (default native: io_uring where the kernel allows it, else epoll, else nio; "
+                    + "epoll first with splice on).")
     String transport;
     @Option(names = "--connect-timeout", paramLabel = "D", description = "Backend connect timeout (default 5s).")
     String connectTimeout;

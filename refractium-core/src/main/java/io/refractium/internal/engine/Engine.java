@@ -34,6 +34,7 @@ import io.refractium.internal.route.RoutingSnapshot;
 import io.refractium.internal.transport.BackendResolver;
 import io.refractium.internal.transport.BootstrapDialer;
 import io.refractium.internal.transport.Listeners;
+import io.refractium.IoTransport;
 import io.refractium.internal.transport.Transports;
 import io.refractium.internal.udp.UdpListener;
 import io.refractium.metrics.MetricsRecorder;
@@ -120,7 +121,8 @@ public final class Engine implements ConnectionState.Listener {
         this.hasMetrics = config.hasMetrics();
         this.hooks = new HookDispatcher(config.hooks(), config.hookSettings());
         this.ownsGroups = config.workerGroup() == null;
-        this.transports = ownsGroups ? Transports.choose(config.transport()) : Transports.of(config.workerGroup());
+        this.transports = ownsGroups ? Transports.choose(config.transport(), config.splice())
+                : Transports.of(config.workerGroup());
         this.peekBudget = new PeekBudget(config.maxPeekMemoryBytes());
         this.admission = new AdmissionControl(config.admission());
         this.resolver = new BackendResolver(transports, config.dnsServers(), config.dnsMinTtl(), config.dnsMaxTtl());
@@ -145,6 +147,11 @@ public final class Engine implements ConnectionState.Listener {
     /** Returns how many connections have been relayed with {@code splice(2)}. */
     public long splicedConnections() {
         return splicedConnections.get();
+    }
+
+    /** Returns the transport the event loops run on: the one chosen, or the one of the groups passed in. */
+    public IoTransport transport() {
+        return transports.kind();
     }
 
     public int activeConnections() {

@@ -58,6 +58,11 @@ public final class Relay {
     private static final Logger log = LoggerFactory.getLogger(Relay.class);
     /** A read at least this large means a bulk transfer: that direction switches to {@code splice(2)}. */
     static final int SPLICE_AFTER_READ_BYTES = 16 * 1024;
+    /**
+     * How often a side whose reading is paused for backpressure is checked for a reset, on transports that do not
+     * report it meanwhile (io_uring): {@value} ms.
+     */
+    static final long PAUSED_RESET_CHECK_MILLIS = 1000;
     /** How much one step of the post-FIN drain of a spliced direction reads. */
     static final int DRAIN_CHUNK_BYTES = 64 * 1024;
 
@@ -309,6 +314,8 @@ public final class Relay {
     }
 
     private void cancelTimers() {
+        clientSide.cancelPausedResetCheck();
+        backendSide.cancelPausedResetCheck();
         if (idleSweeper != null) {
             idleSweeper.remove(this);
         }
@@ -395,6 +402,8 @@ public final class Relay {
         /** This side has its FIN and closes when its input ends (half-closure off): see {@link #shutdownOutput}. */
         boolean closeAtInputEnd;
         private boolean pumping;
+        /** The pending check for a reset while this side's reading is paused, or {@code null}. */
+        private ScheduledFuture<?> pausedResetCheck;
 
         Side(Channel channel, Channel peer, boolean isClient, boolean spliceable) {
             this.channel = channel;
@@ -435,8 +444,45 @@ public final class Relay {
             if (!spliced && !peer.isWritable()) {
                 peer.flush();
                 if (!peer.isWritable()) {
-                    channel.config().setAutoRead(false);
+                    pauseReading();
                 }
+            }
+        }
+
+        /**
+         * Stops reading this side until its peer drains. Epoll keeps watching a paused socket for the peer's hang-up
+         * and reports a reset at once; io_uring's one-shot hang-up poll may already be spent (a reset with bytes still
+         * queued wakes one read, which brings bytes and pauses again), so there the socket's pending error is checked
+         * every {@value #PAUSED_RESET_CHECK_MILLIS} ms while the pause lasts, and a reset ends the connection.
+         */
+        private void pauseReading() {
+            channel.config().setAutoRead(false);
+            if (pausedResetCheck == null && channel instanceof UnixChannel
+                    && !(channel instanceof AbstractEpollStreamChannel)) {
+                pausedResetCheck = channel.eventLoop().schedule(this::checkPausedReset, PAUSED_RESET_CHECK_MILLIS,
+                        TimeUnit.MILLISECONDS);
+            }
+        }
+
+        private void checkPausedReset() {
+            pausedResetCheck = null;
+            if (!channel.isOpen() || channel.config().isAutoRead() || inputShutdown) {
+                return;
+            }
+            int error = pendingError();
+            if (error != 0) {
+                failed(this, new IOException(error == -Errors.ERRNO_ECONNRESET_NEGATIVE
+                        ? "Connection reset (seen in SO_ERROR while reading was paused)"
+                        : "socket error " + error + " (seen in SO_ERROR while reading was paused)"));
+                return;
+            }
+            pauseReading();
+        }
+
+        void cancelPausedResetCheck() {
+            if (pausedResetCheck != null) {
+                pausedResetCheck.cancel(false);
+                pausedResetCheck = null;
             }
         }
 
@@ -537,14 +583,19 @@ public final class Relay {
 
         /** Returns whether the socket holds a pending {@code ECONNRESET} (read and cleared with {@code SO_ERROR}). */
         private boolean resetPending() {
+            return pendingError() == -Errors.ERRNO_ECONNRESET_NEGATIVE;
+        }
+
+        /** Returns the socket's pending error number, 0 for none (read and cleared with {@code SO_ERROR}). */
+        private int pendingError() {
             FileDescriptor fd = ((UnixChannel) channel).fd();
             if (!(fd instanceof Socket) || !channel.isOpen()) {
-                return false;
+                return 0;
             }
             try {
-                return ((Socket) fd).getSoError() == -Errors.ERRNO_ECONNRESET_NEGATIVE;
+                return ((Socket) fd).getSoError();
             } catch (IOException e) {
-                return false;
+                return 0;
             }
         }
 

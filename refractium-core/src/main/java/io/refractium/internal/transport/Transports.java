@@ -60,19 +60,37 @@ public record Transports(IoTransport kind, Class<? extends SocketChannel> socket
     private static final Transports EPOLL = new Transports(IoTransport.EPOLL, EpollSocketChannel.class);
     private static final Transports NIO = new Transports(IoTransport.NIO, NioSocketChannel.class);
 
-    /** Returns epoll when preferred and available, NIO otherwise. */
+    /** Returns the best native transport when preferred and available (see {@link #choose(IoTransport)}), else NIO. */
     public static Transports choose(boolean preferNative) {
         return choose(preferNative ? IoTransport.NATIVE : IoTransport.NIO);
     }
 
     /**
-     * Returns the transport asked for: {@link IoTransport#NATIVE} is epoll when available, else NIO.
+     * Returns the transport asked for, without {@code splice(2)}: see {@link #choose(IoTransport, boolean)}.
      *
      * @throws IllegalStateException if epoll or io_uring was asked for and is not available here
      */
     public static Transports choose(IoTransport kind) {
+        return choose(kind, false);
+    }
+
+    /**
+     * Returns the transport asked for. {@link IoTransport#NATIVE} is io_uring where it can run, else epoll, else NIO;
+     * with {@code splice} on, epoll comes first, since only epoll relays with {@code splice(2)}.
+     *
+     * @param kind the transport asked for
+     * @param splice whether relayed bytes may move with {@code splice(2)}
+     * @throws IllegalStateException if epoll or io_uring was asked for and is not available here
+     */
+    public static Transports choose(IoTransport kind, boolean splice) {
         switch (kind) {
             case NATIVE:
+                if (splice && isEpollAvailable()) {
+                    return EPOLL;
+                }
+                if (isIoUringAvailable()) {
+                    return IoUringHolder.IO_URING;
+                }
                 return isEpollAvailable() ? EPOLL : NIO;
             case EPOLL:
                 if (!isEpollAvailable()) {
