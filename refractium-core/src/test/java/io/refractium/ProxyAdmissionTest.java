@@ -404,7 +404,8 @@ class ProxyAdmissionTest {
                 }
             }
         }
-        assertThat(served).containsExactlyInAnyOrder("a", "b");
+        // Twelve authorities all on one of two equal backends is a 1 in 2 000 chance; the targets' state says more.
+        assertThat(served).as("targets %s", r.targets()).containsExactlyInAnyOrder("a", "b");
     }
 
     private static byte[] ascii(String s) {
